@@ -1,0 +1,301 @@
+// Configuration: one zod schema for a PicoClaw-compatible config.json, environment overrides and
+// defaults, resolved into the typed AppConfig every other module reads. Unknown fields are kept
+// and ignored; every error names the field, what is wrong and an example of a right value.
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { providerBaseUrl } from "./llm/providers.js";
+import { registerSecret } from "./log.js";
+
+const EXAMPLES: Record<string, string> = {
+  "model_list[].model_name": '"glm-4"',
+  "model_list[].model": '"zhipu/glm-4.7"',
+  "model_list[].api_key": '"<your provider API key>"',
+  "model_list[].api_base": '"https://open.bigmodel.cn/api/paas/v4"',
+  "agents.defaults.model_name": '"glm-4"',
+  "agents.defaults.model_fallbacks": '["qwen-plus", "deepseek"]',
+  "agents.defaults.max_tokens": "2048",
+  "agents.defaults.temperature": "0.7",
+  "agents.defaults.max_history_tokens": "8000",
+  "agents.defaults.conversation_ttl_days": "7",
+  "agents.defaults.llm_timeout_ms": "60000",
+  "channels.dingtalk.client_id": '"dingxxxxxxxxxxxxxx"',
+  "channels.dingtalk.client_secret": '"<Client Secret from the DingTalk developer console>"',
+  "channels.dingtalk.allow_from": '["manager4711"]',
+  "channels.dingtalk.mode": '"stream"',
+  "channels.dingtalk.group_scope": '"conversation"',
+};
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => v === "" || /^https?:\/\/[^\s/]+/.test(v), { error: "must be an http(s) URL" })
+  .optional()
+  .transform((v) => (v ? v.replace(/\/+$/, "") : undefined));
+
+const ModelEntrySchema = z.looseObject({
+  model_name: z.string().trim().min(1, { error: "must not be empty" }),
+  model: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]+\/\S+$/, { error: 'must be "provider/model-id" with a slash' }),
+  api_key: optionalText,
+  api_base: httpUrl,
+  vision: z.boolean().optional(),
+});
+
+const DefaultsSchema = z.looseObject({
+  model_name: optionalText,
+  model: optionalText,
+  model_fallbacks: z.array(z.string().trim().min(1)).default([]),
+  system_prompt: optionalText,
+  max_tokens: z.number().int().positive().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  max_history_tokens: z.number().int().min(256).default(8000),
+  conversation_ttl_days: z.number().positive().default(7),
+  llm_timeout_ms: z.number().int().min(1000).default(60_000),
+});
+
+const DingTalkSchema = z.looseObject({
+  enabled: z.boolean().default(true),
+  client_id: optionalText,
+  client_secret: optionalText,
+  robot_code: optionalText,
+  allow_from: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+  mode: z.enum(["stream", "http"]).default("stream"),
+  group_scope: z.enum(["conversation", "sender"]).default("conversation"),
+});
+
+const ConfigSchema = z.looseObject({
+  agents: z.looseObject({ defaults: DefaultsSchema.default(DefaultsSchema.parse({})) }).default({
+    defaults: DefaultsSchema.parse({}),
+  }),
+  model_list: z.array(ModelEntrySchema).default([]),
+  channels: z.looseObject({ dingtalk: DingTalkSchema.optional() }).default({}),
+});
+
+type RawConfig = z.output<typeof ConfigSchema>;
+
+export interface ModelEndpoint {
+  /** The `model_name` users and `/model` refer to; several endpoints may share it. */
+  name: string;
+  provider: string;
+  /** The id sent to the provider: the part of `model` after the first slash. */
+  model: string;
+  baseURL: string;
+  apiKey: string | undefined;
+  vision: boolean;
+}
+
+export interface DingTalkConfig {
+  clientId: string;
+  clientSecret: string;
+  robotCode: string;
+}
+
+export interface AppConfig {
+  dingtalk: {
+    /** Absent when no credentials are configured (the gateway still starts and says what to set). */
+    credentials: DingTalkConfig | undefined;
+    allowFrom: string[];
+    mode: "stream" | "http";
+    groupScope: "conversation" | "sender";
+    apiBase: string;
+    oapiBase: string;
+  };
+  agent: {
+    primary: string | undefined;
+    fallbacks: string[];
+    systemPrompt: string | undefined;
+    maxTokens: number | undefined;
+    temperature: number | undefined;
+    maxHistoryTokens: number;
+    conversationTtlSeconds: number;
+    llmTimeoutMs: number;
+  };
+  models: ModelEndpoint[];
+  table: { endpoint: string | undefined; name: string; dataDir: string; region: string };
+  /** Problems that do not stop the bot (e.g. an unused entry with an unknown provider). */
+  warnings: string[];
+  /** The parsed file, unknown fields included, for features that read their own sections. */
+  raw: RawConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`config: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+function problem(path: readonly PropertyKey[], what: string): string {
+  const example = EXAMPLES[pathText(path).replace(/\[\d+\]/g, "[]")];
+  return `${pathText(path) || "(root)"}: ${what}${example ? ` (example: ${example})` : ""}`;
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: string): void {
+  let node = obj;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+const ENV_OVERRIDES: ReadonlyArray<[string, string[]]> = [
+  ["DINGTALK_CLIENT_ID", ["channels", "dingtalk", "client_id"]],
+  ["DINGTALK_CLIENT_SECRET", ["channels", "dingtalk", "client_secret"]],
+  ["DINGTALK_ROBOT_CODE", ["channels", "dingtalk", "robot_code"]],
+  ["DINGTALK_MODE", ["channels", "dingtalk", "mode"]],
+  ["DINGCLAW_MODEL", ["agents", "defaults", "model_name"]],
+];
+
+function resolve(raw: RawConfig, env: Env): AppConfig {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const defaults = raw.agents.defaults;
+
+  const names = [...new Set(raw.model_list.map((m) => m.model_name))];
+  const primary = defaults.model_name ?? defaults.model ?? names[0];
+  const inUse = new Set<string>();
+  if (primary && names.length > 0) {
+    if (names.includes(primary)) inUse.add(primary);
+    else
+      problems.push(
+        problem(["agents", "defaults", "model_name"], `"${primary}" names no model_list entry (choices: ${names.join(", ")})`),
+      );
+  }
+  defaults.model_fallbacks.forEach((name, i) => {
+    if (names.includes(name)) inUse.add(name);
+    else
+      problems.push(
+        problem(
+          ["agents", "defaults", "model_fallbacks", i],
+          `"${name}" names no model_list entry (choices: ${names.join(", ") || "none"})`,
+        ),
+      );
+  });
+
+  const models: ModelEndpoint[] = [];
+  raw.model_list.forEach((entry, i) => {
+    const slash = entry.model.indexOf("/");
+    const provider = entry.model.slice(0, slash).toLowerCase();
+    const baseURL = entry.api_base ?? providerBaseUrl(provider);
+    if (!baseURL) {
+      const what = `unknown provider "${provider}" needs api_base (known: zhipu, qwen, deepseek, moonshot, openai)`;
+      if (inUse.has(entry.model_name)) problems.push(problem(["model_list", i, "api_base"], what));
+      else warnings.push(`model_list[${i}] ("${entry.model_name}") is unusable: ${what}`);
+      return;
+    }
+    registerSecret(entry.api_key);
+    models.push({
+      name: entry.model_name,
+      provider,
+      model: entry.model.slice(slash + 1),
+      baseURL,
+      apiKey: entry.api_key,
+      vision: entry.vision ?? false,
+    });
+  });
+
+  const dt = raw.channels.dingtalk;
+  let credentials: DingTalkConfig | undefined;
+  if (dt && dt.enabled) {
+    if (dt.client_id && !dt.client_secret)
+      problems.push(problem(["channels", "dingtalk", "client_secret"], "is missing while client_id is set"));
+    else if (!dt.client_id && dt.client_secret)
+      problems.push(problem(["channels", "dingtalk", "client_id"], "is missing while client_secret is set"));
+    else if (dt.client_id && dt.client_secret) {
+      registerSecret(dt.client_secret);
+      credentials = { clientId: dt.client_id, clientSecret: dt.client_secret, robotCode: dt.robot_code ?? dt.client_id };
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    dingtalk: {
+      credentials,
+      allowFrom: dt?.allow_from ?? [],
+      mode: dt?.mode ?? "stream",
+      groupScope: dt?.group_scope ?? "conversation",
+      apiBase: (env.DINGTALK_API_BASE || "https://api.dingtalk.com").replace(/\/+$/, ""),
+      oapiBase: (env.DINGTALK_OAPI_BASE || "https://oapi.dingtalk.com").replace(/\/+$/, ""),
+    },
+    agent: {
+      primary: models.some((m) => m.name === primary) ? primary : models[0]?.name,
+      fallbacks: defaults.model_fallbacks.filter((n) => n !== primary),
+      systemPrompt: defaults.system_prompt,
+      maxTokens: defaults.max_tokens,
+      temperature: defaults.temperature,
+      maxHistoryTokens: defaults.max_history_tokens,
+      conversationTtlSeconds: Math.round(defaults.conversation_ttl_days * 86_400),
+      llmTimeoutMs: defaults.llm_timeout_ms,
+    },
+    models,
+    table: {
+      endpoint: env.DINGCLAW_TABLE_ENDPOINT?.trim() || undefined,
+      name: env.DINGCLAW_TABLE_NAME?.trim() || "dingclaw",
+      dataDir: env.DINGCLAW_DATA_DIR?.trim() || "./.dingclaw",
+      region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || "cn-hangzhou",
+    },
+    warnings,
+    raw,
+  };
+}
+
+/** Validates a config object (already read from JSON) with the environment's overrides applied. */
+export function parseConfig(input: unknown, env: Env = {}): AppConfig {
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    throw new ConfigError(['(root): must be a JSON object (example: {"model_list": [], "channels": {}})']);
+  const merged = structuredClone(input) as Record<string, unknown>;
+  for (const [name, path] of ENV_OVERRIDES) {
+    const value = env[name]?.trim();
+    if (value) setPath(merged, path, value);
+  }
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => problem(i.path, i.message)));
+  return resolve(parsed.data, env);
+}
+
+/**
+ * Loads the config: inline JSON from `DINGCLAW_CONFIG_JSON` (how FC functions get it), else the file
+ * at `DINGCLAW_CONFIG` (default ./config.json). A missing default file means "all defaults".
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const inline = env.DINGCLAW_CONFIG_JSON?.trim();
+  const path = env.DINGCLAW_CONFIG?.trim() || "./config.json";
+  let text: string;
+  let source: string;
+  if (inline) {
+    text = inline;
+    source = "DINGCLAW_CONFIG_JSON";
+  } else {
+    source = path;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !env.DINGCLAW_CONFIG) return parseConfig({}, env);
+      throw new ConfigError([`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new ConfigError([`${source}: is not valid JSON${at ? ` (near character ${at})` : ""}`]);
+  }
+  return parseConfig(json, env);
+}

@@ -1,0 +1,153 @@
+// Config: PicoClaw examples load unchanged; each mistake gives a clear, secret-free error; env wins.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseConfig } from "../../functions/core/config.js";
+
+const seed = {
+  agents: { defaults: { workspace: "~/.picoclaw/workspace", model_name: "glm-4" } },
+  model_list: [{ model_name: "glm-4", model: "zhipu/glm-4.7", api_key: "zhipu-key-123456" }],
+  channels: {
+    dingtalk: { enabled: true, client_id: "dingxxxxxxxxxxxxxx", client_secret: "seed-secret-abcdef", allow_from: [] },
+  },
+};
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("loads the seed's complete example unchanged", () => {
+    const cfg = parseConfig(seed);
+    expect(cfg.agent.primary).toBe("glm-4");
+    expect(cfg.models).toEqual([
+      {
+        name: "glm-4",
+        provider: "zhipu",
+        model: "glm-4.7",
+        baseURL: "https://open.bigmodel.cn/api/paas/v4",
+        apiKey: "zhipu-key-123456",
+        vision: false,
+      },
+    ]);
+    expect(cfg.dingtalk.credentials).toEqual({
+      clientId: "dingxxxxxxxxxxxxxx",
+      clientSecret: "seed-secret-abcdef",
+      robotCode: "dingxxxxxxxxxxxxxx",
+    });
+    expect(cfg.dingtalk.mode).toBe("stream");
+    expect(cfg.dingtalk.apiBase).toBe("https://api.dingtalk.com");
+    expect(cfg.raw.agents.defaults.workspace).toBe("~/.picoclaw/workspace");
+    expect(cfg.warnings).toEqual([]);
+  });
+
+  it("loads a multi-provider list with fallbacks and same-name endpoints", () => {
+    const cfg = parseConfig({
+      agents: { defaults: { model: "qwen", model_fallbacks: ["deepseek", "glm"], system_prompt: "你是助手", max_tokens: 512, temperature: 0.3 } },
+      model_list: [
+        { model_name: "glm", model: "zhipu/glm-4-flash", api_key: "k-zhipu-1" },
+        { model_name: "qwen", model: "qwen/qwen-plus", api_key: "k-qwen-1" },
+        { model_name: "qwen", model: "qwen/qwen-plus", api_key: "k-qwen-2", api_base: "https://proxy.example.com/v1/" },
+        { model_name: "deepseek", model: "deepseek/deepseek-chat", api_key: "k-deepseek" },
+      ],
+      channels: { dingtalk: { client_id: "dingabc", client_secret: "s3cret-value", mode: "http", allow_from: ["u1", 42] } },
+      gateway: { host: "0.0.0.0" },
+    });
+    expect(cfg.agent).toMatchObject({ primary: "qwen", fallbacks: ["deepseek", "glm"], systemPrompt: "你是助手", maxTokens: 512 });
+    expect(cfg.models.map((m) => [m.name, m.baseURL])).toEqual([
+      ["glm", "https://open.bigmodel.cn/api/paas/v4"],
+      ["qwen", "https://dashscope.aliyuncs.com/compatible-mode/v1"],
+      ["qwen", "https://proxy.example.com/v1"],
+      ["deepseek", "https://api.deepseek.com"],
+    ]);
+    expect(cfg.dingtalk.allowFrom).toEqual(["u1", "42"]);
+    expect(cfg.dingtalk.mode).toBe("http");
+  });
+
+  it("rejects a missing client_secret, naming the field and an example", () => {
+    const err = errorOf(() => parseConfig({ ...seed, channels: { dingtalk: { client_id: "dingxxxxxxxxxxxxxx" } } }));
+    expect(err.message).toMatch(/channels\.dingtalk\.client_secret: is missing/);
+    expect(err.message).toMatch(/example:/);
+  });
+
+  it("rejects a model without a slash", () => {
+    const err = errorOf(() =>
+      parseConfig({ ...seed, model_list: [{ model_name: "glm-4", model: "glm-4.7", api_key: "zhipu-key-123456" }] }),
+    );
+    expect(err.message).toMatch(/model_list\[0\]\.model: must be "provider\/model-id".*example: "zhipu\/glm-4.7"/);
+  });
+
+  it("rejects a fallback that names no entry, listing the choices", () => {
+    const err = errorOf(() =>
+      parseConfig({ ...seed, agents: { defaults: { model_name: "glm-4", model_fallbacks: ["gpt-9"] } } }),
+    );
+    expect(err.message).toMatch(/agents\.defaults\.model_fallbacks\[0\]: "gpt-9" names no model_list entry \(choices: glm-4\)/);
+  });
+
+  it("requires api_base for an unknown provider in use, and only warns when unused", () => {
+    const used = errorOf(() =>
+      parseConfig({ model_list: [{ model_name: "x", model: "acme/x-1", api_key: "acme-key-1" }] }),
+    );
+    expect(used.message).toMatch(/model_list\[0\]\.api_base: unknown provider "acme" needs api_base/);
+    const cfg = parseConfig({
+      model_list: [
+        { model_name: "glm-4", model: "zhipu/glm-4.7", api_key: "k-zhipu-1" },
+        { model_name: "gemini", model: "antigravity/gemini-2.0-flash", auth_method: "oauth" },
+      ],
+    });
+    expect(cfg.models.map((m) => m.name)).toEqual(["glm-4"]);
+    expect(cfg.warnings[0]).toMatch(/"gemini".*unknown provider "antigravity"/);
+  });
+
+  it("never echoes a secret in an error", () => {
+    const err = errorOf(() =>
+      parseConfig({ model_list: [{ model_name: "x", model: "noslash", api_key: "sk-very-secret-key" }], channels: { dingtalk: { client_id: 7, client_secret: "top-secret-xyz" } } }),
+    );
+    expect(err.message).not.toContain("sk-very-secret-key");
+    expect(err.message).not.toContain("top-secret-xyz");
+    expect(err.problems.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("lets environment overrides win", () => {
+    const cfg = parseConfig(seed, {
+      DINGTALK_CLIENT_ID: "dingfromenv",
+      DINGTALK_CLIENT_SECRET: "secret-from-env",
+      DINGTALK_API_BASE: "http://127.0.0.1:1234/",
+      DINGTALK_OAPI_BASE: "http://127.0.0.1:1235",
+      DINGCLAW_TABLE_ENDPOINT: "http://127.0.0.1:8000",
+      DINGCLAW_TABLE_NAME: "t1",
+      DINGCLAW_DATA_DIR: "/tmp/d",
+    });
+    expect(cfg.dingtalk.credentials).toMatchObject({ clientId: "dingfromenv", clientSecret: "secret-from-env" });
+    expect(cfg.dingtalk.apiBase).toBe("http://127.0.0.1:1234");
+    expect(cfg.dingtalk.oapiBase).toBe("http://127.0.0.1:1235");
+    expect(cfg.table).toMatchObject({ endpoint: "http://127.0.0.1:8000", name: "t1", dataDir: "/tmp/d" });
+  });
+
+  it("reads the file named by DINGCLAW_CONFIG, inline JSON, and starts with defaults when there is none", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dingclaw-cfg-"));
+    const file = join(dir, "config.json");
+    writeFileSync(file, JSON.stringify(seed));
+    const nowhere = mkdtempSync(join(tmpdir(), "dingclaw-empty-"));
+    expect(loadConfig({ DINGCLAW_CONFIG: file }).agent.primary).toBe("glm-4");
+    expect(loadConfig({ DINGCLAW_CONFIG_JSON: JSON.stringify(seed) }).models).toHaveLength(1);
+    const cwd = process.cwd();
+    process.chdir(nowhere);
+    const empty = loadConfig({});
+    process.chdir(cwd);
+    expect(empty.dingtalk.credentials).toBeUndefined();
+    expect(empty.models).toEqual([]);
+    expect(() => loadConfig({ DINGCLAW_CONFIG: join(dir, "missing.json") })).toThrow(/cannot be read/);
+    writeFileSync(file, '{"model_list": [ {"api_key": "sk-leak-123456" ');
+    const bad = errorOf(() => loadConfig({ DINGCLAW_CONFIG: file }));
+    expect(bad.message).toMatch(/is not valid JSON/);
+    expect(bad.message).not.toContain("sk-leak-123456");
+  });
+});
