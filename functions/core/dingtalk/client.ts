@@ -1,0 +1,203 @@
+// DingTalk outbound client: replies through the session webhook while it is valid, else the robot
+// OpenAPI with a cached access token (refreshed once on InvalidAuthentication); media download URLs.
+import { z } from "zod";
+import type { DingTalkConfig } from "../config.js";
+import { silentLogger, type Logger } from "../log.js";
+import { DingTalkApiError, DingTalkHttp, apiError, type FetchLike, type JsonRequest, type Sleep } from "./http.js";
+import { MAX_MSG_PARAM_BYTES, openApiMessage, webhookBody, type OutgoingMessage, type ReplyTarget, type SendResult } from "./outgoing.js";
+import { AccessTokenCache } from "./token.js";
+
+export type { OutgoingMessage, ReplyTarget, SendResult } from "./outgoing.js";
+
+/** A webhook whose expiry is closer than this is not used (the send itself takes time). */
+export const WEBHOOK_SAFETY_MARGIN_MS = 30_000;
+
+export interface DingTalkClientOptions {
+  credentials: DingTalkConfig;
+  apiBase: string;
+  oapiBase: string;
+  fetch?: FetchLike;
+  now?: () => number;
+  sleep?: Sleep;
+  random?: () => number;
+  log?: Logger;
+  /** Per HTTP attempt, default 10 s. */
+  timeoutMs?: number;
+  /** Attempts per call on 5xx/network/throttling, default 4. */
+  maxAttempts?: number;
+  /** Share one token cache between clients of the same process. */
+  tokens?: AccessTokenCache;
+}
+
+const WebhookAnswer = z.looseObject({ errcode: z.union([z.number(), z.string()]).optional(), errmsg: z.string().optional() });
+const BatchSendAnswer = z.looseObject({
+  processQueryKey: z.string().optional(),
+  invalidStaffIdList: z.array(z.string()).nullish(),
+  flowControlledStaffIdList: z.array(z.string()).nullish(),
+});
+const GroupSendAnswer = z.looseObject({ processQueryKey: z.string().optional() });
+const DownloadAnswer = z.looseObject({ downloadUrl: z.string().url() });
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export class DingTalkClient {
+  private readonly http: DingTalkHttp;
+  private readonly tokens: AccessTokenCache;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly apiBase: string;
+  private readonly oapiOrigin: string | undefined;
+
+  constructor(private readonly opts: DingTalkClientOptions) {
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? silentLogger;
+    this.apiBase = opts.apiBase.replace(/\/+$/, "");
+    this.oapiOrigin = originOf(opts.oapiBase);
+    this.http = new DingTalkHttp({
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+      ...(opts.random ? { random: opts.random } : {}),
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
+      log: this.log,
+    });
+    this.tokens = opts.tokens ?? new AccessTokenCache({ apiBase: this.apiBase, http: this.http, now: this.now });
+  }
+
+  /** The app's current access token (for APIs this client does not wrap yet). */
+  accessToken(): Promise<string> {
+    return this.tokens.get(this.opts.credentials);
+  }
+
+  /** Sends one message; see ReplyTarget for how the route is chosen. */
+  async send(target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> {
+    const webhook = this.webhookState(target);
+    let fallbackReason = webhook.reason;
+    if (webhook.url) {
+      try {
+        await this.http.request({
+          api: "robot.sendBySession",
+          method: "POST",
+          url: webhook.url,
+          body: webhookBody(message, target.conversationType === "group" ? target.atStaffIds : undefined),
+          schema: WebhookAnswer,
+        });
+        return { route: "webhook" };
+      } catch (err) {
+        if (!(err instanceof DingTalkApiError) || !(err.code === "300001" || err.retryable)) throw err;
+        fallbackReason = err.code === "300001" ? "session webhook gone (300001)" : `session webhook failed (${err.code})`;
+        this.log.warn("dingtalk: session webhook unusable, using the robot OpenAPI", { code: err.code });
+      }
+    }
+    const sent = await this.sendOpenApi(target, message, fallbackReason);
+    return fallbackReason ? { ...sent, fallbackReason } : sent;
+  }
+
+  /** A temporary URL for an inbound picture/audio/video/file (`downloadCode` from the message). */
+  async downloadUrl(downloadCode: string, robotCode: string): Promise<string> {
+    const answer = await this.callOpenApi({
+      api: "robot.messageFiles.download",
+      path: "/v1.0/robot/messageFiles/download",
+      body: { downloadCode, robotCode },
+      schema: DownloadAnswer,
+    });
+    return answer.downloadUrl;
+  }
+
+  /**
+   * POSTs to a new-API path with the access token header, retrying per the HTTP policy and once
+   * more with a fresh token when DingTalk answers InvalidAuthentication.
+   */
+  async callOpenApi<S extends z.ZodType>(req: {
+    api: string;
+    path: string;
+    body: unknown;
+    schema: S;
+    method?: "POST" | "PUT";
+    check?: JsonRequest<S>["check"];
+  }): Promise<z.output<S>> {
+    const call = (token: string) =>
+      this.http.request({
+        api: req.api,
+        method: req.method ?? "POST",
+        url: `${this.apiBase}${req.path}`,
+        headers: { "x-acs-dingtalk-access-token": token },
+        body: req.body,
+        schema: req.schema,
+        ...(req.check ? { check: req.check } : {}),
+      });
+    const token = await this.accessToken();
+    try {
+      return await call(token);
+    } catch (err) {
+      if (!(err instanceof DingTalkApiError) || !err.isAuthError) throw err;
+      this.log.info("dingtalk: access token rejected, refreshing once", { api: req.api, code: err.code });
+      this.tokens.invalidate(this.opts.credentials.clientId, token);
+      return call(await this.accessToken());
+    }
+  }
+
+  private webhookState(target: ReplyTarget): { url?: string; reason?: string } {
+    const url = target.sessionWebhook;
+    if (!url) return {};
+    const origin = originOf(url);
+    if (!origin || origin !== this.oapiOrigin) {
+      this.log.warn("dingtalk: session webhook is not on the configured oapi host; not using it", { host: origin ?? "invalid" });
+      return { reason: "session webhook not on the oapi host" };
+    }
+    const expiresAt = target.sessionWebhookExpiresAt;
+    if (expiresAt !== undefined && expiresAt - WEBHOOK_SAFETY_MARGIN_MS <= this.now())
+      return { reason: "session webhook expired" };
+    return { url };
+  }
+
+  private async sendOpenApi(target: ReplyTarget, message: OutgoingMessage, webhookProblem: string | undefined): Promise<SendResult> {
+    const { msgKey, msgParam } = openApiMessage(message);
+    const param = JSON.stringify(msgParam);
+    const bytes = Buffer.byteLength(param, "utf8");
+    if (bytes > MAX_MSG_PARAM_BYTES)
+      throw apiError("robot.send", 0, "msgParam.tooLong", `message is ${bytes} bytes, limit ${MAX_MSG_PARAM_BYTES}; split it (renderReply)`);
+
+    if (target.conversationType === "group") {
+      const answer = await this.callOpenApi({
+        api: "robot.groupMessages.send",
+        path: "/v1.0/robot/groupMessages/send",
+        body: { robotCode: target.robotCode, openConversationId: target.conversationId, msgKey, msgParam: param },
+        schema: GroupSendAnswer,
+      });
+      return answer.processQueryKey ? { route: "openapi", processQueryKey: answer.processQueryKey } : { route: "openapi" };
+    }
+
+    const staffId = target.staffId;
+    if (!staffId)
+      throw new DingTalkApiError({
+        api: "robot.oToMessages.batchSend",
+        status: 0,
+        code: "noRoute",
+        message: `cannot reach this 1:1 chat: the sender has no staffId (an external user, or the bot is not published to them), so only the session webhook can reply, and ${webhookProblem ?? "there is no session webhook"}`,
+        requestId: undefined,
+        retryable: false,
+        throttled: false,
+      });
+    const answer = await this.callOpenApi({
+      api: "robot.oToMessages.batchSend",
+      path: "/v1.0/robot/oToMessages/batchSend",
+      body: { robotCode: target.robotCode, userIds: [staffId], msgKey, msgParam: param },
+      schema: BatchSendAnswer,
+      check: (a) => {
+        if (a.invalidStaffIdList?.includes(staffId))
+          return apiError("robot.oToMessages.batchSend", 200, "invalidStaffId", "DingTalk does not know this staffId or the bot may not message them");
+        if (a.flowControlledStaffIdList?.includes(staffId))
+          return apiError("robot.oToMessages.batchSend", 200, "flowControlled", "too many messages to this user right now");
+        return undefined;
+      },
+    });
+    return answer.processQueryKey ? { route: "openapi", processQueryKey: answer.processQueryKey } : { route: "openapi" };
+  }
+}
