@@ -1,0 +1,144 @@
+// One attempt against one endpoint: a chat completion (streamed or not) under a timeout that is also
+// the longest allowed gap between stream chunks; the answer is schema-checked and reasoning removed.
+import type OpenAI from "openai";
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { LlmError } from "./errors.js";
+import { visibleText } from "./reasoning.js";
+import { ChunkSchema, CompletionSchema, describeIssues, parseUsage } from "./schemas.js";
+import type { ChatMessage, Usage } from "./types.js";
+
+export interface AttemptInput {
+  client: OpenAI;
+  model: string;
+  messages: readonly ChatMessage[];
+  onText?: (textSoFar: string) => void;
+  timeoutMs: number;
+  maxTokens?: number;
+  temperature?: number;
+  signal?: AbortSignal;
+  now: () => number;
+}
+
+export interface AttemptAnswer {
+  text: string;
+  /** As reported by the provider; undefined when it sent none. */
+  usage?: Usage;
+  finishReason?: string;
+  firstTokenMs?: number;
+}
+
+/** finish_reason values that mean the provider's moderation stopped the answer. */
+const MODERATED = new Set(["sensitive", "content_filter"]);
+
+function toWire(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
+  return messages.map((m): ChatCompletionMessageParam => {
+    if (m.role === "user") return { role: "user", content: m.content };
+    const text =
+      typeof m.content === "string"
+        ? m.content
+        : m.content.map((p) => (p.type === "text" ? p.text : "")).join("");
+    return { role: m.role, content: text };
+  });
+}
+
+function moderated(finishReason: string | null | undefined): LlmError | undefined {
+  return finishReason && MODERATED.has(finishReason)
+    ? new LlmError("moderation", `the provider's moderation stopped the answer (finish_reason "${finishReason}")`)
+    : undefined;
+}
+
+function emptyReply(finishReason: string | null | undefined): LlmError {
+  return new LlmError("server", `empty reply (finish_reason ${finishReason ? `"${finishReason}"` : "missing"})`);
+}
+
+export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
+  const { client, timeoutMs, signal, now } = input;
+  const started = now();
+  const controller = new AbortController();
+  let timedOut = false;
+  let phase = `no response within ${timeoutMs} ms`;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+  };
+  const onCallerAbort = () => controller.abort();
+  signal?.addEventListener("abort", onCallerAbort, { once: true });
+
+  const interrupted = (): LlmError | undefined => {
+    if (timedOut) return new LlmError("timeout", phase);
+    if (signal?.aborted) return new LlmError("other", "aborted by the caller", { aborted: true });
+    return undefined;
+  };
+
+  const params = {
+    model: input.model,
+    messages: toWire(input.messages),
+    ...(input.maxTokens !== undefined ? { max_tokens: input.maxTokens } : {}),
+    ...(input.temperature !== undefined ? { temperature: input.temperature } : {}),
+  };
+
+  try {
+    arm();
+    if (!input.onText) {
+      const raw: unknown = await client.chat.completions.create(
+        { ...params, stream: false },
+        { signal: controller.signal },
+      );
+      const parsed = CompletionSchema.safeParse(raw);
+      if (!parsed.success) throw new LlmError("server", `malformed response: ${describeIssues(parsed.error)}`);
+      const choice = parsed.data.choices[0]!;
+      const blocked = moderated(choice.finish_reason);
+      if (blocked) throw blocked;
+      const text = visibleText(choice.message.content ?? "", true);
+      if (!text) throw emptyReply(choice.finish_reason);
+      return { text, usage: parseUsage(parsed.data.usage), finishReason: choice.finish_reason ?? undefined };
+    }
+
+    const stream = await client.chat.completions.create(
+      { ...params, stream: true, stream_options: { include_usage: true } },
+      { signal: controller.signal },
+    );
+    phase = `the stream stalled for more than ${timeoutMs} ms`;
+    arm();
+    let raw = "";
+    let shown = "";
+    let usage: Usage | undefined;
+    let finishReason: string | undefined;
+    let firstTokenMs: number | undefined;
+    for await (const chunk of stream as AsyncIterable<unknown>) {
+      arm();
+      const parsed = ChunkSchema.safeParse(chunk);
+      if (!parsed.success) throw new LlmError("server", `malformed stream chunk: ${describeIssues(parsed.error)}`);
+      usage = parseUsage(parsed.data.usage) ?? usage;
+      const choice = parsed.data.choices?.[0];
+      if (!choice) continue;
+      const blocked = moderated(choice.finish_reason);
+      if (blocked) throw blocked;
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+      const piece = choice.delta?.content;
+      if (!piece) continue;
+      raw += piece;
+      const visible = visibleText(raw, false);
+      if (visible !== shown) {
+        shown = visible;
+        if (firstTokenMs === undefined && visible) firstTokenMs = Math.round(now() - started);
+        input.onText(visible);
+      }
+    }
+    const stopped = interrupted();
+    if (stopped) throw stopped;
+    const text = visibleText(raw, true);
+    if (!text) throw emptyReply(finishReason);
+    if (text !== shown) input.onText(text);
+    return { text, usage, finishReason, firstTokenMs };
+  } catch (err) {
+    throw interrupted() ?? err;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onCallerAbort);
+  }
+}
