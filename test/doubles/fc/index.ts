@@ -6,3 +6,4 @@ export type { FunctionLogLine, RunMode } from "./invoker.js";
 export type { FcState } from "./state.js";
 export { contentMd5, stringToSign } from "./signing.js";
 export { crc64 } from "./crc64.js";
+export { zipBase64 } from "./zip.js";
