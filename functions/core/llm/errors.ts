@@ -154,12 +154,15 @@ export function statusOf(err: unknown): number | undefined {
   return undefined;
 }
 
-const KEY_LIKE = /\b(?:sk|ak|pk|key|token|bearer)[-_ ][A-Za-z0-9*._-]{6,}/gi;
+const KEY_LIKE = /\b(?:sk|ak|pk)-[A-Za-z0-9*._-]{4,}|\bbearer\s+[A-Za-z0-9*._~+/=-]{4,}/gi;
+const MASKED_KEY = /[A-Za-z0-9._-]{0,12}\*{3,}[A-Za-z0-9._-]{0,12}/g;
 const LONG_TOKEN = /[A-Za-z0-9*._-]{32,}/g;
 
 /** A short description safe for logs and users: registered secrets masked, key-like strings removed. */
 export function scrubDetail(text: string, max = 200): string {
-  const clean = redact(text).replace(KEY_LIKE, "***").replace(LONG_TOKEN, "***").replace(/\s+/g, " ").trim();
+  const clean = redact(text).replace(KEY_LIKE, "***")
+    .replace(LONG_TOKEN, "***")
+    .replace(MASKED_KEY, "***").replace(/\s+/g, " ").trim();
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
@@ -172,9 +175,11 @@ export function detailOf(err: unknown): string {
     return scrubDetail([code, msg || err.message].filter(Boolean).join(": "));
   }
   if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    const causeText = cause instanceof Error ? ` (${str((cause as { code?: unknown }).code) || cause.message})` : "";
-    return scrubDetail(`${err.message}${causeText}`);
+    const causes = causeChain(err).slice(1);
+    const code = causes.map((c) => str((c as { code?: unknown }).code)).find(Boolean);
+    const first = causes[0];
+    const causeText = code ?? (first instanceof Error ? first.message : "");
+    return scrubDetail(`${err.message}${causeText ? ` (${causeText})` : ""}`);
   }
   return scrubDetail(String(err));
 }

@@ -44,7 +44,7 @@ const Common = {
   delayMs: z.number().nonnegative().optional(),
 };
 
-export const ReplySchema = z.object({
+export const ReplySchema = z.strictObject({
   ...Common,
   /** Answer text; default: the deterministic echo of the last user message. */
   text: z.string().optional(),
@@ -61,7 +61,7 @@ export const ReplySchema = z.object({
   chunkDelayMs: z.number().nonnegative().optional(),
 });
 
-export const FaultSchema = z.object({
+export const FaultSchema = z.strictObject({
   ...Common,
   fault: z.enum(FAULT_KINDS),
   /** Seconds for the Retry-After header of rate_limit. */

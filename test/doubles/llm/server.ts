@@ -56,6 +56,8 @@ export interface RecordedRequest {
   /** URLs of every image_url content part. */
   images: string[];
   time: number;
+  /** Client's TCP port: equal ports on two requests mean the connection was reused. */
+  remotePort: number | undefined;
   /** What was served: "reply", "default", "fault:<kind>", "401", "400", "404". */
   served: string;
   /** True when the client closed the connection before the response was complete. */
@@ -354,6 +356,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
       stream: false,
       images: [],
       time: Date.now(),
+      remotePort: req.socket.remotePort,
       served: "",
       aborted: false,
     };
