@@ -27,7 +27,10 @@ function makeClient(secret = SECRET) {
     credentials: { clientId: CLIENT_ID, clientSecret: secret, robotCode: CLIENT_ID },
     apiBase: dt.url,
     oapiBase: dt.url,
-    sleep: async (ms) => void delays.push(ms),
+    sleep: (ms) => {
+      delays.push(ms);
+      return Promise.resolve();
+    },
     log: silentLogger,
   });
   return { client, delays };

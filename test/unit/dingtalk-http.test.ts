@@ -6,19 +6,25 @@ import { DingTalkApiError, DingTalkHttp, errorFromBody, type FetchLike } from ".
 import { registerSecret } from "../../functions/core/log.js";
 
 function scripted(answers: Array<[number, unknown] | Error>): { fetch: FetchLike; calls: number } {
-  const state = { calls: 0, fetch: (async () => {
-    const a = answers[Math.min(state.calls++, answers.length - 1)]!;
-    if (a instanceof Error) throw a;
-    const [status, body] = a;
-    return new Response(typeof body === "string" ? body : JSON.stringify(body), { status });
-  }) as FetchLike };
+  const state = {
+    calls: 0,
+    fetch: (() => {
+      const a = answers[Math.min(state.calls++, answers.length - 1)]!;
+      if (a instanceof Error) return Promise.reject(a);
+      const [status, body] = a;
+      return Promise.resolve(new Response(typeof body === "string" ? body : JSON.stringify(body), { status }));
+    }) as FetchLike,
+  };
   return state;
 }
 
 const Ok = z.looseObject({ ok: z.boolean() });
 
 function client(fetch: FetchLike, delays: number[] = []) {
-  return new DingTalkHttp({ fetch, sleep: async (ms) => void delays.push(ms), random: () => 0.5, maxAttempts: 4 });
+  return new DingTalkHttp({ fetch, sleep: (ms) => {
+      delays.push(ms);
+      return Promise.resolve();
+    }, random: () => 0.5, maxAttempts: 4 });
 }
 
 async function failure(p: Promise<unknown>): Promise<DingTalkApiError> {

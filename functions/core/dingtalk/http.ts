@@ -81,10 +81,10 @@ function str(v: unknown): string | undefined {
 export function errorFromBody(api: string, status: number, body: unknown): DingTalkApiError | undefined {
   const b = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
   const requestId = str(b.requestid) ?? str(b.requestId) ?? str(b.request_id);
-  const errcode = b.errcode;
-  if (errcode !== undefined && errcode !== null && String(errcode) !== "0") {
+  const errcode = str(b.errcode);
+  if (errcode !== undefined && errcode !== "0") {
     const sub = str(b.sub_code);
-    const code = String(errcode) === "88" && sub ? sub : String(errcode);
+    const code = errcode === "88" && sub ? sub : errcode;
     return apiError(api, status, code, str(b.sub_msg) ?? str(b.errmsg) ?? "", requestId);
   }
   if (b.punish !== undefined && b.status !== undefined) {
@@ -207,7 +207,7 @@ export class DingTalkHttp {
       const field = parsed.error.issues[0]?.path.map(String).join(".");
       throw apiError(req.api, res.status, "invalidResponse", `unexpected answer${field ? ` (field ${field})` : ""}`);
     }
-    const data = parsed.data as z.output<S>;
+    const data: z.output<S> = parsed.data;
     const checkError = req.check?.(data);
     if (checkError) throw checkError;
     return data;
