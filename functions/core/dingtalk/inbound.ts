@@ -150,12 +150,10 @@ function quotedText(content: unknown): string {
   const c = content as Record<string, unknown>;
   if (typeof c.text === "string") return c.text.trim();
   if (typeof c.content === "string") return c.content.trim();
-  if (Array.isArray(c.richText))
-    return c.richText
-      .map((item) => (typeof item === "object" && item !== null && typeof (item as { text?: unknown }).text === "string" ? (item as { text: string }).text : ""))
-      .filter(Boolean)
-      .join("\n")
-      .trim();
+  if (Array.isArray(c.richText)) {
+    const items = z.array(z.looseObject({ text: z.string().optional() })).safeParse(c.richText);
+    return items.success ? items.data.map((i) => i.text ?? "").filter(Boolean).join("\n").trim() : "";
+  }
   return "";
 }
 

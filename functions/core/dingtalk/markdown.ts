@@ -71,7 +71,8 @@ function renderTable(header: string[], rows: string[][]): string[] {
 function isTableStart(lines: string[], i: number): boolean {
   const head = lines[i];
   const sep = lines[i + 1];
-  return head !== undefined && sep !== undefined && head.includes("|") && sep.includes("-") && TABLE_SEPARATOR.test(sep) && (sep.includes("|") || head.trim().startsWith("|"));
+  if (head === undefined || sep === undefined || !head.includes("|") || !sep.includes("-")) return false;
+  return TABLE_SEPARATOR.test(sep) && (sep.includes("|") || head.trim().startsWith("|"));
 }
 
 function renderLine(line: string): string {
