@@ -2,7 +2,7 @@
 export { startFcDouble } from "./server.js";
 export type { FcDouble, FcDoubleOptions, RequestLogEntry, RoleCredentials } from "./server.js";
 export type { AsyncInvocationRecord, AsyncOutcome } from "./async-queue.js";
-export type { FunctionLogLine, RunMode } from "./invoker.js";
+export type { FunctionLogLine, KillOptions, RunMode } from "./invoker.js";
 export type { FcState } from "./state.js";
 export { contentMd5, stringToSign } from "./signing.js";
 export { crc64 } from "./crc64.js";

@@ -3,7 +3,7 @@
 // (in-process or child process) and collects the invocation's log lines.
 import { createHash } from "node:crypto";
 import type { CodeStore } from "./code-store.js";
-import { ChildProcessRunner } from "./runtime/child-process.js";
+import { ChildProcessRunner, type KillTrigger } from "./runtime/child-process.js";
 import type {
   ErrorOutcome,
   EventOutcome,
@@ -24,6 +24,10 @@ export interface FunctionLogLine {
   requestId: string | undefined;
   level: LogLevel | "stdout" | "stderr";
   line: string;
+}
+
+export interface KillOptions extends KillTrigger {
+  serviceName?: string;
 }
 
 export interface InvokerOptions {
@@ -76,15 +80,15 @@ export class Invoker {
 
   /**
    * Kills the child process running the next invocation of `functionName` (in `serviceName`, or
-   * any service) `afterMs` after its handler starts. Resolves once the kill was sent.
+   * any service) when its handler starts or logs `afterLog`, plus `afterMs`. Resolves once killed.
    */
-  killNextInvocation(functionName: string, opts: { serviceName?: string; afterMs?: number } = {}): Promise<void> {
+  killNextInvocation(functionName: string, opts: KillOptions = {}): Promise<void> {
     if (this.opts.runMode(opts.serviceName ?? "", functionName) !== "child-process") {
       throw new Error(`killNextInvocation needs runMode "child-process" for function '${functionName}'`);
     }
     return this.child.armKill(
       (label) => label === `${opts.serviceName ?? label.split("/")[0]}/${functionName}`,
-      opts.afterMs ?? 0,
+      { afterMs: opts.afterMs, afterLog: opts.afterLog },
     );
   }
 

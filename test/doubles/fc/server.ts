@@ -13,7 +13,7 @@ import { CodeStore } from "./code-store.js";
 import { handleControlPlane } from "./control-plane.js";
 import { type DataPlaneDeps, handleInvocation, handleProxy, type RawReply, runQueuedEvent } from "./data-plane.js";
 import { FcApiError, fcErrors } from "./errors.js";
-import { type FunctionLogLine, Invoker, type RunMode } from "./invoker.js";
+import { type FunctionLogLine, Invoker, type KillOptions, type RunMode } from "./invoker.js";
 import { API_VERSION } from "./signing.js";
 import { FcState } from "./state.js";
 
@@ -81,11 +81,12 @@ export interface FcDouble {
   /** resolves when no async event is pending */
   idle(): Promise<void>;
   /**
-   * Kills the child process running the next invocation of `functionName` `afterMs` (default 0)
-   * after its handler starts, like an instance crash; resolves when the kill was sent.
-   * Needs runMode "child-process" for that function.
+   * Kills (SIGKILL) the child process running the next invocation of `functionName`, like an
+   * instance crash: when its handler starts, or when it logs a line containing/matching
+   * `opts.afterLog` through context.logger, plus `opts.afterMs`. Resolves once killed. Needs
+   * runMode "child-process" for that function; throws otherwise.
    */
-  killNextInvocation(functionName: string, opts?: { serviceName?: string; afterMs?: number }): Promise<void>;
+  killNextInvocation(functionName: string, opts?: KillOptions): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,24 +1,28 @@
 // Runs handlers in child `node` processes, one warm process per FC instance (function + code +
 // configuration), started in the unzipped code dir with only FC's environment. A process can be
-// killed mid-invocation (armed with `armKill`), which fails its in-flight invocations the way an
-// instance crash does on FC; the next invocation starts a fresh process.
+// killed mid-invocation (armed with `armKill`: when the handler starts, or when it logs a given
+// line), which fails its in-flight invocations the way an instance crash does on FC; the next
+// invocation starts a fresh process.
 import { type ChildProcess, fork } from "node:child_process";
-import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { childEntry } from "./child-bundle.js";
 import type { ErrorOutcome, EventOutcome, HttpOutcome, HttpRequestData } from "./fc-runtime.js";
 import { type InvokeMessage, parseChildMessage } from "./ipc.js";
 import { CRASH_MESSAGE, type InvocationHooks, type InvocationTarget, type Runner, timeoutOutcome, withTimeout } from "./types.js";
 
-const CHILD_MAIN = fileURLToPath(new URL("./child-main.ts", import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const HOST_VARS = ["PATH", "HOME", "LANG", "TMPDIR", "TEMP", "TMP", "SystemRoot"];
 
 export type OutputSink = (label: string, stream: "stdout" | "stderr", line: string) => void;
 
-interface KillPlan {
+export interface KillTrigger {
+  /** delay after the trigger (default 0) */
+  afterMs?: number;
+  /** kill once the invocation logs a line (context.logger) containing / matching this, instead of when it starts */
+  afterLog?: string | RegExp;
+}
+
+interface KillPlan extends KillTrigger {
   matches: (label: string) => boolean;
-  afterMs: number;
   done: () => void;
 }
 
@@ -42,6 +46,7 @@ class ChildInstance {
 
   constructor(
     readonly target: InvocationTarget,
+    entry: string,
     onOutput: OutputSink,
     onExit: (instance: ChildInstance) => void,
   ) {
@@ -51,10 +56,10 @@ class ChildInstance {
       if (v !== undefined) env[k] = v;
     }
     Object.assign(env, target.env);
-    this.proc = fork(CHILD_MAIN, [], {
+    this.proc = fork(entry, [], {
       cwd: target.codeDir,
       env,
-      execArgv: ["--import", TSX_LOADER],
+      execArgv: [],
       serialization: "advanced",
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
@@ -119,19 +124,30 @@ class ChildInstance {
     if (this.alive) this.proc.kill("SIGKILL");
   }
 
+  private scheduleKill(p: Pending): void {
+    const plan = p.kill;
+    if (!plan) return;
+    p.kill = undefined;
+    const timer = setTimeout(() => {
+      this.kill();
+      plan.done();
+    }, plan.afterMs ?? 0);
+    timer.unref();
+  }
+
   private onMessage(raw: unknown): void {
     const msg = parseChildMessage(raw);
     if (!msg) return;
     const p = this.pending.get(msg.id);
     if (!p) return;
-    if (msg.type === "log") p.hooks.onLog(msg.level, msg.line);
-    else if (msg.type === "started" && p.kill) {
-      const plan = p.kill;
-      const timer = setTimeout(() => {
-        this.kill();
-        plan.done();
-      }, plan.afterMs);
-      timer.unref();
+    if (msg.type === "log") {
+      p.hooks.onLog(msg.level, msg.line);
+      const pattern = p.kill?.afterLog;
+      if (pattern !== undefined && (typeof pattern === "string" ? msg.line.includes(pattern) : pattern.test(msg.line))) {
+        this.scheduleKill(p);
+      }
+    } else if (msg.type === "started" && p.kill && p.kill.afterLog === undefined) {
+      this.scheduleKill(p);
     } else if (msg.type === "result") {
       this.pending.delete(msg.id);
       p.resolve(msg.outcome);
@@ -142,12 +158,13 @@ class ChildInstance {
 export class ChildProcessRunner implements Runner {
   private readonly instances = new Map<string, ChildInstance>();
   private readonly killPlans: KillPlan[] = [];
+  private closed = false;
 
   constructor(private readonly onOutput: OutputSink) {}
 
-  /** Kills the process running the next invocation whose label matches, `afterMs` after its handler starts. */
-  armKill(matches: (label: string) => boolean, afterMs: number): Promise<void> {
-    return new Promise((resolve) => this.killPlans.push({ matches, afterMs, done: resolve }));
+  /** Kills the process running the next invocation whose label matches, when `trigger` fires; resolves after the kill. */
+  armKill(matches: (label: string) => boolean, trigger: KillTrigger): Promise<void> {
+    return new Promise((resolve) => this.killPlans.push({ ...trigger, matches, done: resolve }));
   }
 
   invokeEvent(target: InvocationTarget, payload: Buffer, hooks: InvocationHooks): Promise<EventOutcome> {
@@ -159,24 +176,27 @@ export class ChildProcessRunner implements Runner {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.instances.values()];
     for (const i of all) i.kill();
     await Promise.all(all.map((i) => i.exited));
   }
 
-  private dispatch(target: InvocationTarget, input: InvokeMessage["input"], hooks: InvocationHooks) {
+  private async dispatch(target: InvocationTarget, input: InvokeMessage["input"], hooks: InvocationHooks) {
     const planIndex = this.killPlans.findIndex((p) => p.matches(target.label));
     const plan = planIndex >= 0 ? this.killPlans.splice(planIndex, 1)[0] : undefined;
-    return this.instanceFor(target).invoke(target, input, hooks, plan);
+    const entry = await childEntry();
+    if (this.closed) return crashOutcome(null, "SIGKILL");
+    return this.instanceFor(target, entry).invoke(target, input, hooks, plan);
   }
 
-  private instanceFor(target: InvocationTarget): ChildInstance {
+  private instanceFor(target: InvocationTarget, entry: string): ChildInstance {
     const existing = this.instances.get(target.instanceKey);
     if (existing?.alive) return existing;
     for (const [key, instance] of this.instances) {
       if (instance.target.label === target.label && key !== target.instanceKey && !instance.busy) instance.kill();
     }
-    const created = new ChildInstance(target, this.onOutput, (dead) => {
+    const created = new ChildInstance(target, entry, this.onOutput, (dead) => {
       if (this.instances.get(dead.target.instanceKey) === dead) this.instances.delete(dead.target.instanceKey);
     });
     this.instances.set(target.instanceKey, created);
