@@ -96,6 +96,14 @@ describe("LlmClient chain and endpoints", () => {
     expect(B.requests[0]!.path).toBe("/api/paas/v4/chat/completions");
   });
 
+  it("never lets a key follow a redirect to another host", async () => {
+    A.fault("redirect", { location: `${C.url}/chat/completions` });
+    const llm = new LlmClient(configOf([{ name: "glm", model: "zhipu/glm-4.7", at: A, key: KEY_A }]));
+    const err = await failure(llm.chat({ messages: hi }));
+    expect(err.kind).toBe("network");
+    expect(C.requests).toHaveLength(0);
+  });
+
   it("walks the chain in order: primary, then fallbacks, recording every attempt", async () => {
     A.fault("server_error", { sticky: true });
     B.fault("rate_limit", { sticky: true, retryAfter: 7 });

@@ -17,6 +17,8 @@ export interface AttemptInput {
   temperature?: number;
   signal?: AbortSignal;
   now: () => number;
+  /** Reference point for firstTokenMs (the start of the chat, fallbacks included). */
+  chatStarted: number;
 }
 
 export interface AttemptAnswer {
@@ -53,7 +55,6 @@ function emptyReply(finishReason: string | null | undefined): LlmError {
 
 export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
   const { client, timeoutMs, signal, now } = input;
-  const started = now();
   const controller = new AbortController();
   let timedOut = false;
   let phase = `no response within ${timeoutMs} ms`;
@@ -125,7 +126,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
       const visible = visibleText(raw, false);
       if (visible !== shown) {
         shown = visible;
-        if (firstTokenMs === undefined && visible) firstTokenMs = Math.round(now() - started);
+        if (firstTokenMs === undefined && visible) firstTokenMs = Math.round(now() - input.chatStarted);
         input.onText(visible);
       }
     }

@@ -80,6 +80,7 @@ export class LlmClient {
             temperature: this.config.agent.temperature,
             signal: req.signal,
             now: this.now,
+            chatStarted: started,
           });
           const ms = Math.round(this.now() - t0);
           attempts.push({ ...this.where(ep, index), kind: "ok", ms });
@@ -176,6 +177,8 @@ export class LlmClient {
         maxRetries: 0,
         timeout: this.config.agent.llmTimeoutMs * 2,
         logLevel: "off",
+        // A redirect could carry the key elsewhere; an API endpoint has no reason to redirect.
+        fetchOptions: { redirect: "error" },
         ...(ep.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
         ...(this.fetchImpl ? { fetch: this.fetchImpl } : {}),
       });

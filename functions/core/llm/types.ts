@@ -21,7 +21,10 @@ export interface ChatRequest {
   modelName?: string;
   /** Only endpoints with `vision: true` are eligible. */
   needsVision?: boolean;
-  /** When given, stream (SSE) and report the accumulated visible text (reasoning removed). */
+  /**
+   * When given, stream (SSE) and report the accumulated visible text (reasoning removed). If an
+   * endpoint fails mid-stream and the next one answers, the text starts again from that endpoint.
+   */
   onText?: (textSoFar: string) => void;
   signal?: AbortSignal;
   /** Correlates log lines. */
@@ -66,7 +69,7 @@ export interface ChatResult {
   model: string;
   usage: Usage;
   attempts: AttemptRecord[];
-  /** Milliseconds from the start of the successful attempt to its first visible text (streaming only). */
+  /** Milliseconds from the start of the chat to the first visible text (streaming only). */
   firstTokenMs?: number;
   /** Milliseconds for the whole chat, fallbacks included. */
   totalMs: number;

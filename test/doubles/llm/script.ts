@@ -8,6 +8,7 @@ export const FAULT_KINDS = [
   "unavailable", // 503
   "hang", // no answer at all until the client gives up or the double closes
   "drop", // the socket is destroyed without a response
+  "redirect", // 307 to `location` (checks that a key never follows a redirect elsewhere)
   "moderation_dashscope", // 400 {"error":{"code":"data_inspection_failed",...}}
   "moderation_zhipu", // 400 {"error":{"code":"1301",...}}
   "moderation_moonshot", // 400 {"error":{"type":"content_filter",...}}
@@ -68,6 +69,8 @@ export const FaultSchema = z.strictObject({
   retryAfter: z.number().int().nonnegative().optional(),
   /** Text sent before a mid-stream fault. */
   text: z.string().optional(),
+  /** Target of the redirect fault. */
+  location: z.string().optional(),
 });
 
 export const ScriptEntrySchema = z.union([FaultSchema, ReplySchema]);

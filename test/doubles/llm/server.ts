@@ -71,6 +71,7 @@ export interface ScriptOptions {
   delayMs?: number;
   retryAfter?: number;
   text?: string;
+  location?: string;
 }
 
 export interface LlmDouble {
@@ -226,6 +227,10 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
         return;
       case "drop":
         res.socket?.destroy();
+        return;
+      case "redirect":
+        res.writeHead(307, { location: fault.location ?? "/" });
+        res.end();
         return;
       case "malformed":
         if (stream) {
