@@ -90,6 +90,12 @@ export const handler = async (req, resp) => {
 `,
   "http-throw.mjs": `export const handler = async () => { throw new Error("kaput"); };\n`,
   "v2.mjs": `export const handler = async () => "version two";\n`,
+  "init.mjs": `
+let inits = 0;
+export const init = (context, callback) => { inits++; callback(); };
+export const handler = async () => "inits=" + inits;
+export const hang = () => new Promise(() => {});
+`,
 };
 
 let fc: FcDouble;
@@ -146,6 +152,8 @@ beforeAll(async () => {
   await deploy("http-stream", "http-stream.handler");
   await deploy("http-async", "http-async.handler");
   await deploy("http-throw", "http-throw.handler");
+  await deploy("init", "init.handler", { initializer: "init.init" });
+  await deploy("hang", "init.hang", { timeout: 1 });
   await httpTrigger("http-body", ["POST", "PUT"]);
   await httpTrigger("http-stream", ["POST"]);
   await httpTrigger("http-async", ["GET"]);
@@ -214,6 +222,17 @@ describe("sync invocation", () => {
     expect((await c.invokeFunction<string>(SVC, "versioned", "a")).data).toContain('"echo":"a"');
     await c.updateFunction(SVC, "versioned", { handler: "v2.handler", code: { zipFile: zipBase64({ "v2.mjs": CODE["v2.mjs"] }) } });
     expect((await c.invokeFunction<string>(SVC, "versioned", "a")).data).toBe("version two");
+  });
+
+  it("runs the initializer once per instance before the first call", async () => {
+    expect((await c.invokeFunction<string>(SVC, "init", "")).data).toBe("inits=1");
+    expect((await c.invokeFunction<string>(SVC, "init", "")).data).toBe("inits=1");
+  });
+
+  it("ends a handler that never settles at the function's timeout", async () => {
+    const res = await c.invokeFunction<{ errorMessage: string }>(SVC, "hang", "");
+    expect(res.headers["x-fc-error-type"]).toBe("UnhandledInvocationError");
+    expect(res.data.errorMessage).toBe("Function timed out after 1 seconds");
   });
 
   it("answers an unknown function with FunctionNotFound", async () => {

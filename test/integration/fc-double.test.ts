@@ -175,6 +175,13 @@ describe("FC double control plane with the real @alicloud/fc2 client", () => {
     ).rejects.toMatchObject({ code: "FunctionNotFound" });
     await expect(c.get("/nowhere")).rejects.toMatchObject({ code: "PathNotSupported" });
 
+    const badPath = await fetch(`${fc.url}/2016-08-15/services/%E0%A4%A`);
+    expect(badPath.status).toBe(400);
+    expect(await badPath.json()).toMatchObject({ ErrorCode: "InvalidArgument" });
+    const outside = await fetch(`${fc.url}/2021-04-06/services`);
+    expect(outside.status).toBe(400);
+    expect(await outside.json()).toMatchObject({ ErrorCode: "PathNotSupported" });
+
     const body = "{not json";
     const res = await fetch(`${fc.url}/2016-08-15/services`, { method: "POST", headers: signedHeaders("POST", "/services", body), body });
     expect(res.status).toBe(400);
