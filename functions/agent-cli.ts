@@ -98,6 +98,14 @@ async function main(argv: string[]): Promise<number> {
   let config: AppConfig | undefined;
   try {
     config = loadConfig(process.env);
+    const names = [...new Set(config.models.map((m) => m.name))];
+    if (args.model && !names.includes(args.model)) {
+      await write(
+        process.stderr,
+        `error: --model "${args.model}" is no model_name in model_list (choices: ${names.join(", ") || "none"})\n`,
+      );
+      return 1;
+    }
     const log = process.env.LOG_LEVEL
       ? createLogger({ write: (line) => process.stderr.write(`${line}\n`) })
       : silentLogger;

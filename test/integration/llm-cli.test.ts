@@ -71,7 +71,7 @@ describe("npm run agent -- -m", () => {
     expect(sent.map((r) => [r.model, r.headers.authorization])).toEqual([["glm-4.7", `Bearer ${GOOD_KEY}`]]);
   });
 
-  it("uses --model to pick another model_name", async () => {
+  it("uses --model to pick another model_name, and refuses an unknown one", async () => {
     const path = join(dir, "two.json");
     writeFileSync(
       path,
@@ -87,6 +87,9 @@ describe("npm run agent -- -m", () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toBe("echo: hi\n");
     expect(double.chatRequests().some((r) => r.model === "glm-4-air" && r.served === "default")).toBe(true);
+    const unknown = await runCli(["-m", "hi", "--model", "nope"], path);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('error: --model "nope" is no model_name in model_list (choices: glm-4, other)\n');
   });
 
   it("a wrong key: one line naming the model and the field to check, exit 1, no key", async () => {
