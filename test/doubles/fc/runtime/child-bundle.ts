@@ -1,23 +1,27 @@
-// Bundles child-main.ts (with the FC runtime and zod) into one plain .mjs with esbuild, once per
-// process, so child instances start with bare `node`: no TypeScript loader and nothing of ours
-// hooked into how the deployed code loads.
-import { mkdtempSync, rmSync } from "node:fs";
+// Bundles child-main.ts (with the FC runtime and zod) into one plain .mjs with esbuild, so child
+// instances start with bare `node`: no TypeScript loader and nothing of ours hooked into how the
+// deployed code loads. The bundle is cached in the temp dir under a hash of its sources.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-const SOURCE = fileURLToPath(new URL("./child-main.ts", import.meta.url));
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SOURCES = ["child-main.ts", "fc-runtime.ts", "ipc.ts"];
 let bundled: Promise<string> | undefined;
 
 export function childEntry(): Promise<string> {
   bundled ??= (async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "fc-double-child-"));
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    const outfile = path.join(dir, "child-main.mjs");
+    const hash = createHash("sha256");
+    for (const file of SOURCES) hash.update(readFileSync(path.join(HERE, file)));
+    const outfile = path.join(tmpdir(), `fc-double-child-${hash.digest("hex").slice(0, 16)}.mjs`);
+    if (existsSync(outfile)) return outfile;
+    const partial = `${outfile}.${process.pid}.tmp`;
     await build({
-      entryPoints: [SOURCE],
-      outfile,
+      entryPoints: [path.join(HERE, "child-main.ts")],
+      outfile: partial,
       bundle: true,
       platform: "node",
       format: "esm",
@@ -25,6 +29,7 @@ export function childEntry(): Promise<string> {
       minify: true,
       logLevel: "silent",
     });
+    renameSync(partial, outfile);
     return outfile;
   })();
   return bundled;
