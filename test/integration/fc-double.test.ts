@@ -282,6 +282,13 @@ describe("FC double authentication", () => {
   });
 });
 
+describe("FC double checksums", () => {
+  it("computes codeChecksum as CRC-64/ECMA-182 (the XZ form OSS and FC report)", () => {
+    expect(crc64(Buffer.from("123456789"))).toBe(BigInt("0x995DC9BBDF1939FA").toString());
+    expect(crc64(Buffer.alloc(0))).toBe("0");
+  });
+});
+
 describe("FC double standalone", () => {
   it("prints its URL as one JSON line and serves the API", async () => {
     const proc = spawn(
