@@ -1,0 +1,412 @@
+// Conversations: one item per scope (`conv#<scopeKey>`) with the recent turns, summary, model and usage,
+// written by optimistic locking on `version` so concurrent messages never lose a turn. Writes for one key
+// from this process are queued and coalesced into one conditional update per round.
+import { GetItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+import { silentLogger, type Logger } from "../log.js";
+import { fromItem, toAttr, toItem } from "./attributes.js";
+import { trimToBudget, type Turn } from "./history.js";
+import { call, isConditionalCheckFailed, type Table } from "./table.js";
+
+export { estimateTokens, trimToBudget, turnTokens, type Turn } from "./history.js";
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface Conversation {
+  key: string;
+  /** Ordered by `at` (ties keep arrival order), trimmed to the token budget. */
+  turns: Turn[];
+  model?: string;
+  summary?: string;
+  usage: Usage;
+  /** The item's version; 0 when the conversation does not exist (or has expired). */
+  version: number;
+  exists: boolean;
+}
+
+export interface ConversationStoreOptions {
+  now?: () => number;
+  /** Idle expiry: every write moves `expiresAt` to now + ttlSeconds. */
+  ttlSeconds: number;
+  /** History budget in estimated tokens; the newest turns are kept. */
+  maxHistoryTokens: number;
+  /** Conditional-write attempts per round before giving up with ConversationConflictError; default 60. */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  log?: Logger;
+}
+
+/** Too many concurrent writers kept winning the race for one conversation. */
+export class ConversationConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConversationConflictError";
+  }
+}
+
+/** Longest turn content kept (UTF-16 units); longer content is cut so an item stays far below 400 KB. */
+export const MAX_TURN_CHARS = 50_000;
+export const MAX_SUMMARY_CHARS = 20_000;
+/** Size cap for the stored turns (JSON bytes, a slight overestimate of DynamoDB's item size). */
+export const MAX_TURNS_BYTES = 300_000;
+/** Full-jitter exponential backoff after a lost race: up to 10, 20, 40 … ms, at most 2 s. */
+const BACKOFF_BASE_MS = 5;
+const BACKOFF_CAP_MS = 2000;
+
+const TurnSchema = z.object({
+  role: z.enum(["user", "assistant"]),
+  content: z.string(),
+  at: z.number().finite(),
+  msgId: z.string().optional(),
+  sender: z.string().optional(),
+});
+
+const count = z.number().finite().nonnegative().catch(0);
+const StoredSchema = z.looseObject({
+  turns: z
+    .array(z.unknown())
+    .catch([])
+    .transform((items) =>
+      items.flatMap((t) => {
+        const r = TurnSchema.safeParse(t);
+        return r.success ? [r.data] : [];
+      }),
+    ),
+  model: z.string().optional().catch(undefined),
+  summary: z.string().optional().catch(undefined),
+  promptTokens: count.default(0),
+  completionTokens: count.default(0),
+  version: z.number().int().nonnegative().optional().catch(undefined),
+  expiresAt: z.number().catch(0),
+});
+
+/** What the table holds for a key: `found` even when expired, so a write can name the version it replaces. */
+interface Snapshot {
+  found: boolean;
+  version: number | undefined;
+  live: boolean;
+  turns: Turn[];
+  model: string | undefined;
+  summary: string | undefined;
+  usage: Usage;
+}
+
+type Op =
+  | { kind: "append"; turns: Turn[]; usage: Usage | undefined; summary: string | undefined }
+  | { kind: "reset" }
+  | { kind: "model"; model: string | undefined };
+
+interface Pending {
+  op: Op;
+  resolve: (c: Conversation) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Write queues shared by every store on the same Table object with the same clock and settings, so all
+ * writers to one conversation in this process coalesce, whichever store instance they use.
+ */
+const sharedQueues = new WeakMap<Table, WeakMap<() => number, Map<string, Pending[]>>>();
+
+function queuesFor(table: Table, now: () => number): Map<string, Pending[]> {
+  let byClock = sharedQueues.get(table);
+  if (!byClock) sharedQueues.set(table, (byClock = new WeakMap()));
+  let queues = byClock.get(now);
+  if (!queues) byClock.set(now, (queues = new Map()));
+  return queues;
+}
+
+const emptyUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0 });
+
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let cut = max - 1;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut--;
+  return `${text.slice(0, cut)}…`;
+}
+
+function checkTurn(turn: Turn): Turn {
+  const t = TurnSchema.safeParse(turn);
+  if (!t.success) throw new TypeError(`invalid turn: ${t.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+  const { role, content, at, msgId, sender } = t.data;
+  return { role, content: clip(content, MAX_TURN_CHARS), at, ...(msgId ? { msgId } : {}), ...(sender ? { sender } : {}) };
+}
+
+function checkUsage(u: Usage | undefined): Usage | undefined {
+  if (!u) return undefined;
+  const ok = (n: number) => Number.isFinite(n) && n >= 0;
+  if (!ok(u.promptTokens) || !ok(u.completionTokens)) throw new TypeError("invalid usage: token counts must be finite and >= 0");
+  return { promptTokens: Math.round(u.promptTokens), completionTokens: Math.round(u.completionTokens) };
+}
+
+/** Merges new turns into ordered ones: ordered by `at`, ties in arrival order; a turn whose msgId and role are already present is a replay and is skipped. */
+function merge(existing: Turn[], incoming: Turn[]): { turns: Turn[]; added: number } {
+  const seen = new Set(existing.flatMap((t) => (t.msgId ? [`${t.role}\n${t.msgId}`] : [])));
+  const fresh = incoming.filter((t) => {
+    if (!t.msgId) return true;
+    const id = `${t.role}\n${t.msgId}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  if (fresh.length === 0) return { turns: existing, added: 0 };
+  return { turns: [...existing, ...fresh].sort((a, b) => a.at - b.at), added: fresh.length };
+}
+
+function turnsBytes(turns: Turn[]): number[] {
+  return turns.map((t) => Buffer.byteLength(JSON.stringify(t)) + 16);
+}
+
+export class ConversationStore {
+  private readonly now: () => number;
+  private readonly ttlSeconds: number;
+  private readonly maxHistoryTokens: number;
+  private readonly maxAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly log: Logger;
+  private readonly queues: Map<string, Pending[]>;
+
+  constructor(
+    private readonly table: Table,
+    opts: ConversationStoreOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.ttlSeconds = opts.ttlSeconds;
+    this.maxHistoryTokens = opts.maxHistoryTokens;
+    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 60);
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.random = opts.random ?? Math.random;
+    this.log = opts.log ?? silentLogger;
+    this.queues = queuesFor(table, this.now);
+  }
+
+  /** The conversation, or an empty one (version 0, exists false) when missing or expired. */
+  async load(key: string): Promise<Conversation> {
+    return this.view(key, await this.read(key));
+  }
+
+  /** Adds turns (kept ordered by `at`), adds `usage` to the counters, optionally replaces the summary. */
+  async append(key: string, turns: Turn[], opts: { usage?: Usage; summary?: string } = {}): Promise<Conversation> {
+    const op: Op = {
+      kind: "append",
+      turns: turns.map(checkTurn),
+      usage: checkUsage(opts.usage),
+      summary: opts.summary === undefined ? undefined : clip(opts.summary, MAX_SUMMARY_CHARS),
+    };
+    return this.enqueue(key, op);
+  }
+
+  /**
+   * `/new`: a fresh context. Drops the turns and the summary; keeps the selected model (a user's choice
+   * for this chat) and the usage counters (an account of what was spent, for `/usage`).
+   */
+  async reset(key: string): Promise<void> {
+    await this.enqueue(key, { kind: "reset" });
+  }
+
+  /** Selects a model for this conversation; `undefined` returns to the configured default. */
+  setModel(key: string, model: string | undefined): Promise<Conversation> {
+    const m = model?.trim();
+    return this.enqueue(key, { kind: "model", model: m ? m : undefined });
+  }
+
+  private enqueue(key: string, op: Op): Promise<Conversation> {
+    const slot = `${this.ttlSeconds}|${this.maxHistoryTokens}|${this.maxAttempts}|${key}`;
+    return new Promise<Conversation>((resolve, reject) => {
+      const queue = this.queues.get(slot);
+      if (queue) {
+        queue.push({ op, resolve, reject });
+        return;
+      }
+      const fresh: Pending[] = [{ op, resolve, reject }];
+      this.queues.set(slot, fresh);
+      void this.drain(slot, key, fresh);
+    });
+  }
+
+  /**
+   * Writes queued operations for one key, one round at a time: ops queued during a round form the next,
+   * and ops queued while a round retries after a lost race join that round.
+   */
+  private async drain(slot: string, key: string, queue: Pending[]): Promise<void> {
+    let known: Snapshot | undefined;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, queue.length);
+      try {
+        const { conversation, snapshot } = await this.write(key, batch, queue, known);
+        known = snapshot;
+        for (const p of batch) p.resolve(conversation);
+      } catch (err) {
+        known = undefined;
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.queues.delete(slot);
+  }
+
+  /** One round: read (unless this round's predecessor just wrote), apply, conditional write; on a lost race back off, re-read, retry. */
+  private async write(
+    key: string,
+    batch: Pending[],
+    queue: Pending[],
+    known: Snapshot | undefined,
+  ): Promise<{ conversation: Conversation; snapshot: Snapshot }> {
+    let snap = known ?? (await this.read(key));
+    for (let attempt = 1; ; attempt++) {
+      const ops = batch.map((p) => p.op);
+      if (!snap.found && ops.every((o) => o.kind === "reset")) return { conversation: this.view(key, snap), snapshot: snap };
+      const now = this.now();
+      const next = this.apply(snap, ops);
+      try {
+        const version = await this.put(key, snap, next, now);
+        return {
+          conversation: { key, ...next, version, exists: true },
+          snapshot: { found: true, version, live: true, turns: next.turns, model: next.model, summary: next.summary, usage: next.usage },
+        };
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw err;
+      }
+      if (attempt >= this.maxAttempts) {
+        this.log.warn("conversation: write gave up after conflicts", { attempts: attempt });
+        throw new ConversationConflictError(`conversation write lost ${attempt} races in a row; try again`);
+      }
+      const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 10));
+      await this.sleep(Math.floor(this.random() * cap));
+      batch.push(...queue.splice(0, queue.length));
+      snap = await this.read(key);
+    }
+  }
+
+  private apply(snap: Snapshot, ops: Op[]): Omit<Conversation, "key" | "version" | "exists"> {
+    let turns = snap.live ? snap.turns : [];
+    let model = snap.live ? snap.model : undefined;
+    let summary = snap.live ? snap.summary : undefined;
+    const usage = snap.live ? { ...snap.usage } : emptyUsage();
+    for (const op of ops) {
+      if (op.kind === "reset") {
+        turns = [];
+        summary = undefined;
+      } else if (op.kind === "model") {
+        model = op.model;
+      } else {
+        const merged = merge(turns, op.turns);
+        turns = merged.turns;
+        if (op.summary !== undefined) summary = op.summary || undefined;
+        if (op.usage && (merged.added > 0 || op.turns.length === 0)) {
+          usage.promptTokens += op.usage.promptTokens;
+          usage.completionTokens += op.usage.completionTokens;
+        }
+      }
+    }
+    turns = trimToBudget(turns, this.maxHistoryTokens);
+    const sizes = turnsBytes(turns);
+    let bytes = sizes.reduce((a, b) => a + b, 0);
+    let start = 0;
+    while (bytes > MAX_TURNS_BYTES && start < turns.length - 1) bytes -= sizes[start++]!;
+    if (start > 0) turns = turns.slice(start);
+    return { turns, usage, ...(model ? { model } : {}), ...(summary ? { summary } : {}) };
+  }
+
+  /** One conditional update; resolves to the new version, throws ConditionalCheckFailedException on a lost race. */
+  private async put(
+    key: string,
+    snap: Snapshot,
+    next: Omit<Conversation, "key" | "version" | "exists">,
+    now: number,
+  ): Promise<number> {
+    const version = (snap.version ?? 0) + 1;
+    const names: Record<string, string> = {
+      "#turns": "turns",
+      "#pt": "promptTokens",
+      "#ct": "completionTokens",
+      "#v": "version",
+      "#u": "updatedAt",
+      "#e": "expiresAt",
+      "#m": "model",
+      "#s": "summary",
+    };
+    const values: Record<string, AttributeValue> = {
+      ":turns": { L: next.turns.map(({ role, content, at, msgId, sender }) => ({ M: toItem({ role, content, at, msgId, sender }) })) },
+      ":pt": toAttr(next.usage.promptTokens),
+      ":ct": toAttr(next.usage.completionTokens),
+      ":next": toAttr(version),
+      ":u": toAttr(now),
+      ":e": toAttr(Math.floor(now / 1000) + this.ttlSeconds),
+    };
+    const set = ["#turns = :turns", "#pt = :pt", "#ct = :ct", "#v = :next", "#u = :u", "#e = :e"];
+    const remove: string[] = [];
+    if (next.model) {
+      set.push("#m = :m");
+      values[":m"] = toAttr(next.model);
+    } else remove.push("#m");
+    if (next.summary) {
+      set.push("#s = :s");
+      values[":s"] = toAttr(next.summary);
+    } else remove.push("#s");
+
+    let condition: string;
+    if (!snap.found) condition = "attribute_not_exists(pk)";
+    else if (snap.version === undefined) condition = "attribute_exists(pk) AND attribute_not_exists(#v)";
+    else {
+      condition = "#v = :v";
+      values[":v"] = toAttr(snap.version);
+    }
+    await call(
+      this.table,
+      "UpdateItem",
+      this.table.client.send(
+        new UpdateItemCommand({
+          TableName: this.table.name,
+          Key: this.itemKey(key),
+          UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+    return version;
+  }
+
+  private async read(key: string): Promise<Snapshot> {
+    const out = await call(
+      this.table,
+      "GetItem",
+      this.table.client.send(new GetItemCommand({ TableName: this.table.name, Key: this.itemKey(key) })),
+    );
+    if (!out.Item) return { found: false, version: undefined, live: false, turns: [], model: undefined, summary: undefined, usage: emptyUsage() };
+    const s = StoredSchema.parse(fromItem(out.Item));
+    return {
+      found: true,
+      version: s.version,
+      live: s.expiresAt > Math.floor(this.now() / 1000),
+      turns: s.turns.sort((a, b) => a.at - b.at),
+      model: s.model,
+      summary: s.summary,
+      usage: { promptTokens: s.promptTokens, completionTokens: s.completionTokens },
+    };
+  }
+
+  private view(key: string, snap: Snapshot): Conversation {
+    if (!snap.live) return { key, turns: [], usage: emptyUsage(), version: 0, exists: false };
+    return {
+      key,
+      turns: snap.turns,
+      usage: snap.usage,
+      version: snap.version ?? 0,
+      exists: true,
+      ...(snap.model ? { model: snap.model } : {}),
+      ...(snap.summary ? { summary: snap.summary } : {}),
+    };
+  }
+
+  private itemKey(key: string): Record<string, AttributeValue> {
+    return { pk: { S: `conv#${key}` }, sk: { S: "conv" } };
+  }
+}

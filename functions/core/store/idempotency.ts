@@ -1,0 +1,355 @@
+// Idempotency records per inbound message (`msg#<robotCode:msgId>`), after AWS Powertools: a conditional
+// claim puts IN_PROGRESS with a lease and a fencing token; a crashed attempt's lease can be taken over;
+// COMPLETED keeps the reply id for a day; `sent` survives takeovers so a reply is never sent twice.
+import { randomUUID } from "node:crypto";
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+import { silentLogger, type Logger } from "../log.js";
+import { fromItem, toAttr, toItem } from "./attributes.js";
+import { call, isConditionalCheckFailed, type Table } from "./table.js";
+
+export type ClaimResult =
+  | { status: "claimed"; token: string; attempt: number }
+  | { status: "in_progress" }
+  | { status: "completed"; replyId?: string };
+
+export interface IdempotencyStoreOptions {
+  now?: () => number;
+  /** How long a claim is exclusive before another attempt may take it over; default 180 s. */
+  leaseMs?: number;
+  /** How long a COMPLETED record (and an unfinished one) is kept; default 1 day. */
+  completedTtlSeconds?: number;
+  log?: Logger;
+}
+
+/** The token no longer holds the claim: another attempt took it over (or it was released/completed by someone else). */
+export class ClaimLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ClaimLostError";
+  }
+}
+
+const IN_PROGRESS = "IN_PROGRESS";
+const COMPLETED = "COMPLETED";
+/** Rounds of write-then-read before a contended claim gives up as "in_progress" (another writer is active). */
+const MAX_ROUNDS = 5;
+
+const RecordSchema = z.looseObject({
+  status: z.enum([IN_PROGRESS, COMPLETED]),
+  token: z.string(),
+  attempt: z.number().int().positive().catch(1),
+  leaseUntil: z.number().catch(0),
+  sent: z.boolean().catch(false),
+  replyId: z.string().optional().catch(undefined),
+  expiresAt: z.number(),
+});
+type StoredRecord = z.output<typeof RecordSchema>;
+
+const NAMES = {
+  "#s": "status",
+  "#t": "token",
+  "#a": "attempt",
+  "#l": "leaseUntil",
+  "#e": "expiresAt",
+  "#u": "updatedAt",
+  "#sent": "sent",
+  "#r": "replyId",
+};
+
+function namesIn(...expressions: string[]): Record<string, string> {
+  const text = expressions.join(" ");
+  return Object.fromEntries(Object.entries(NAMES).filter(([alias]) => new RegExp(`${alias}\\b`).test(text)));
+}
+
+export class IdempotencyStore {
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+  private readonly completedTtlSeconds: number;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly table: Table,
+    opts: IdempotencyStoreOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.leaseMs = opts.leaseMs ?? 180_000;
+    this.completedTtlSeconds = opts.completedTtlSeconds ?? 86_400;
+    this.log = opts.log ?? silentLogger;
+  }
+
+  /** First sight of a message: claims it unless another attempt holds a live lease or it is already done. */
+  async claim(key: string): Promise<ClaimResult> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const token = randomUUID();
+      if (await this.create(key, token)) return { status: "claimed", token, attempt: 1 };
+      const rec = await this.read(key);
+      if (!rec) continue;
+      if (rec.status === COMPLETED) return completed(rec);
+      if (rec.leaseUntil > this.now()) return { status: "in_progress" };
+      if (await this.takeOver(key, rec, token)) {
+        this.log.info("idempotency: took over an expired claim", { attempt: rec.attempt + 1 });
+        return { status: "claimed", token, attempt: rec.attempt + 1 };
+      }
+    }
+    return { status: "in_progress" };
+  }
+
+  /**
+   * The worker re-acquires the claim it was handed (possibly as a retry of the same job): succeeds while
+   * the record holds `token` (the lease is renewed, attempt unchanged), or over an expired lease or a
+   * missing record (the record then holds `token`, attempt + 1). Reports completed/in_progress otherwise.
+   */
+  async resume(key: string, token: string): Promise<ClaimResult> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const renewed = await this.renew(key, token);
+      if (renewed) return { status: "claimed", token, attempt: renewed.attempt };
+      const rec = await this.read(key);
+      if (!rec) {
+        if (await this.create(key, token)) return { status: "claimed", token, attempt: 1 };
+        continue;
+      }
+      if (rec.status === COMPLETED) return completed(rec);
+      if (rec.token === token) continue;
+      if (rec.leaseUntil > this.now()) return { status: "in_progress" };
+      if (await this.takeOver(key, rec, token)) return { status: "claimed", token, attempt: rec.attempt + 1 };
+    }
+    return { status: "in_progress" };
+  }
+
+  /** Records that the reply went out, so no later attempt sends it again. Throws ClaimLostError for a stale token. */
+  async markSent(key: string, token: string, replyId?: string): Promise<void> {
+    const set = ["#sent = :true", "#u = :now"];
+    const values: Record<string, AttributeValue> = { ":true": toAttr(true), ":now": toAttr(this.now()) };
+    if (replyId) {
+      set.push("#r = :r");
+      values[":r"] = toAttr(replyId);
+    }
+    const ok = await this.update(key, `SET ${set.join(", ")}`, "#t = :token AND #s = :ip", {
+      ...values,
+      ":token": toAttr(token),
+      ":ip": toAttr(IN_PROGRESS),
+    });
+    if (!ok) throw await this.lost(key, "markSent");
+  }
+
+  /** Whether a reply already went out for this message (a COMPLETED record counts as sent). */
+  async wasSent(key: string): Promise<{ sent: boolean; replyId?: string }> {
+    const rec = await this.read(key);
+    if (!rec) return { sent: false };
+    return { sent: rec.sent || rec.status === COMPLETED, ...(rec.replyId ? { replyId: rec.replyId } : {}) };
+  }
+
+  /** Marks the message done and keeps the record `completedTtlSeconds`. Idempotent for the same token. */
+  async complete(key: string, token: string, replyId?: string): Promise<void> {
+    const now = this.now();
+    const set = ["#s = :done", "#e = :exp", "#u = :now"];
+    const values: Record<string, AttributeValue> = {
+      ":done": toAttr(COMPLETED),
+      ":exp": toAttr(Math.floor(now / 1000) + this.completedTtlSeconds),
+      ":now": toAttr(now),
+      ":token": toAttr(token),
+      ":ip": toAttr(IN_PROGRESS),
+    };
+    if (replyId) {
+      set.push("#r = :r");
+      values[":r"] = toAttr(replyId);
+    }
+    const ok = await this.update(key, `SET ${set.join(", ")} REMOVE #l`, "#t = :token AND (#s = :ip OR #s = :done)", values);
+    if (!ok) throw await this.lost(key, "complete");
+  }
+
+  /**
+   * Failure before sending: deletes the record so a redelivery can run. A no-op when `token` no longer
+   * holds the claim. If the reply was in fact already sent, the record is completed instead.
+   */
+  async release(key: string, token: string): Promise<void> {
+    const condition = "#t = :token AND #s = :ip AND (attribute_not_exists(#sent) OR #sent = :false)";
+    try {
+      await call(
+        this.table,
+        "DeleteItem",
+        this.table.client.send(
+          new DeleteItemCommand({
+            TableName: this.table.name,
+            Key: this.itemKey(key),
+            ConditionExpression: condition,
+            ExpressionAttributeNames: namesIn(condition),
+            ExpressionAttributeValues: { ":token": toAttr(token), ":ip": toAttr(IN_PROGRESS), ":false": toAttr(false) },
+          }),
+        ),
+      );
+      return;
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
+    const rec = await this.read(key);
+    if (rec && rec.status === IN_PROGRESS && rec.token === token && rec.sent) {
+      this.log.info("idempotency: release after the reply was sent; completing instead");
+      await this.complete(key, token).catch((err: unknown) => {
+        if (!(err instanceof ClaimLostError)) throw err;
+      });
+    }
+  }
+
+  /** Puts a fresh IN_PROGRESS record over a missing or expired one. */
+  private async create(key: string, token: string): Promise<boolean> {
+    const now = this.now();
+    const condition = "attribute_not_exists(pk) OR #e <= :nowS";
+    try {
+      await call(
+        this.table,
+        "PutItem",
+        this.table.client.send(
+          new PutItemCommand({
+            TableName: this.table.name,
+            Item: {
+              ...this.itemKey(key),
+              ...toItem({
+                status: IN_PROGRESS,
+                token,
+                attempt: 1,
+                leaseUntil: now + this.leaseMs,
+                sent: false,
+                expiresAt: this.recordExpiry(now),
+                updatedAt: now,
+              }),
+            },
+            ConditionExpression: condition,
+            ExpressionAttributeNames: namesIn(condition),
+            ExpressionAttributeValues: { ":nowS": toAttr(Math.floor(now / 1000)) },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Replaces the token of an IN_PROGRESS record whose lease expired, if it still holds the token we saw. */
+  private takeOver(key: string, rec: StoredRecord, token: string): Promise<boolean> {
+    const now = this.now();
+    return this.update(
+      key,
+      "SET #t = :new, #a = :attempt, #l = :lease, #e = :exp, #u = :now",
+      "#t = :old AND #s = :ip AND #l <= :now",
+      {
+        ":new": toAttr(token),
+        ":attempt": toAttr(rec.attempt + 1),
+        ":lease": toAttr(now + this.leaseMs),
+        ":exp": toAttr(this.recordExpiry(now)),
+        ":now": toAttr(now),
+        ":old": toAttr(rec.token),
+        ":ip": toAttr(IN_PROGRESS),
+      },
+    );
+  }
+
+  /** Renews the lease while the record holds `token`; resolves to the record, or undefined if it does not. */
+  private async renew(key: string, token: string): Promise<StoredRecord | undefined> {
+    const now = this.now();
+    const condition = "#t = :token AND #s = :ip AND #e > :nowS";
+    const update = "SET #l = :lease, #e = :exp, #u = :now";
+    try {
+      const out = await call(
+        this.table,
+        "UpdateItem",
+        this.table.client.send(
+          new UpdateItemCommand({
+            TableName: this.table.name,
+            Key: this.itemKey(key),
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: namesIn(update, condition),
+            ExpressionAttributeValues: {
+              ":lease": toAttr(now + this.leaseMs),
+              ":exp": toAttr(this.recordExpiry(now)),
+              ":now": toAttr(now),
+              ":nowS": toAttr(Math.floor(now / 1000)),
+              ":token": toAttr(token),
+              ":ip": toAttr(IN_PROGRESS),
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+        ),
+      );
+      return out.Attributes ? this.parse(key, out.Attributes) : undefined;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async update(
+    key: string,
+    update: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<boolean> {
+    try {
+      await call(
+        this.table,
+        "UpdateItem",
+        this.table.client.send(
+          new UpdateItemCommand({
+            TableName: this.table.name,
+            Key: this.itemKey(key),
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: namesIn(update, condition),
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  /** The live record, or undefined when missing or expired. */
+  private async read(key: string): Promise<StoredRecord | undefined> {
+    const out = await call(
+      this.table,
+      "GetItem",
+      this.table.client.send(new GetItemCommand({ TableName: this.table.name, Key: this.itemKey(key) })),
+    );
+    if (!out.Item) return undefined;
+    const rec = this.parse(key, out.Item);
+    return rec.expiresAt > Math.floor(this.now() / 1000) ? rec : undefined;
+  }
+
+  private parse(key: string, item: Record<string, AttributeValue>): StoredRecord {
+    const rec = RecordSchema.safeParse(fromItem(item));
+    if (!rec.success) throw new Error(`idempotency record for ${key} is malformed (${rec.error.issues[0]?.path.join(".") ?? "?"})`);
+    return rec.data;
+  }
+
+  private async lost(key: string, action: string): Promise<ClaimLostError> {
+    const rec = await this.read(key).catch(() => undefined);
+    const state = rec ? `${rec.status.toLowerCase()}, attempt ${rec.attempt}` : "no record";
+    return new ClaimLostError(`${action}: the claim on ${key} is no longer held by this attempt (${state})`);
+  }
+
+  /** Unfinished records outlive their lease so a late redelivery still sees `sent`. */
+  private recordExpiry(now: number): number {
+    return Math.floor(now / 1000) + Math.max(this.completedTtlSeconds, Math.ceil(this.leaseMs / 1000));
+  }
+
+  private itemKey(key: string): Record<string, AttributeValue> {
+    return { pk: { S: `msg#${key}` }, sk: { S: "msg" } };
+  }
+}
+
+function completed(rec: StoredRecord): ClaimResult {
+  return { status: "completed", ...(rec.replyId ? { replyId: rec.replyId } : {}) };
+}
