@@ -116,7 +116,7 @@ function queuesFor(table: Table, now: () => number): Map<string, Pending[]> {
   let byClock = sharedQueues.get(table);
   if (!byClock) sharedQueues.set(table, (byClock = new WeakMap()));
   let queues = byClock.get(now);
-  if (!queues) byClock.set(now, (queues = new Map()));
+  if (!queues) byClock.set(now, (queues = new Map<string, Pending[]>()));
   return queues;
 }
 

@@ -1,0 +1,182 @@
+// Idempotency records against a real dynalite: exactly-one claims, completed replays, lease takeover
+// with fencing tokens, the sent flag across takeovers, resume, release and expiry.
+import { describe, expect, it } from "vitest";
+import { ClaimLostError, IdempotencyStore, type ClaimResult } from "../../functions/core/store/idempotency.js";
+import { useTestTable } from "../helpers/dynalite.js";
+
+const db = useTestTable();
+
+let seq = 0;
+const freshKey = () => `robot:msg-${++seq}-${Math.random().toString(36).slice(2)}`;
+
+function clock(start = 1_800_000_000_000) {
+  const c = { t: start, now: () => c.t };
+  return c;
+}
+
+function claimedToken(r: ClaimResult): string {
+  if (r.status !== "claimed") throw new Error(`expected claimed, got ${r.status}`);
+  return r.token;
+}
+
+describe("IdempotencyStore.claim", () => {
+  it("lets exactly one of many concurrent claims win, across two clients", async () => {
+    const other = await db.openTable();
+    const a = new IdempotencyStore(db.table);
+    const b = new IdempotencyStore(other);
+    const key = freshKey();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).claim(key)));
+    expect(results.filter((r) => r.status === "claimed")).toHaveLength(1);
+    expect(results.filter((r) => r.status === "in_progress")).toHaveLength(19);
+    expect(results.find((r) => r.status === "claimed")).toMatchObject({ attempt: 1 });
+  });
+
+  it("reports a live claim as in progress and a completed one with its reply id", async () => {
+    const store = new IdempotencyStore(db.table);
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    expect(await store.claim(key)).toEqual({ status: "in_progress" });
+    await store.complete(key, token, "reply-42");
+    expect(await store.claim(key)).toEqual({ status: "completed", replyId: "reply-42" });
+    expect(await store.wasSent(key)).toEqual({ sent: true, replyId: "reply-42" });
+  });
+
+  it("takes over a crashed attempt after its lease and fences off the old token", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 60_000 });
+    const key = freshKey();
+    const old = claimedToken(await store.claim(key));
+    c.t += 59_000;
+    expect(await store.claim(key)).toEqual({ status: "in_progress" });
+    c.t += 2_000;
+    const taken = await store.claim(key);
+    expect(taken).toMatchObject({ status: "claimed", attempt: 2 });
+    const fresh = claimedToken(taken);
+    expect(fresh).not.toBe(old);
+
+    await expect(store.complete(key, old, "stale")).rejects.toBeInstanceOf(ClaimLostError);
+    await expect(store.markSent(key, old, "stale")).rejects.toBeInstanceOf(ClaimLostError);
+    expect(await store.wasSent(key)).toEqual({ sent: false });
+
+    await store.complete(key, fresh, "r-2");
+    expect(await store.claim(key)).toEqual({ status: "completed", replyId: "r-2" });
+  });
+
+  it("lets exactly one of several concurrent claims take over an expired lease", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 1_000 });
+    const key = freshKey();
+    await store.claim(key);
+    c.t += 5_000;
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.claim(key)));
+    expect(results.filter((r) => r.status === "claimed")).toEqual([expect.objectContaining({ attempt: 2 })]);
+  });
+
+  it("keeps the sent flag and reply id across a takeover", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 1_000 });
+    const key = freshKey();
+    const first = claimedToken(await store.claim(key));
+    await store.markSent(key, first, "reply-1");
+    c.t += 2_000;
+    const second = await store.claim(key);
+    expect(second).toMatchObject({ status: "claimed", attempt: 2 });
+    expect(await store.wasSent(key)).toEqual({ sent: true, replyId: "reply-1" });
+    await store.complete(key, claimedToken(second));
+    expect(await store.claim(key)).toEqual({ status: "completed", replyId: "reply-1" });
+  });
+
+  it("treats a completed record past its TTL as absent", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, completedTtlSeconds: 60 });
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    await store.markSent(key, token, "old-reply");
+    await store.complete(key, token);
+    c.t += 61_000;
+    expect(await store.wasSent(key)).toEqual({ sent: false });
+    expect(await store.claim(key)).toMatchObject({ status: "claimed", attempt: 1 });
+    expect(await store.wasSent(key)).toEqual({ sent: false });
+  });
+});
+
+describe("IdempotencyStore.resume", () => {
+  it("re-acquires with the same token and renews the lease", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 10_000 });
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    c.t += 9_000;
+    expect(await store.resume(key, token)).toEqual({ status: "claimed", token, attempt: 1 });
+    c.t += 9_000; // 18 s after the claim, 9 s after the renewal: still live
+    expect(await store.claim(key)).toEqual({ status: "in_progress" });
+  });
+
+  it("refuses a foreign live claim, takes over an expired one, and reports completion", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 10_000 });
+    const key = freshKey();
+    const holder = claimedToken(await store.claim(key));
+    expect(await store.resume(key, "someone-else")).toEqual({ status: "in_progress" });
+    c.t += 11_000;
+    expect(await store.resume(key, "retry-token")).toEqual({ status: "claimed", token: "retry-token", attempt: 2 });
+    await expect(store.complete(key, holder)).rejects.toBeInstanceOf(ClaimLostError);
+    await store.complete(key, "retry-token", "r");
+    expect(await store.resume(key, "retry-token")).toEqual({ status: "completed", replyId: "r" });
+  });
+
+  it("re-creates a released record so a retried job can run", async () => {
+    const store = new IdempotencyStore(db.table);
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    await store.release(key, token);
+    expect(await store.resume(key, token)).toEqual({ status: "claimed", token, attempt: 1 });
+    expect(await store.claim(key)).toEqual({ status: "in_progress" });
+  });
+});
+
+describe("IdempotencyStore.complete / release", () => {
+  it("completes idempotently for the same token", async () => {
+    const store = new IdempotencyStore(db.table);
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    await store.complete(key, token, "a");
+    await store.complete(key, token);
+    expect(await store.claim(key)).toEqual({ status: "completed", replyId: "a" });
+  });
+
+  it("release deletes the record so a redelivery is claimed afresh", async () => {
+    const store = new IdempotencyStore(db.table);
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    await store.release(key, token);
+    expect(await store.claim(key)).toMatchObject({ status: "claimed", attempt: 1 });
+  });
+
+  it("release with a stale token leaves the new holder alone", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 1_000 });
+    const key = freshKey();
+    const old = claimedToken(await store.claim(key));
+    c.t += 2_000;
+    claimedToken(await store.claim(key));
+    await store.release(key, old);
+    expect(await store.claim(key)).toEqual({ status: "in_progress" });
+  });
+
+  it("release after the reply went out completes instead of deleting", async () => {
+    const store = new IdempotencyStore(db.table);
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    await store.markSent(key, token, "sent-1");
+    await store.release(key, token);
+    expect(await store.claim(key)).toEqual({ status: "completed", replyId: "sent-1" });
+  });
+
+  it("markSent and complete on a record nobody claimed report a lost claim", async () => {
+    const store = new IdempotencyStore(db.table);
+    const key = freshKey();
+    await expect(store.markSent(key, "nope")).rejects.toThrow(/no longer held.*no record/);
+    await expect(store.complete(key, "nope")).rejects.toBeInstanceOf(ClaimLostError);
+  });
+});
