@@ -267,7 +267,15 @@ export class ConversationStore {
         const version = await this.put(key, snap, next, now);
         return {
           conversation: { key, ...next, version, exists: true },
-          snapshot: { found: true, version, live: true, turns: next.turns, model: next.model, summary: next.summary, usage: next.usage },
+          snapshot: {
+            found: true,
+            version,
+            live: true,
+            turns: [...next.turns],
+            model: next.model,
+            summary: next.summary,
+            usage: { ...next.usage },
+          },
         };
       } catch (err) {
         if (!isConditionalCheckFailed(err)) throw err;

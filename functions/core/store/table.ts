@@ -30,7 +30,7 @@ export interface OpenTableOptions {
   /** Embedded store only: keep everything in memory instead of LevelDB files under `dataDir`. */
   inMemory?: boolean;
   log?: Logger;
-  /** Defaults: 1500 ms to connect, 5000 ms per request, 3 attempts (SDK standard retry). */
+  /** Defaults: 1000 ms to connect, 3000 ms per request, 3 attempts (SDK standard retry): a dead table fails within ~10 s, a refused one at once. */
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxAttempts?: number;
@@ -204,8 +204,8 @@ export async function openTable(cfg: AppConfig["table"], opts: OpenTableOptions 
     maxAttempts: opts.maxAttempts ?? 3,
     ...(dummy ? { credentials: DUMMY_CREDENTIALS } : {}),
     requestHandler: {
-      connectionTimeout: opts.connectionTimeoutMs ?? 1500,
-      requestTimeout: opts.requestTimeoutMs ?? 5000,
+      connectionTimeout: opts.connectionTimeoutMs ?? 1000,
+      requestTimeout: opts.requestTimeoutMs ?? 3000,
       throwOnRequestTimeout: true,
       httpAgent: { keepAlive: true, maxSockets: 64 },
       httpsAgent: { keepAlive: true, maxSockets: 64 },
