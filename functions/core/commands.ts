@@ -1,0 +1,32 @@
+// Chat commands: recognises `/help`, `/new` (`/reset`), `/model [name]` and `/usage` in a message,
+// accepting the full-width slash and the "、" a Chinese keyboard types for "/".
+
+export type Command =
+  | { name: "help" }
+  | { name: "new" }
+  | { name: "model"; arg: string | undefined }
+  | { name: "usage" }
+  | { name: "unknown"; word: string };
+
+const ALIASES: Record<string, Exclude<Command["name"], "unknown">> = {
+  help: "help",
+  帮助: "help",
+  new: "new",
+  reset: "new",
+  新对话: "new",
+  model: "model",
+  模型: "model",
+  usage: "usage",
+  用量: "usage",
+};
+
+export function parseCommand(text: string): Command | undefined {
+  const match = /^([/／、])\s*(\S+)(?:\s+([\s\S]*))?$/.exec(text.trim());
+  if (!match) return undefined;
+  const word = match[2]!.toLowerCase();
+  const arg = match[3]?.trim() || undefined;
+  const name = Object.hasOwn(ALIASES, word) ? ALIASES[word] : undefined;
+  if (!name) return match[1] === "、" ? undefined : { name: "unknown", word };
+  if (name === "model") return { name, arg };
+  return { name };
+}

@@ -1,0 +1,100 @@
+// An in-process stand-in for FC's async invocation, used by the gateway: jobs are queued and
+// acknowledged at once, run with bounded concurrency, and retried with backoff when they throw.
+import type { Dispatch, Job } from "./job.js";
+import { describeError, type Logger } from "./log.js";
+
+export interface LocalDispatcherOptions {
+  run: (job: Job) => Promise<unknown>;
+  log: Logger;
+  /** Jobs running at once (LLM calls mostly wait, so this can be high). */
+  concurrency?: number;
+  /** Retries after the first attempt, like FC's maxAsyncRetryAttempts. */
+  retries?: number;
+  /** Jobs waiting beyond this are refused (the caller answers 503 and DingTalk retries). */
+  maxQueued?: number;
+  backoffMs?: (retry: number) => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class QueueFullError extends Error {
+  constructor() {
+    super("dispatch queue is full");
+    this.name = "QueueFullError";
+  }
+}
+
+export class LocalDispatcher {
+  private readonly queue: Job[] = [];
+  private running = 0;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly opts: Required<Omit<LocalDispatcherOptions, "run" | "log">> & Pick<LocalDispatcherOptions, "run" | "log">;
+
+  constructor(options: LocalDispatcherOptions) {
+    this.opts = {
+      concurrency: 100,
+      retries: 3,
+      maxQueued: 2000,
+      backoffMs: (retry) => Math.min(30_000, 500 * 2 ** (retry - 1)) * (0.5 + Math.random() / 2),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+      ...options,
+    };
+  }
+
+  readonly dispatch: Dispatch = (job) => {
+    if (this.closed) return Promise.reject(new Error("dispatcher is shutting down"));
+    if (this.queue.length >= this.opts.maxQueued) return Promise.reject(new QueueFullError());
+    this.queue.push(job);
+    this.pump();
+    return Promise.resolve();
+  };
+
+  get pending(): number {
+    return this.queue.length + this.running;
+  }
+
+  /** Stops accepting jobs; resolves true when everything queued has finished, false on timeout. */
+  async close(timeoutMs: number): Promise<boolean> {
+    this.closed = true;
+    if (this.pending === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const done = await Promise.race([this.idle().then(() => true), timeout]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.opts.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      void this.runWithRetries(job).finally(() => {
+        this.running--;
+        this.pump();
+        if (this.pending === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
+    }
+  }
+
+  private async runWithRetries(job: Job): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.opts.run(job);
+        return;
+      } catch (err) {
+        const fields = { requestId: job.requestId, attempt: attempt + 1, error: describeError(err) };
+        if (attempt >= this.opts.retries) {
+          this.opts.log.error("job failed after all retries", fields);
+          return;
+        }
+        this.opts.log.warn("job failed, will retry", fields);
+        await this.opts.sleep(this.opts.backoffMs(attempt + 1));
+      }
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// The worker's job, platform-free: re-acquire the message's claim, run the agent once, record that
+// the reply went out, complete. Safe under retries: a retry after a crash finishes the message and a
+// reply that was already sent is never sent again.
+import { handleMessage, type AgentDeps, type AgentOutcome } from "./agent.js";
+import { parseCallback } from "./dingtalk/inbound.js";
+import { JobSchema } from "./job.js";
+import { describeError } from "./log.js";
+import type { IdempotencyStore } from "./store/idempotency.js";
+
+export interface WorkerDeps extends AgentDeps {
+  idempotency: IdempotencyStore;
+}
+
+export type JobOutcome =
+  | { status: "invalid"; reason: string }
+  | { status: "skipped"; reason: "completed" | "in_progress" | "already_sent" }
+  | { status: "done"; outcome: AgentOutcome };
+
+/** Throws only when a retry may succeed (table, DingTalk or network trouble); the host lets its queue retry. */
+export async function processJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
+  const job = JobSchema.safeParse(input);
+  if (!job.success) {
+    deps.log.error("invalid job dropped", { issues: job.error.issues.length });
+    return { status: "invalid", reason: "job does not match the schema" };
+  }
+  const { claim, requestId } = job.data;
+  const parsed = parseCallback(job.data.body);
+  if (!parsed.ok) {
+    deps.log.error("invalid message in job dropped", { requestId, reason: parsed.reason });
+    return { status: "invalid", reason: parsed.reason };
+  }
+  const msg = parsed.message;
+  const log = deps.log.child({ requestId, msgId: msg.msgId });
+  const started = deps.now();
+
+  const held = await deps.idempotency.resume(claim.key, claim.token);
+  if (held.status !== "claimed") {
+    log.info("job skipped", { state: held.status });
+    return { status: "skipped", reason: held.status };
+  }
+  const token = held.token;
+  const previous = await deps.idempotency.wasSent(claim.key);
+  if (previous.sent) {
+    await deps.idempotency.complete(claim.key, token, previous.replyId);
+    log.info("reply was already sent by an earlier attempt", { attempt: held.attempt });
+    return { status: "skipped", reason: "already_sent" };
+  }
+
+  let outcome: AgentOutcome;
+  try {
+    outcome = await handleMessage(msg, { ...deps, log }, {
+      requestId,
+      onSent: (r) => deps.idempotency.markSent(claim.key, token, r.processQueryKey),
+    });
+  } catch (err) {
+    log.error("job failed", { attempt: held.attempt, error: describeError(err) });
+    throw err;
+  }
+  await deps.idempotency.complete(claim.key, token);
+  log.info("job done", {
+    action: outcome.action,
+    ...(outcome.action === "replied"
+      ? { kind: outcome.kind, route: outcome.route, model: outcome.modelName, llm: outcome.llm, sendMs: outcome.sendMs }
+      : {}),
+    queuedMs: started - job.data.receivedAt,
+    totalMs: deps.now() - started,
+    attempt: held.attempt,
+    conversation: msg.conversation.id,
+  });
+  return { status: "done", outcome };
+}

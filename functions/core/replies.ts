@@ -1,0 +1,88 @@
+// What the bot says in its own words: help, command answers, refusals and plain-Chinese failure
+// notes, plus the default system prompt. No stack traces, no secrets, no internal codes.
+import type { ModelEndpoint } from "./config.js";
+import type { InboundMessage } from "./dingtalk/inbound.js";
+import type { LlmErrorKind } from "./llm/client.js";
+
+export const DEFAULT_SYSTEM_PROMPT =
+  "你是企业钉钉里的 AI 助手，回答准确、简洁、友好，默认使用中文。" +
+  "回复会显示在钉钉里：可以使用标题、列表、加粗、引用和链接；不要使用表格和 HTML。";
+
+export function systemPrompt(custom: string | undefined, msg: InboundMessage, now: number): string {
+  const where =
+    msg.conversation.type === "group"
+      ? `你在钉钉群「${msg.conversation.title ?? "群聊"}」中，用户消息以“昵称: ”开头。`
+      : `你正在和 ${msg.sender.nick || "用户"} 单聊。`;
+  const date = new Date(now + 8 * 3_600_000).toISOString().slice(0, 16).replace("T", " ");
+  return `${custom ?? DEFAULT_SYSTEM_PROMPT}\n${where}\n当前北京时间：${date}。`;
+}
+
+export function help(group: boolean): string {
+  return [
+    `**我是 AI 助手**，${group ? "在群里 @我 加上你的问题" : "直接发消息"}即可对话，我会记住本次对话的上下文。`,
+    "",
+    "- `/new` 开始新对话（清空上下文，也可用 `/reset`）",
+    "- `/model` 查看当前模型，`/model 名称` 切换模型",
+    "- `/usage` 查看本对话的 token 用量",
+    "- `/help` 显示本帮助",
+  ].join("\n");
+}
+
+export const emptyAnswer = (): string => "（模型这次没有给出可显示的回答，请换个说法再试。）";
+export const emptyMention = (): string => "在呢～请在 @我 后面写上你的问题，发送 `/help` 查看可用命令。";
+export const notAllowed = (): string => "抱歉，你暂时没有使用这个助手的权限，请联系管理员开通。";
+export const reset = (): string => "好的，已开始新对话，之前的上下文已清空。";
+export const modelSwitched = (name: string): string => `已切换到模型 **${name}**，仅对本对话生效。`;
+export const unknownCommand = (word: string): string => `没有 \`/${word}\` 这个命令。\n\n${help(false)}`;
+
+export function currentModel(current: string | undefined, names: string[], models: ModelEndpoint[]): string {
+  if (!current || names.length === 0) return noModel();
+  const endpoint = models.find((m) => m.name === current);
+  const detail = endpoint ? `（${endpoint.provider}/${endpoint.model}）` : "";
+  return `当前模型：**${current}**${detail}\n\n可选模型：${names.map((n) => `\`${n}\``).join("、")}\n\n发送 \`/model 名称\` 切换。`;
+}
+
+export function unknownModel(wanted: string, names: string[]): string {
+  if (names.length === 0) return noModel();
+  return `没有名为 \`${wanted}\` 的模型。可选模型：${names.map((n) => `\`${n}\``).join("、")}`;
+}
+
+export function usage(u: { promptTokens: number; completionTokens: number }, turns: number): string {
+  return `本对话用量：输入 ${u.promptTokens} tokens，输出 ${u.completionTokens} tokens，当前上下文 ${turns} 条消息。`;
+}
+
+export const noModel = (): string =>
+  "还没有配置可用的模型：请在 config.json 的 `model_list` 里添加模型（例如 `zhipu/glm-4.7` 和 API Key），详见 README。";
+
+export function unsupportedKind(msg: InboundMessage): string | undefined {
+  switch (msg.kind) {
+    case "video":
+      return "暂不支持视频消息，请用文字描述你的问题。";
+    case "picture":
+      return "暂不支持图片消息，请用文字描述你的问题。";
+    case "file":
+      return "暂不支持文件消息，请把内容粘贴成文字发给我。";
+    case "audio":
+      return msg.text.trim() === "" ? "没有听清这条语音（钉钉没有识别出文字），请再说一次或改用文字。" : undefined;
+    case "unsupported":
+      return `暂不支持这种消息类型（${msg.msgtype || "未知"}），请发送文字消息。`;
+    default:
+      return undefined;
+  }
+}
+
+const FAILURE_HINTS: Partial<Record<LlmErrorKind, string>> = {
+  moderation: "抱歉，模型服务商拒绝了这条内容（未通过内容安全审核），这条消息不会计入对话。请换个说法再试。",
+  rate_limit: "抱歉，AI 模型当前请求太多，暂时无法回答，请稍后再试。",
+  quota: "抱歉，AI 模型的额度或余额不足，暂时无法回答。请联系管理员充值或更换模型。",
+  auth: "抱歉，AI 模型的 API Key 无效，暂时无法回答。请联系管理员检查配置。",
+  timeout: "抱歉，AI 模型响应超时，请稍后再试。",
+  network: "抱歉，暂时连不上 AI 模型服务，请稍后再试。",
+  server: "抱歉，AI 模型服务暂时出错，请稍后再试。",
+  context_length: "抱歉，这条消息太长，超出了模型能处理的长度。请精简后再试，或发送 `/new` 开始新对话。",
+  no_model: noModel(),
+};
+
+export function llmFailure(kind: LlmErrorKind | "other"): string {
+  return FAILURE_HINTS[kind as LlmErrorKind] ?? "抱歉，AI 模型暂时无法回答，请稍后再试。";
+}

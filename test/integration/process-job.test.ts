@@ -1,0 +1,137 @@
+// The worker's job under retries: ingest → processJob, redeliveries, a crash after sending (never
+// resent), a crash before sending (answer reused, no second LLM call), and the HTTP callback's codes.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { handleCallback, type CallbackDeps } from "../../functions/core/http-callback.js";
+import { ingest } from "../../functions/core/ingest.js";
+import type { Job } from "../../functions/core/job.js";
+import { LocalDispatcher } from "../../functions/core/local-dispatch.js";
+import { processJob, type WorkerDeps } from "../../functions/core/process-job.js";
+import { IdempotencyStore } from "../../functions/core/store/idempotency.js";
+import { signedHeaders } from "../helpers/messages.js";
+import { CLIENT_ID, CLIENT_SECRET, startWorld, type World } from "../helpers/world.js";
+
+let w: World;
+beforeAll(async () => {
+  w = await startWorld();
+});
+afterAll(() => w.close());
+afterEach(() => {
+  w.dt.reset();
+  w.llm.reset();
+});
+
+function recorder() {
+  const jobs: Job[] = [];
+  return { jobs, dispatch: (job: Job) => (jobs.push(job), Promise.resolve()) };
+}
+
+async function accept(body: Record<string, unknown>, jobs = recorder()) {
+  const result = await ingest(w.parse(body), body, { ...w.runtime, robotCode: CLIENT_ID, dispatch: jobs.dispatch });
+  return { result, jobs: jobs.jobs };
+}
+
+describe("processJob", () => {
+  it("answers once; a redelivered message and a replayed job do nothing more", async () => {
+    const body = w.message({ text: "只回答一次" });
+    const rec = recorder();
+    expect((await accept(body, rec)).result.status).toBe("accepted");
+    expect((await accept(body, rec)).result).toMatchObject({ status: "duplicate", state: "in_progress" });
+    expect(rec.jobs).toHaveLength(1);
+
+    expect(await processJob(rec.jobs[0], w.runtime)).toMatchObject({ status: "done" });
+    expect(await processJob(rec.jobs[0], w.runtime)).toEqual({ status: "skipped", reason: "completed" });
+    expect((await accept(body, rec)).result).toMatchObject({ status: "duplicate", state: "completed" });
+    expect(w.dt.sent()).toHaveLength(1);
+    expect(w.llm.chatRequests()).toHaveLength(1);
+  });
+
+  it("a crash after the reply was sent never resends it", async () => {
+    const { jobs } = await accept(w.message({ text: "发送后崩溃" }));
+    const idempotency = new IdempotencyStore(w.db.table);
+    const crashing: WorkerDeps = {
+      ...w.runtime,
+      idempotency: Object.assign(Object.create(idempotency) as IdempotencyStore, {
+        complete: () => Promise.reject(new Error("instance died")),
+      }),
+    };
+    await expect(processJob(jobs[0], crashing)).rejects.toThrow("instance died");
+    expect(await processJob(jobs[0], w.runtime)).toEqual({ status: "skipped", reason: "already_sent" });
+    expect(w.dt.sent()).toHaveLength(1);
+  });
+
+  it("a crash before sending is finished by the retry with the stored answer, no second LLM call", async () => {
+    const { jobs } = await accept(w.message({ text: "发送前崩溃", staffId: "crash-before" }));
+    w.dt.fault({ route: "robot.sendBySession", status: 500, times: 4 });
+    w.dt.fault({ route: "robot.oToMessages.batchSend", status: 500, times: 4 });
+    await expect(processJob(jobs[0], w.runtime)).rejects.toThrow();
+    expect(w.dt.sent()).toHaveLength(0);
+
+    expect(await processJob(jobs[0], w.runtime)).toMatchObject({ status: "done", outcome: { reused: true } });
+    expect(w.dt.sent()).toHaveLength(1);
+    expect(w.llm.chatRequests()).toHaveLength(1);
+  });
+
+  it("drops an invalid job without throwing (a retry could not help)", async () => {
+    expect(await processJob({ v: 2 }, w.runtime)).toMatchObject({ status: "invalid" });
+    expect(await processJob({ v: 1, body: { msgId: 5 }, claim: { key: "k", token: "t" }, receivedAt: 1 }, w.runtime)).toMatchObject({
+      status: "invalid",
+    });
+  });
+
+  it("the local dispatcher retries a failing job like FC's async queue", async () => {
+    let calls = 0;
+    const dispatcher = new LocalDispatcher({
+      log: w.log,
+      retries: 2,
+      sleep: () => Promise.resolve(),
+      run: () => (++calls < 3 ? Promise.reject(new Error("boom")) : Promise.resolve()),
+    });
+    await dispatcher.dispatch({ v: 1, body: {}, claim: { key: "k", token: "t" }, receivedAt: 0 });
+    await dispatcher.idle();
+    expect(calls).toBe(3);
+    expect(await dispatcher.close(1000)).toBe(true);
+    await expect(dispatcher.dispatch({ v: 1, body: {}, claim: { key: "k", token: "t" }, receivedAt: 0 })).rejects.toThrow(/shutting down/);
+  });
+});
+
+describe("handleCallback", () => {
+  const deps = (over: Partial<CallbackDeps> = {}): CallbackDeps => ({
+    ...w.runtime,
+    robotCode: CLIENT_ID,
+    secret: CLIENT_SECRET,
+    dispatch: () => Promise.resolve(),
+    ...over,
+  });
+  const post = (body: unknown, headers = signedHeaders(CLIENT_SECRET), over: Partial<CallbackDeps> = {}) =>
+    handleCallback({ method: "POST", headers, body: Buffer.from(typeof body === "string" ? body : JSON.stringify(body)) }, deps(over));
+
+  it("maps every case to the right status", async () => {
+    const body = w.message({ text: "状态码" });
+    expect((await post(body)).status).toBe(200);
+    expect((await post(body)).status).toBe(200);
+    expect((await post(w.message(), signedHeaders("wrong-secret-0000"))).status).toBe(401);
+    expect((await post(w.message(), signedHeaders(CLIENT_SECRET, Date.now() - 2 * 3_600_000))).status).toBe(401);
+    expect((await post(w.message(), { timestamp: String(Date.now()) })).status).toBe(401);
+    expect((await post("{not json", signedHeaders(CLIENT_SECRET))).status).toBe(400);
+    const bad = await post({ msgId: 1 });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toHaveProperty("error");
+    expect((await handleCallback({ method: "GET", headers: {}, body: Buffer.alloc(0) }, deps())).status).toBe(405);
+    expect((await handleCallback({ method: "POST", headers: {}, body: Buffer.alloc(1024 * 1024 + 1) }, deps())).status).toBe(413);
+    expect((await post(w.message(), signedHeaders(CLIENT_SECRET), { secret: undefined })).status).toBe(503);
+    const failing = await post(w.message(), signedHeaders(CLIENT_SECRET), { dispatch: () => Promise.reject(new Error("x")) });
+    expect(failing.status).toBe(503);
+    const down = await post(w.message(), signedHeaders(CLIENT_SECRET), {
+      idempotency: { claim: () => Promise.reject(new Error("ECONNREFUSED")), release: () => Promise.resolve() },
+    });
+    expect(down.status).toBe(503);
+  });
+
+  it("a dispatch failure releases the claim so DingTalk's retry is processed", async () => {
+    const body = w.message({ text: "重试" });
+    expect((await post(body, signedHeaders(CLIENT_SECRET), { dispatch: () => Promise.reject(new Error("x")) })).status).toBe(503);
+    const rec = recorder();
+    expect((await post(body, signedHeaders(CLIENT_SECRET), { dispatch: rec.dispatch })).status).toBe(200);
+    expect(rec.jobs).toHaveLength(1);
+  });
+});
