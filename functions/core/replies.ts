@@ -84,5 +84,5 @@ const FAILURE_HINTS: Partial<Record<LlmErrorKind, string>> = {
 };
 
 export function llmFailure(kind: LlmErrorKind | "other"): string {
-  return FAILURE_HINTS[kind as LlmErrorKind] ?? "抱歉，AI 模型暂时无法回答，请稍后再试。";
+  return FAILURE_HINTS[kind] ?? "抱歉，AI 模型暂时无法回答，请稍后再试。";
 }
