@@ -1,5 +1,6 @@
 // Structured logging: one JSON object per line (FC and SLS parse them), with every registered
 // secret masked in the final line, whatever field or error message it hid in.
+import { formatWithOptions } from "node:util";
 
 export type Level = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
@@ -83,3 +84,17 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 
 /** A logger that drops everything, for tests and library defaults. */
 export const silentLogger: Logger = createLogger({ write: () => {} });
+
+/**
+ * Routes console.* (used by third-party libraries such as the Stream SDK) through `log`, so that
+ * every line a host writes stays one JSON object, secrets masked.
+ */
+export function captureConsole(log: Logger): void {
+  const route = (level: Level) => (...args: unknown[]) =>
+    log[level](formatWithOptions({ breakLength: Infinity }, ...args), { source: "console" });
+  console.log = route("info");
+  console.info = route("info");
+  console.debug = route("debug");
+  console.warn = route("warn");
+  console.error = route("error");
+}

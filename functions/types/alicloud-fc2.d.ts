@@ -421,3 +421,9 @@ declare module "@alicloud/fc2" {
 
   export = FCClient;
 }
+
+/** The same client without the package index's ES5 fallback branch (keeps function bundles lean). */
+declare module "@alicloud/fc2/lib/client.js" {
+  import FCClient from "@alicloud/fc2";
+  export = FCClient;
+}

@@ -1,0 +1,69 @@
+// FC HTTP trigger host: adapts FC 2.0 `(req, resp, context)` and FC 3.0 events to the core callback,
+// which verifies, claims and dispatches the worker asynchronously. Thin; everything else is the core.
+import { loadConfig, type AppConfig } from "./core/config.js";
+import { handleCallback, type CallbackRequest, type CallbackResponse } from "./core/http-callback.js";
+import { captureConsole, createLogger, describeError, type Logger } from "./core/log.js";
+import { IdempotencyStore } from "./core/store/idempotency.js";
+import { openTable } from "./core/store/table.js";
+import { readContext } from "./fc/context.js";
+import { fromFc2, fromFc3, isFc2Response, toFc2, toFc3, type Fc2Request, type Fc3Result } from "./fc/http-adapter.js";
+import { fcDispatch } from "./fc/invoke-worker.js";
+
+interface Instance {
+  config: AppConfig;
+  idempotency: IdempotencyStore;
+  log: Logger;
+}
+
+const log = createLogger();
+captureConsole(log);
+let instance: Promise<Instance> | undefined;
+
+async function init(): Promise<Instance> {
+  const config = loadConfig(process.env);
+  if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a DynamoDB-compatible table");
+  const table = await openTable(config.table, { log });
+  return { config, idempotency: new IdempotencyStore(table), log };
+}
+
+async function respond(req: CallbackRequest | undefined, context: unknown): Promise<CallbackResponse> {
+  const ctx = readContext(context);
+  if (!req) return { status: 400, headers: { "content-type": "application/json" }, body: '{"error":"not an HTTP event"}' };
+  let inst: Instance;
+  try {
+    inst = await (instance ??= init());
+  } catch (err) {
+    instance = undefined;
+    log.error("callback cannot start", { requestId: ctx.requestId, error: describeError(err) });
+    return { status: 503, headers: { "content-type": "application/json" }, body: '{"error":"bot not available"}' };
+  }
+  const credentials = inst.config.dingtalk.credentials;
+  return handleCallback(req, {
+    secret: credentials?.clientSecret,
+    robotCode: credentials?.robotCode ?? "",
+    idempotency: inst.idempotency,
+    now: Date.now,
+    log: inst.log,
+    dispatch: fcDispatch(ctx, {
+      serviceName: process.env.DINGCLAW_WORKER_SERVICE || ctx.serviceName || "dingclaw",
+      functionName: process.env.DINGCLAW_WORKER_FUNCTION || "worker",
+      endpoint: process.env.ALIBABA_CLOUD_FC_ENDPOINT || undefined,
+    }),
+  });
+}
+
+/** FC 2.0: handler(req, resp, context). FC 3.0: handler(event, context[, callback]) → {statusCode, headers, body}. */
+export async function handler(first: unknown, second: unknown, third?: unknown): Promise<Fc3Result | undefined> {
+  if (isFc2Response(second)) {
+    const ctx = readContext(third);
+    const out = await respond(await fromFc2(first as Fc2Request, ctx.requestId), third);
+    toFc2(out, second);
+    return undefined;
+  }
+  const result = toFc3(await respond(fromFc3(first, readContext(second).requestId), second));
+  if (typeof third === "function") {
+    (third as (err: null, value: Fc3Result) => void)(null, result);
+    return undefined;
+  }
+  return result;
+}

@@ -1,0 +1,238 @@
+// Stream mode through the official `dingtalk-stream` SDK, wrapped where the SDK falls short: the
+// gateway URL follows DINGTALK_API_BASE, connect failures are reported instead of swallowed, frames
+// are schema-checked (a bad frame cannot crash the process), robot CALLBACKs are ACKed on receipt,
+// and reconnects back off exponentially with jitter through one single loop.
+import { DWClient, TOPIC_ROBOT, type DWClientDownStream } from "dingtalk-stream";
+import type WebSocket from "ws";
+import { z } from "zod";
+import type { DingTalkConfig } from "../config.js";
+import { describeError, type Logger } from "../log.js";
+
+const OpenAnswer = z.object({ endpoint: z.string().regex(/^wss?:\/\//), ticket: z.string().min(1) });
+const ErrorAnswer = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
+const Frame = z.looseObject({
+  specVersion: z.string().optional(),
+  type: z.string(),
+  headers: z.looseObject({ topic: z.string().optional(), messageId: z.string().optional() }),
+  data: z.string().optional().default(""),
+});
+
+export interface StreamOptions {
+  credentials: DingTalkConfig;
+  apiBase: string;
+  log: Logger;
+  /** Called for every robot message, after it was ACKed; errors are logged, never thrown back. */
+  onMessage: (body: unknown, meta: { messageId: string }) => Promise<void>;
+  fetch?: typeof fetch;
+  random?: () => number;
+  /** Reconnect delay cap (default 60 s). */
+  maxBackoffMs?: number;
+  /** Delay before reconnecting after a healthy connection closed (default 500 ms, plus jitter). */
+  reconnectDelayMs?: number;
+}
+
+export type StreamState = "connecting" | "connected" | "stopped";
+
+export class StreamOpenError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StreamOpenError";
+  }
+}
+
+/** Private members of the SDK's client that the wrapper has to reach. */
+interface SdkInternals {
+  socket?: WebSocket;
+  dw_url?: string;
+  heartbeatIntervallId?: NodeJS.Timeout;
+}
+
+class GatewayClient extends DWClient {
+  constructor(private readonly opts: StreamOptions) {
+    super({
+      clientId: opts.credentials.clientId,
+      clientSecret: opts.credentials.clientSecret,
+      keepAlive: true,
+      ua: "dingclaw/0.1",
+      subscriptions: [{ type: "EVENT", topic: "*" }],
+    } as ConstructorParameters<typeof DWClient>[0]);
+    this.config.autoReconnect = false;
+  }
+
+  private get internals(): SdkInternals {
+    return this as unknown as SdkInternals;
+  }
+
+  get socketHandle(): WebSocket | undefined {
+    return this.internals.socket;
+  }
+
+  override async getEndpoint(): Promise<this> {
+    const url = `${this.opts.apiBase}/v1.0/gateway/connections/open`;
+    const res = await (this.opts.fetch ?? fetch)(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({
+        clientId: this.config.clientId,
+        clientSecret: this.config.clientSecret,
+        ua: this.config.ua,
+        subscriptions: this.config.subscriptions,
+      }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const json: unknown = await res.json().catch(() => undefined);
+    const ok = res.ok ? OpenAnswer.safeParse(json) : undefined;
+    if (!ok?.success) {
+      const err = ErrorAnswer.safeParse(json);
+      const code = err.success ? err.data.code : undefined;
+      const hint = code === "invalidClientIdOrSecret" ? " (check channels.dingtalk.client_id / client_secret)" : "";
+      throw new StreamOpenError(
+        res.status,
+        code,
+        `gateway refused connection for ${this.config.clientId}: HTTP ${res.status}${code ? ` ${code}` : ""}${hint}`,
+      );
+    }
+    this.internals.dw_url = `${ok.data.endpoint}?ticket=${encodeURIComponent(ok.data.ticket)}`;
+    return this;
+  }
+
+  override onDownStream(data: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(String(data));
+    } catch {
+      this.opts.log.warn("dingtalk: ignored a stream frame that is not JSON");
+      return;
+    }
+    const parsed = Frame.safeParse(json);
+    if (!parsed.success) {
+      this.opts.log.warn("dingtalk: ignored a malformed stream frame");
+      return;
+    }
+    const frame = parsed.data as unknown as DWClientDownStream;
+    switch (parsed.data.type) {
+      case "SYSTEM":
+        this.onSystem(frame);
+        if (parsed.data.headers.topic === "disconnect") this.internals.socket?.close();
+        return;
+      case "EVENT":
+        this.onEvent(frame);
+        return;
+      case "CALLBACK":
+        this.onRobotCallback(parsed.data.headers.topic, parsed.data.headers.messageId, parsed.data.data);
+        return;
+    }
+  }
+
+  private onRobotCallback(topic: string | undefined, messageId: string | undefined, data: string): void {
+    if (!messageId) {
+      this.opts.log.warn("dingtalk: ignored a callback frame without messageId");
+      return;
+    }
+    this.socketCallBackResponse(messageId, null);
+    if (topic !== TOPIC_ROBOT) {
+      this.opts.log.debug("dingtalk: ignored callback topic", { topic, messageId });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(data);
+    } catch {
+      this.opts.log.warn("dingtalk: robot frame data is not JSON", { messageId });
+      return;
+    }
+    this.opts.onMessage(body, { messageId }).catch((err: unknown) =>
+      this.opts.log.error("dingtalk: stream message handling failed", { messageId, error: describeError(err) }),
+    );
+  }
+
+  /** Opens one connection; resolves when it has closed again. Rejects if it never opened. */
+  async session(onOpen: () => void): Promise<void> {
+    await this.getEndpoint();
+    await this._connect();
+    const socket = this.internals.socket;
+    onOpen();
+    if (socket && socket.readyState !== socket.CLOSED)
+      await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    clearInterval(this.internals.heartbeatIntervallId);
+  }
+}
+
+export class StreamConnection {
+  private readonly client: GatewayClient;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  state: StreamState = "connecting";
+  /** Resolves the first time a connection opens. */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+
+  constructor(private readonly opts: StreamOptions) {
+    this.client = new GatewayClient(opts);
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.state = "stopped";
+    this.client.disconnect();
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** For tests: the socket currently open, if any. */
+  get socket(): WebSocket | undefined {
+    return this.client.socketHandle;
+  }
+
+  private backoff(failures: number): number {
+    const random = this.opts.random ?? Math.random;
+    if (failures === 0) return (this.opts.reconnectDelayMs ?? 500) * (0.5 + random());
+    const cap = this.opts.maxBackoffMs ?? 60_000;
+    return Math.min(cap, 1000 * 2 ** (failures - 1)) * (0.5 + random() / 2);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const log = this.opts.log;
+    let failures = 0;
+    while (!this.stopped) {
+      this.state = "connecting";
+      try {
+        await this.client.session(() => {
+          failures = 0;
+          this.state = "connected";
+          log.info("dingtalk: Connected to DingTalk");
+          log.info("dingtalk: Listening for messages");
+          this.markReady();
+        });
+        if (!this.stopped) log.warn("dingtalk: stream connection closed, reconnecting");
+      } catch (err) {
+        failures++;
+        const retryInMs = Math.round(this.backoff(failures));
+        log.error("dingtalk: cannot connect to DingTalk Stream", { attempt: failures, retryInMs, error: describeError(err) });
+        if (!this.stopped) await this.sleep(retryInMs);
+        continue;
+      }
+      if (!this.stopped) await this.sleep(this.backoff(0));
+    }
+  }
+}

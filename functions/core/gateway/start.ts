@@ -1,0 +1,120 @@
+// The long-lived gateway behind `npm start`: the table (embedded by default), the HTTP callback and
+// health endpoint, the Stream-mode connection, and an in-process dispatcher in place of FC's queue.
+import type { AppConfig } from "../config.js";
+import { parseCallback } from "../dingtalk/inbound.js";
+import { StreamConnection, type StreamOptions } from "../dingtalk/stream.js";
+import { handleCallback } from "../http-callback.js";
+import { ingest, type IngestDeps } from "../ingest.js";
+import { LocalDispatcher, type LocalDispatcherOptions } from "../local-dispatch.js";
+import type { Logger } from "../log.js";
+import { processJob } from "../process-job.js";
+import { createRuntime, type Runtime } from "../runtime.js";
+import { ensureTable, openTable, type Table } from "../store/table.js";
+import { json, startHttpServer, type Route } from "./http-server.js";
+
+export interface GatewayOptions {
+  config: AppConfig;
+  log: Logger;
+  port: number;
+  host: string;
+  /** Use this table instead of opening the configured one (tests). */
+  table?: Table;
+  /** Embedded store in memory instead of files under DINGCLAW_DATA_DIR. */
+  inMemory?: boolean;
+  fetch?: typeof fetch;
+  stream?: Partial<Pick<StreamOptions, "maxBackoffMs" | "reconnectDelayMs">>;
+  dispatcher?: Partial<Omit<LocalDispatcherOptions, "run" | "log">>;
+  /** More routes (e.g. the playground). */
+  routes?: (gateway: Omit<Gateway, "close">) => Route[];
+}
+
+export interface Gateway {
+  url: string;
+  runtime: Runtime;
+  dispatcher: LocalDispatcher;
+  stream: StreamConnection | undefined;
+  ingestDeps: IngestDeps;
+  /** Stops taking messages, lets in-flight ones finish (bounded), closes everything. */
+  close(drainMs?: number): Promise<{ drained: boolean }>;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const { config, log } = opts;
+  const table = opts.table ?? (await openTable(config.table, { inMemory: opts.inMemory, log }));
+  if (!opts.table) await ensureTable(table.client, table.name, { log });
+  const runtime = createRuntime(config, table, { log, fetch: opts.fetch });
+  const dispatcher = new LocalDispatcher({
+    ...opts.dispatcher,
+    log,
+    run: (job) => processJob(job, runtime),
+  });
+  const credentials = config.dingtalk.credentials;
+  const ingestDeps: IngestDeps = {
+    idempotency: runtime.idempotency,
+    dispatch: dispatcher.dispatch,
+    robotCode: credentials?.robotCode ?? "",
+    now: runtime.now,
+    log,
+  };
+
+  const stream =
+    credentials && config.dingtalk.mode === "stream"
+      ? new StreamConnection({
+          ...opts.stream,
+          credentials,
+          apiBase: config.dingtalk.apiBase,
+          log,
+          fetch: opts.fetch,
+          onMessage: async (body, meta) => {
+            const parsed = parseCallback(body);
+            if (!parsed.ok) {
+              log.warn("dingtalk: invalid robot message in stream frame", { messageId: meta.messageId, reason: parsed.reason });
+              return;
+            }
+            await ingest(parsed.message, body as Record<string, unknown>, ingestDeps, meta.messageId);
+          },
+        })
+      : undefined;
+
+  const core: Omit<Gateway, "close" | "url"> = { runtime, dispatcher, stream, ingestDeps };
+  const routes: Route[] = [
+    {
+      method: "POST",
+      path: "/callback",
+      maxBodyBytes: 1024 * 1024,
+      handle: (req) =>
+        handleCallback(
+          { method: req.method, headers: req.headers, body: req.body, requestId: req.requestId },
+          { ...ingestDeps, secret: credentials?.clientSecret },
+        ),
+    },
+    {
+      method: "GET",
+      path: "/healthz",
+      handle: () =>
+        json(200, {
+          ok: true,
+          dingtalk: credentials ? (stream ? `stream:${stream.state}` : "http") : "not configured",
+          models: [...new Set(config.models.map((m) => m.name))],
+          table: table.embedded ? "embedded" : "remote",
+          pending: dispatcher.pending,
+        }),
+    },
+  ];
+  const http = await startHttpServer({ routes, port: opts.port, host: opts.host, log });
+  routes.push(...(opts.routes?.({ ...core, url: http.url }) ?? []));
+  log.info("gateway listening", { url: http.url, table: table.embedded ? "embedded" : table.endpoint, mode: stream ? "stream" : "http" });
+  stream?.start();
+
+  return {
+    ...core,
+    url: http.url,
+    async close(drainMs = 25_000) {
+      await stream?.stop();
+      await http.close();
+      const drained = await dispatcher.close(drainMs);
+      if (!opts.table) await table.close();
+      return { drained };
+    },
+  };
+}

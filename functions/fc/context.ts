@@ -1,0 +1,42 @@
+// FC's invocation context and environment, parsed with zod: the role credentials, account, region
+// and service that the callback needs to invoke the worker. Both FC 2.0 and 3.0 shapes.
+import { z } from "zod";
+
+const ContextSchema = z.looseObject({
+  requestId: z.string().optional(),
+  accountId: z.string().optional(),
+  region: z.string().optional(),
+  credentials: z
+    .looseObject({
+      accessKeyId: z.string().optional(),
+      accessKeySecret: z.string().optional(),
+      securityToken: z.string().optional(),
+    })
+    .optional(),
+  service: z.looseObject({ name: z.string().optional() }).optional(),
+  function: z.looseObject({ name: z.string().optional() }).optional(),
+});
+
+export interface FcContext {
+  requestId: string | undefined;
+  accountId: string | undefined;
+  region: string | undefined;
+  serviceName: string | undefined;
+  credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string } | undefined;
+}
+
+/** Context values first, FC's environment variables as the fallback. */
+export function readContext(context: unknown, env: Record<string, string | undefined> = process.env): FcContext {
+  const c = ContextSchema.safeParse(context ?? {});
+  const ctx = c.success ? c.data : {};
+  const id = ctx.credentials?.accessKeyId || env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const secret = ctx.credentials?.accessKeySecret || env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  const token = ctx.credentials?.securityToken || env.ALIBABA_CLOUD_SECURITY_TOKEN;
+  return {
+    requestId: ctx.requestId,
+    accountId: ctx.accountId || env.FC_ACCOUNT_ID,
+    region: ctx.region || env.FC_REGION,
+    serviceName: ctx.service?.name || env.FC_SERVICE_NAME,
+    credentials: id && secret ? { accessKeyId: id, accessKeySecret: secret, ...(token ? { securityToken: token } : {}) } : undefined,
+  };
+}
