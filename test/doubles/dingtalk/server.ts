@@ -11,6 +11,7 @@ import { robotRoutes } from "./routes/robot.js";
 import { webhookRoutes } from "./routes/webhook.js";
 import { Router, type DoubleRequest, type DoubleResponse } from "./router.js";
 import { DoubleState, type App, type Conversation, type RecordedCall, type SentMessage } from "./state.js";
+import { installStreamGateway, type StreamGateway, type StreamGatewayOptions } from "./stream/index.js";
 
 export type { FaultSpec, ThrottleCode } from "./faults.js";
 export type { App, Conversation, RecordedCall, SentMessage } from "./state.js";
@@ -34,6 +35,8 @@ export interface DingTalkDoubleOptions {
   apps?: Array<{ clientId: string; clientSecret: string; robotCode?: string; tokenTtlSeconds?: number }>;
   /** Extra route sets / WebSocket handlers, installed after the built-in routes. */
   modules?: DoubleModule[];
+  /** Stream gateway settings (redelivery, connection pick, ticket lifetime). */
+  stream?: StreamGatewayOptions;
 }
 
 export interface DingTalkDouble {
@@ -45,6 +48,8 @@ export interface DingTalkDouble {
   state: DoubleState;
   router: Router;
   server: Server;
+  /** The Stream gateway: push frames, read ACKs, ping, disconnect and drop connections (see README). */
+  stream: StreamGateway;
   /** Registers an app; robotCode defaults to the client id. */
   app(clientId: string, clientSecret: string, opts?: { robotCode?: string; tokenTtlSeconds?: number }): App;
   /** Mints a session webhook URL for a conversation (default lifetime 90 min, or `expiresAt`/`ttlMs`). */
@@ -56,14 +61,14 @@ export interface DingTalkDouble {
   clearFaults(): void;
   /** Expires tokens now (all, or one app's), so their next use answers InvalidAuthentication. */
   expireTokens(clientId?: string): void;
-  /** Moves the double's clock forward. */
+  /** Moves the double's clock forward (due Stream redeliveries go out at once). */
   advance(ms: number): void;
   now(): number;
   /** Calls of one route. */
   callsTo(route: string): RecordedCall[];
   /** Messages delivered so far (webhook and OpenAPI), normalised. */
   sent(): SentMessage[];
-  /** Forgets calls, sent messages and faults. */
+  /** Forgets calls, sent messages, faults and the Stream gateway's records. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -190,6 +195,7 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
   const url = `http://${host}:${port}`;
   state.baseUrl = url;
   for (const a of opts.apps ?? []) state.addApp(a.clientId, a.clientSecret, a);
+  const stream = installStreamGateway({ router, state, server }, opts.stream);
   for (const mod of opts.modules ?? []) await mod({ router, state, server });
 
   return {
@@ -199,6 +205,7 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
     state,
     router,
     server,
+    stream,
     app: (clientId, clientSecret, o) => state.addApp(clientId, clientSecret, o),
     sessionWebhookFor: (conversation, o) => {
       const hook = state.createSession(conversation, o);
@@ -210,15 +217,23 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
       state.faults.length = 0;
     },
     expireTokens: (clientId) => state.expireTokens(clientId),
-    advance: (ms) => state.advance(ms),
+    advance: (ms) => {
+      state.advance(ms);
+      stream.tick();
+    },
     now: () => state.now(),
     callsTo: (route) => state.calls.filter((c) => c.route === route),
     sent: () => [...state.sentMessages],
-    reset: () => state.reset(),
-    close: () =>
-      new Promise<void>((resolve) => {
+    reset: () => {
+      state.reset();
+      stream.reset();
+    },
+    close: async () => {
+      await stream.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

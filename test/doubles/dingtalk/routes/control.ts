@@ -40,8 +40,9 @@ const FaultBody = z.object({
 const ExpireBody = z.object({ clientId: z.string().optional() });
 const ClockBody = z.object({ advanceMs: z.number() });
 
-function withBody<S extends z.ZodType>(schema: S, fn: (body: z.output<S>, state: DoubleState) => DoubleResponse) {
-  return (req: DoubleRequest, state: DoubleState): DoubleResponse => {
+/** A control handler that parses the JSON body with `schema` first; a bad body → 400 `{error}`. */
+export function withBody<S extends z.ZodType>(schema: S, fn: (body: z.output<S>, state: DoubleState) => DoubleResponse | Promise<DoubleResponse>) {
+  return (req: DoubleRequest, state: DoubleState): DoubleResponse | Promise<DoubleResponse> => {
     const parsed = schema.safeParse(req.json ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -51,7 +52,8 @@ function withBody<S extends z.ZodType>(schema: S, fn: (body: z.output<S>, state:
   };
 }
 
-const control = (method: Route["method"], path: string, handle: Route["handle"]): Route => ({
+/** A control route: named after its path, neither recorded nor faulted. */
+export const control = (method: Route["method"], path: string, handle: Route["handle"]): Route => ({
   name: `control${path.slice("/__control".length).replace(/\//g, ".")}`,
   method,
   path,
