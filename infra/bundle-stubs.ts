@@ -1,0 +1,79 @@
+// esbuild plugin that keeps function bundles small: replaces modules the functions never call with
+// stubs that throw a clear error if ever used (fc2's OSS/axios/WebSocket paths, the browser-only
+// bowser, the embedded dynalite store), trims zod to its English messages, and gives the DynamoDB
+// client an environment-only credential provider (FC passes AWS_* variables; there are no profiles).
+import path from "node:path";
+import type { Plugin } from "esbuild";
+
+/** Packages reachable from @alicloud/fc2 or the AWS SDK that no function code path uses. */
+export const UNUSED_PACKAGES = ["ali-oss", "axios", "ws", "bowser", "dynalite"] as const;
+
+function throwingModule(name: string, why: string): string {
+  const message = JSON.stringify(`"${name}" is not included in the dingclaw function bundle (${why}); this code path is not supported here`);
+  return `"use strict";
+function unavailable() { throw new Error(${message}); }
+module.exports = new Proxy(unavailable, {
+  get(target, prop) {
+    if (prop === "__esModule") return false;
+    if (prop === "default") return module.exports;
+    if (typeof prop === "symbol" || prop === "then" || prop === "prototype") return undefined;
+    return unavailable;
+  },
+});`;
+}
+
+const WHY: Record<(typeof UNUSED_PACKAGES)[number], string> = {
+  "ali-oss": "only @alicloud/fc2's large-code upload uses it",
+  axios: "only @alicloud/fc2's unused helpers use it",
+  ws: "only @alicloud/fc2's interactive sessions use it",
+  bowser: "the AWS SDK loads it in browsers only",
+  dynalite: "functions use DINGCLAW_TABLE_ENDPOINT, not the embedded store",
+};
+
+const EMBEDDED_STORE_STUB = `export async function startDynalite() {
+  throw new Error("the embedded table store is not part of the function bundles: set DINGCLAW_TABLE_ENDPOINT");
+}`;
+
+const ENV_CREDENTIALS = `import { fromEnv } from "@aws-sdk/credential-provider-env";
+export const defaultProvider = (init) => fromEnv(init);`;
+
+export function stubPlugin(): Plugin {
+  return {
+    name: "dingclaw-stubs",
+    setup(build) {
+      const unused = new RegExp(`^(${UNUSED_PACKAGES.join("|")})$`);
+      build.onResolve({ filter: unused }, (args) => ({ path: args.path, namespace: "dingclaw-unused" }));
+      build.onLoad({ filter: /.*/, namespace: "dingclaw-unused" }, (args) => ({
+        contents: throwingModule(args.path, WHY[args.path as keyof typeof WHY] ?? "not needed"),
+        loader: "js",
+      }));
+
+      build.onResolve({ filter: /(^|\/)embedded\.js$/ }, (args) =>
+        args.resolveDir.endsWith(path.join("functions", "core", "store")) ? { path: args.path, namespace: "dingclaw-embedded" } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: "dingclaw-embedded" }, () => ({ contents: EMBEDDED_STORE_STUB, loader: "js" }));
+
+      build.onResolve({ filter: /^\.\.\/locales\/index\.c?js$/ }, (args) =>
+        args.resolveDir.includes(`${path.sep}zod${path.sep}`)
+          ? { path: path.join(args.resolveDir, `../locales/en${path.extname(args.path)}`), namespace: "dingclaw-zod-locales" }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: "dingclaw-zod-locales" }, (args) => ({
+        contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+        loader: "js",
+        resolveDir: path.dirname(args.path),
+      }));
+
+      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => ({
+        path: "credential-provider-env-only",
+        namespace: "dingclaw-credentials",
+        pluginData: args.resolveDir,
+      }));
+      build.onLoad({ filter: /.*/, namespace: "dingclaw-credentials" }, (args) => ({
+        contents: ENV_CREDENTIALS,
+        loader: "js",
+        resolveDir: args.pluginData as string,
+      }));
+    },
+  };
+}
