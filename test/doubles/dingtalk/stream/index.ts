@@ -1,10 +1,12 @@
 // The DingTalk Stream gateway double (reference §2): installs the open API, the `/connect` WebSocket
 // upgrade and the `/__control/stream` routes on the double's server, and returns the gateway handle.
 import type { DoubleContext } from "../server.js";
-import { StreamGateway, type StreamGatewayOptions } from "./gateway.js";
+import { StreamGateway } from "./gateway.js";
+import type { StreamGatewayOptions } from "./types.js";
 import { streamRoutes } from "./routes.js";
 
-export * from "./gateway.js";
+export { StreamGateway } from "./gateway.js";
+export type * from "./types.js";
 export { TOPIC_ROBOT, UpstreamFrame, type DownstreamFrame } from "./frames.js";
 
 export function installStreamGateway(ctx: DoubleContext, opts: StreamGatewayOptions = {}): StreamGateway {
