@@ -9,7 +9,7 @@ import { parseConfig, type AppConfig } from "../../functions/core/config.js";
 import { parseCallback, type InboundMessage } from "../../functions/core/dingtalk/inbound.js";
 import { createLogger, type Logger } from "../../functions/core/log.js";
 import { createRuntime, type Runtime } from "../../functions/core/runtime.js";
-import { startDingTalkDouble, type DingTalkDouble } from "../doubles/dingtalk/index.js";
+import { startDingTalkDouble, type DingTalkDouble, type DingTalkDoubleOptions } from "../doubles/dingtalk/index.js";
 import { startLlmDouble, type LlmDouble } from "../doubles/llm/server.js";
 import { startTestTable, type TestTable } from "./dynalite.js";
 import { callbackBody, type MessageOptions } from "./messages.js";
@@ -22,6 +22,8 @@ export const BACKUP_KEY = "sk-llm-backup-key-0002";
 export interface WorldOptions {
   /** Merged over the default config (primary "glm" on the LLM double, fallback "backup" defined but unused). */
   config?: Record<string, unknown>;
+  /** Options of the DingTalk double (e.g. Stream redelivery). */
+  dingtalk?: Omit<DingTalkDoubleOptions, "apps">;
   /** Where log lines go; default: collected in `lines`. */
   write?: (line: string) => void;
 }
@@ -58,7 +60,7 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
 }
 
 export async function startWorld(opts: WorldOptions = {}): Promise<World> {
-  const dt = await startDingTalkDouble({ apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] });
+  const dt = await startDingTalkDouble({ ...opts.dingtalk, apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] });
   const llm = await startLlmDouble({ keys: [LLM_KEY, BACKUP_KEY] });
   const db = await startTestTable();
   const rawConfig = merge(

@@ -58,7 +58,10 @@ class GatewayClient extends DWClient {
       clientSecret: opts.credentials.clientSecret,
       keepAlive: true,
       ua: "dingclaw/0.1",
-      subscriptions: [{ type: "EVENT", topic: "*" }],
+      subscriptions: [
+        { type: "EVENT", topic: "*" },
+        { type: "CALLBACK", topic: TOPIC_ROBOT },
+      ],
     } as ConstructorParameters<typeof DWClient>[0]);
     this.config.autoReconnect = false;
   }
