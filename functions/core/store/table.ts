@@ -238,6 +238,25 @@ export async function openTable(cfg: AppConfig["table"], opts: OpenTableOptions 
   return table;
 }
 
+async function describeTableRaw(
+  client: DynamoDBClient,
+  name: string,
+  where: Pick<Table, "name" | "endpoint">,
+): Promise<TableDescription | undefined> {
+  try {
+    return (await call(where, "DescribeTable", client.send(new DescribeTableCommand({ TableName: name })))).Table;
+  } catch (err) {
+    if (errorName(err) === "ResourceNotFoundException") return undefined;
+    throw err;
+  }
+}
+
+/** The table's status ("ACTIVE", "CREATING"…) or "missing"; throws TableUnavailableError when unreachable. */
+export async function describeTable(client: DynamoDBClient, name: string): Promise<string> {
+  const desc = await describeTableRaw(client, name, { name, endpoint: await endpointOf(client) });
+  return desc ? (desc.TableStatus ?? "ACTIVE") : "missing";
+}
+
 export interface EnsureTableOptions {
   log?: Logger;
   /** Upper bound for waiting until the table is ACTIVE; default 60 s. */
@@ -262,14 +281,7 @@ export async function ensureTable(
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const where = { name, endpoint: await endpointOf(client) };
 
-  const describe = async (): Promise<TableDescription | undefined> => {
-    try {
-      return (await call(where, "DescribeTable", client.send(new DescribeTableCommand({ TableName: name })))).Table;
-    } catch (err) {
-      if (errorName(err) === "ResourceNotFoundException") return undefined;
-      throw err;
-    }
-  };
+  const describe = () => describeTableRaw(client, name, where);
 
   let desc = await describe();
   let created = false;
