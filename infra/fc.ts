@@ -1,0 +1,198 @@
+// Function Compute 2.0 operations through @alicloud/fc2: create-or-update of the service, functions,
+// HTTP trigger and async-invoke config (idempotent: a second deploy updates in place), removal of
+// everything in the service, and the HTTP trigger's URL. Every failure becomes a DeployError.
+import FC from "@alicloud/fc2";
+import type { AliyunCredentials } from "./credentials.js";
+import { DeployError, explainCloudError, isNotFound } from "./errors.js";
+
+export interface FcTarget {
+  client: FC;
+  accountId: string;
+  region: string;
+  /** The API base URL without credentials, for messages and trigger URLs. */
+  endpoint: string;
+}
+
+/** FC client; ALIBABA_CLOUD_FC_ENDPOINT points it at another API endpoint (tests). */
+export function fcClient(creds: AliyunCredentials, region: string, env: Record<string, string | undefined>): FcTarget {
+  const override = env.ALIBABA_CLOUD_FC_ENDPOINT?.trim().replace(/\/+$/, "");
+  if (override && !/^https?:\/\/[^\s/]+$/.test(override))
+    throw new DeployError(`ALIBABA_CLOUD_FC_ENDPOINT "${override}" must be a base URL (example: "https://1234.cn-hangzhou.fc.aliyuncs.com")`);
+  const client = new FC(creds.accountId, {
+    accessKeyID: creds.accessKeyId,
+    accessKeySecret: creds.accessKeySecret,
+    ...(creds.securityToken ? { securityToken: creds.securityToken } : {}),
+    region,
+    secure: true,
+    timeout: 60_000,
+    ...(override ? { endpoint: override } : {}),
+  });
+  return {
+    client,
+    accountId: creds.accountId,
+    region,
+    endpoint: override ?? `https://${creds.accountId}.${region}.fc.aliyuncs.com`,
+  };
+}
+
+export async function fc<T>(t: FcTarget, action: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw explainCloudError(err, "Function Compute", t.endpoint, action);
+  }
+}
+
+async function fcOrUndefined<T>(t: FcTarget, action: string, p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw explainCloudError(err, "Function Compute", t.endpoint, action);
+  }
+}
+
+export type Change = "created" | "updated";
+
+export function getService(t: FcTarget, name: string) {
+  return fcOrUndefined(t, `read service ${name}`, t.client.getService(name)).then((r) => r?.data);
+}
+
+export interface ServiceSpec {
+  description: string;
+  role: string;
+  logConfig: { project: string; logstore: string } | undefined;
+  vpcConfig: { vpcId: string; vSwitchIds: string[]; securityGroupId: string } | undefined;
+  internetAccess: boolean;
+}
+
+export interface RetryOptions {
+  /** Retry role-related refusals (a just-created RAM role takes a few seconds to become assumable). */
+  retryRole: boolean;
+  sleep: (ms: number) => Promise<void>;
+}
+
+function roleNotReady(err: unknown): boolean {
+  return err instanceof Error && /role/i.test(err.message) && !/InvalidAccessKey|SignatureNotMatch/.test(err.message);
+}
+
+export async function upsertService(t: FcTarget, name: string, spec: ServiceSpec, retry: RetryOptions): Promise<Change> {
+  const exists = (await getService(t, name)) !== undefined;
+  const body = {
+    description: spec.description,
+    role: spec.role,
+    internetAccess: spec.internetAccess,
+    // On update, empty values switch logging / VPC access off again when removed from serverless.yml.
+    ...(spec.logConfig || exists ? { logConfig: spec.logConfig ?? { project: "", logstore: "" } } : {}),
+    ...(spec.vpcConfig || exists ? { vpcConfig: spec.vpcConfig ?? { vpcId: "", vSwitchIds: [], securityGroupId: "" } } : {}),
+  };
+  const delays = retry.retryRole ? [1000, 2000, 4000, 8000, 8000, 8000] : [];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (exists) await t.client.updateService(name, body);
+      else await t.client.createService(name, body);
+      return exists ? "updated" : "created";
+    } catch (err) {
+      const delay = delays[attempt];
+      if (delay === undefined || !roleNotReady(err)) throw explainCloudError(err, "Function Compute", t.endpoint, `${exists ? "update" : "create"} service ${name}`);
+      await retry.sleep(delay);
+    }
+  }
+}
+
+export interface FunctionSpec {
+  name: string;
+  description: string;
+  runtime: string;
+  handler: string;
+  memorySize: number;
+  timeout: number;
+  instanceConcurrency: number;
+  environmentVariables: Record<string, string>;
+  zip: Uint8Array;
+}
+
+export async function upsertFunction(t: FcTarget, service: string, spec: FunctionSpec): Promise<Change> {
+  const existing = await fcOrUndefined(t, `read function ${spec.name}`, t.client.getFunction(service, spec.name));
+  const body = {
+    description: spec.description,
+    runtime: spec.runtime,
+    handler: spec.handler,
+    memorySize: spec.memorySize,
+    timeout: spec.timeout,
+    instanceConcurrency: spec.instanceConcurrency,
+    environmentVariables: spec.environmentVariables,
+    code: { zipFile: Buffer.from(spec.zip).toString("base64") },
+  };
+  if (existing) {
+    await fc(t, `update function ${spec.name}`, t.client.updateFunction(service, spec.name, body));
+    return "updated";
+  }
+  await fc(t, `create function ${spec.name}`, t.client.createFunction(service, { functionName: spec.name, ...body }));
+  return "created";
+}
+
+export async function putAsyncConfig(
+  t: FcTarget,
+  service: string,
+  fn: string,
+  cfg: { maxAsyncRetryAttempts: number; maxAsyncEventAgeInSeconds: number },
+): Promise<void> {
+  await fc(t, `set the async-invoke config of ${fn}`, t.client.putFunctionAsyncConfig(service, fn, "LATEST", cfg));
+}
+
+export interface HttpTriggerSpec {
+  name: string;
+  authType: "anonymous" | "function";
+  methods: string[];
+}
+
+export async function upsertHttpTrigger(t: FcTarget, service: string, fn: string, spec: HttpTriggerSpec): Promise<Change> {
+  const triggerConfig = { authType: spec.authType, methods: spec.methods };
+  const list = await fc(t, `list triggers of ${fn}`, t.client.listTriggers(service, fn, { limit: 100 }));
+  const triggers = list.data.triggers ?? [];
+  for (const other of triggers.filter((x) => x.triggerType === "http" && x.triggerName !== spec.name))
+    await fc(t, `delete trigger ${other.triggerName}`, t.client.deleteTrigger(service, fn, other.triggerName));
+  if (triggers.some((x) => x.triggerName === spec.name)) {
+    await fc(t, `update trigger ${spec.name}`, t.client.updateTrigger(service, fn, spec.name, { triggerConfig }));
+    return "updated";
+  }
+  await fc(
+    t,
+    `create trigger ${spec.name}`,
+    t.client.createTrigger(service, fn, { triggerName: spec.name, triggerType: "http", triggerConfig }),
+  );
+  return "created";
+}
+
+/**
+ * The public URL of a function's HTTP trigger: what FC reports (`urlInternet`), else the FC 2.0 form
+ * `{endpoint}/2016-08-15/proxy/{service}/{function}/`.
+ */
+export async function httpTriggerUrl(t: FcTarget, service: string, fn: string): Promise<string | undefined> {
+  const list = await fcOrUndefined(t, `list triggers of ${fn}`, t.client.listTriggers(service, fn, { limit: 100 }));
+  const trigger = list?.data.triggers?.find((x) => x.triggerType === "http") as { urlInternet?: unknown } | undefined;
+  if (!trigger) return undefined;
+  if (typeof trigger.urlInternet === "string" && /^https?:\/\//.test(trigger.urlInternet)) return trigger.urlInternet;
+  return `${t.endpoint}/2016-08-15/proxy/${service}/${fn}/`;
+}
+
+/** Deletes every trigger, async config and function of the service, then the service. */
+export async function removeService(t: FcTarget, service: string, onStep: (what: string) => void): Promise<boolean> {
+  if (!(await getService(t, service))) return false;
+  const fns = await fc(t, `list functions of ${service}`, t.client.listFunctions(service, { limit: 100 }));
+  for (const f of fns.data.functions ?? []) {
+    const name = f.functionName;
+    const triggers = await fcOrUndefined(t, `list triggers of ${name}`, t.client.listTriggers(service, name, { limit: 100 }));
+    for (const tr of triggers?.data.triggers ?? []) {
+      await fcOrUndefined(t, `delete trigger ${tr.triggerName}`, t.client.deleteTrigger(service, name, tr.triggerName));
+      onStep(`trigger ${tr.triggerName} deleted`);
+    }
+    await fcOrUndefined(t, `delete the async-invoke config of ${name}`, t.client.deleteFunctionAsyncConfig(service, name, "LATEST"));
+    await fcOrUndefined(t, `delete function ${name}`, t.client.deleteFunction(service, name));
+    onStep(`function ${name} deleted`);
+  }
+  await fcOrUndefined(t, `delete service ${service}`, t.client.deleteService(service));
+  onStep(`service ${service} deleted`);
+  return true;
+}

@@ -1,0 +1,47 @@
+// `serverless info`: the deployed service, its functions, the callback's HTTP trigger URL, the role,
+// the table and where the logs go, as FC reports them.
+import { readCredentials } from "./credentials.js";
+import { DeployError } from "./errors.js";
+import { fc, fcClient, getService, httpTriggerUrl } from "./fc.js";
+import { kb } from "./bundle.js";
+import type { Reporter } from "./output.js";
+import type { DeploySettings } from "./settings.js";
+import { safeEndpoint } from "../functions/core/store/table.js";
+
+export interface InfoContext {
+  settings: DeploySettings;
+  env: Record<string, string | undefined>;
+  out: Reporter;
+}
+
+export interface InfoResult {
+  url: string | undefined;
+  functions: string[];
+}
+
+export async function info(ctx: InfoContext): Promise<InfoResult> {
+  const { settings: s, out } = ctx;
+  const creds = readCredentials(ctx.env);
+  const client = fcClient(creds, s.region, ctx.env);
+  const service = await getService(client, s.fcServiceName);
+  if (!service) throw new DeployError(`service ${s.fcServiceName} is not deployed in ${s.region}: run serverless deploy${s.stage === "dev" ? "" : ` --stage ${s.stage}`}`);
+  const list = await fc(client, `list functions of ${s.fcServiceName}`, client.client.listFunctions(s.fcServiceName, { limit: 100 }));
+  const fns = list.data.functions ?? [];
+  const url = fns.some((f) => f.functionName === "callback") ? await httpTriggerUrl(client, s.fcServiceName, "callback") : undefined;
+  const log = service.logConfig?.project && service.logConfig.logstore ? `${service.logConfig.project}/${service.logConfig.logstore}` : undefined;
+  const lines = [
+    `service:   ${s.fcServiceName} (region ${s.region}, stage ${s.stage}, account ${creds.accountId})`,
+    `role:      ${service.role || "(none)"}`,
+    "functions:",
+    ...fns.map(
+      (f) =>
+        `  ${f.functionName.padEnd(9)} ${f.runtime}, ${f.memorySize} MB, ${f.timeout} s, ` +
+        `${f.instanceConcurrency ?? 1} per instance, code ${kb(f.codeSize)}, updated ${f.lastModifiedTime}`,
+    ),
+    `callback URL: ${url ?? "(no HTTP trigger)"}`,
+    `table:     ${s.table.name} at ${s.table.endpoint ? safeEndpoint(s.table.endpoint) : "(DINGCLAW_TABLE_ENDPOINT not set)"}`,
+    `logs:      ${log ?? "not configured (set provider.logConfig to use serverless logs)"}`,
+  ];
+  out.result(lines.join("\n"));
+  return { url, functions: fns.map((f) => f.functionName) };
+}

@@ -1,0 +1,228 @@
+// End to end: the real osls CLI (`serverless deploy | info | invoke | remove`, as child processes)
+// with our provider plugin against the FC API double (functions run from their deployed zips in
+// plain `node` child processes), the RAM double and a dynalite table; then a signed DingTalk message
+// through the HTTP trigger gets its reply at the DingTalk double. Also: redeploy updates in place,
+// remove leaves nothing, wrong credentials fail with one clear line.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ListTablesCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDynalite, type EmbeddedServer } from "../../functions/core/store/embedded.js";
+import { startDingTalkDouble, type DingTalkDouble } from "../doubles/dingtalk/index.js";
+import { startFcDouble, type FcDouble } from "../doubles/fc/index.js";
+import { startLlmDouble, type LlmDouble } from "../doubles/llm/server.js";
+import { startRamDouble, type RamDouble } from "../doubles/ram/index.js";
+import { callbackBody, signedHeaders } from "../helpers/messages.js";
+import { eventually, ROOT } from "../helpers/processes.js";
+
+const ACCOUNT = "1234567890123456";
+const ACCESS_KEY_ID = "LTAI5tDeployKey0001";
+const ACCESS_KEY_SECRET = "deploy-secret-0001-abcdefghij";
+const CLIENT_ID = "dingdeploytest";
+const CLIENT_SECRET = "deploy-test-client-secret-0001";
+const LLM_KEY = "sk-deploy-llm-key-0001";
+const SERVICE = "dingclaw-e2e";
+
+let fcd: FcDouble;
+let ram: RamDouble;
+let table: EmbeddedServer;
+let dt: DingTalkDouble;
+let llm: LlmDouble;
+let work: string;
+let url = "";
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: work,
+    ALIBABA_CLOUD_ACCOUNT_ID: ACCOUNT,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: ACCESS_KEY_ID,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    ALIBABA_CLOUD_FC_ENDPOINT: fcd.url,
+    ALIBABA_CLOUD_RAM_ENDPOINT: ram.url,
+    DINGCLAW_CONFIG: path.join(work, "config.json"),
+    DINGCLAW_TABLE_ENDPOINT: table.endpoint,
+    DINGTALK_API_BASE: dt.url,
+    DINGTALK_OAPI_BASE: dt.url,
+    ...extra,
+  };
+}
+
+/** Runs the osls CLI from the repository root, as `npx serverless ...` would. */
+function serverless(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "node_modules/osls/bin/serverless.js"), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 45_000);
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function service() {
+  return fcd.state.services.get(SERVICE);
+}
+
+async function sendMessage(text: string): Promise<void> {
+  const conversationId = `cid${text}==`;
+  const hook = dt.sessionWebhookFor({ conversationId, conversationType: "direct", staffId: "staff001", robotCode: CLIENT_ID });
+  const body = callbackBody({ text, robotCode: CLIENT_ID, conversationId, sessionWebhook: hook.url, sessionWebhookExpiredTime: hook.expiresAt });
+  const res = await fetch(url, { method: "POST", headers: signedHeaders(CLIENT_SECRET), body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+  await eventually(() => dt.sent().some((m) => m.conversationId === conversationId), 20_000, `the reply to "${text}"`);
+  expect(dt.sent().find((m) => m.conversationId === conversationId)?.text).toBe(`echo: ${text}`);
+}
+
+beforeAll(async () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  work = await mkdtemp(path.join(tmpdir(), "dingclaw-deploy-e2e-"));
+  [fcd, ram, table, dt, llm] = await Promise.all([
+    startFcDouble({
+      accountId: ACCOUNT,
+      region: "cn-hangzhou",
+      accessKeys: { [ACCESS_KEY_ID]: ACCESS_KEY_SECRET },
+      runMode: "child-process",
+    }),
+    startRamDouble({ accountId: ACCOUNT, accessKeys: { [ACCESS_KEY_ID]: ACCESS_KEY_SECRET } }),
+    startDynalite(),
+    startDingTalkDouble({ apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] }),
+    startLlmDouble({ keys: [LLM_KEY] }),
+  ]);
+  const config = {
+    agents: { defaults: { model_name: "glm" } },
+    model_list: [{ model_name: "glm", model: "zhipu/glm-4.7", api_key: LLM_KEY, api_base: llm.url }],
+    channels: { dingtalk: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, telegram: { token: "unrelated-channel-token" } },
+  };
+  await writeFile(path.join(work, "config.json"), JSON.stringify(config, null, 2));
+});
+
+afterAll(async () => {
+  await Promise.allSettled([fcd?.close(), ram?.close(), table?.close(), dt?.close(), llm?.close()]);
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("serverless deploy to Alibaba FC (doubles)", () => {
+  it("deploy provisions role, table, service, functions, trigger and async config, and prints the callback URL", async () => {
+    const r = await serverless(["deploy", "--stage", "e2e", "--region", "cn-hangzhou"], cliEnv());
+    expect(r.code, r.stderr).toBe(0);
+    url = `${fcd.url}/2016-08-15/proxy/${SERVICE}/callback/`;
+    expect(r.stdout).toContain(url);
+    expect(r.stderr).toMatch(/function worker created/);
+    expect(r.stderr).toMatch(/HTTP trigger http created/);
+
+    const svc = service();
+    expect(svc?.fields.role).toMatch(/^acs:ram::1234567890123456:role\//);
+    const role = ram.state.roles.get(`${SERVICE}-fc`);
+    expect(role?.Arn).toBe(svc?.fields.role);
+    expect(JSON.parse(role!.AssumeRolePolicyDocument)).toMatchObject({ Statement: [{ Principal: { Service: ["fc.aliyuncs.com"] } }] });
+    const policy = ram.state.policies.get(`${SERVICE}-fc-policy`);
+    const doc = JSON.parse(policy!.versions.get(policy!.DefaultVersion)!.PolicyDocument) as { Statement: { Action: string[]; Resource: string[] }[] };
+    expect(doc.Statement).toEqual([
+      expect.objectContaining({ Action: ["fc:InvokeFunction"], Resource: [expect.stringContaining(`services/${SERVICE}/functions/worker`), expect.any(String)] }),
+    ]);
+    expect([...ram.state.attachments]).toEqual([`${SERVICE}-fc\n${SERVICE}-fc-policy`]);
+
+    const worker = svc!.functions.get("worker")!;
+    const callback = svc!.functions.get("callback")!;
+    expect(worker.fields).toMatchObject({ runtime: "nodejs20", handler: "index.handler", instanceConcurrency: 20, timeout: 300 });
+    expect(callback.fields).toMatchObject({ runtime: "nodejs20", handler: "index.handler", memorySize: 256 });
+    expect(worker.asyncConfigs.get("LATEST")?.fields).toEqual({ maxAsyncRetryAttempts: 3, maxAsyncEventAgeInSeconds: 3600 });
+    expect([...callback.triggers.values()].map((t) => [t.name, t.type, t.fields.triggerConfig])).toEqual([
+      ["http", "http", { authType: "anonymous", methods: ["POST"] }],
+    ]);
+    const callbackEnv = callback.fields.environmentVariables ?? {};
+    expect(callbackEnv.DINGCLAW_TABLE_NAME).toBe(SERVICE);
+    expect(callbackEnv.DINGCLAW_CONFIG_JSON).not.toContain(LLM_KEY);
+    expect(worker.fields.environmentVariables?.DINGCLAW_CONFIG_JSON).toContain(LLM_KEY);
+    for (const env of [callbackEnv, worker.fields.environmentVariables ?? {}]) {
+      expect(env.DINGCLAW_CONFIG_JSON).not.toContain("unrelated-channel-token");
+      expect(Object.keys(env)).not.toContain("DINGTALK_CLIENT_SECRET");
+    }
+    const tables = await new DynamoDBClient({ endpoint: table.endpoint, region: "local", credentials: { accessKeyId: "x", secretAccessKey: "x" } }).send(
+      new ListTablesCommand({}),
+    );
+    expect(tables.TableNames).toContain(SERVICE);
+  });
+
+  it("a signed DingTalk message through the HTTP trigger is answered by the deployed worker", async () => {
+    await sendMessage("你好");
+    await fcd.idle();
+    expect(fcd.asyncInvocations.map((a) => [a.functionName, a.outcome])).toEqual([["worker", "succeeded"]]);
+    expect(llm.chatRequests()).toHaveLength(1);
+  });
+
+  it("a second deploy updates everything in place and the bot keeps answering", async () => {
+    const before = service()!.functions.get("worker")!.lastModifiedTime;
+    const r = await serverless(["deploy", "--stage", "e2e"], cliEnv({ DINGCLAW_WORKER_CONCURRENCY: "30" }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/service dingclaw-e2e updated/);
+    expect(r.stderr).toMatch(/function worker updated/);
+    expect(r.stderr).toMatch(/role dingclaw-e2e-fc unchanged, policy dingclaw-e2e-fc-policy unchanged/);
+    expect(fcd.state.services.size).toBe(1);
+    const svc = service()!;
+    expect([...svc.functions.keys()].sort()).toEqual(["callback", "worker"]);
+    expect(svc.functions.get("callback")!.triggers.size).toBe(1);
+    expect(svc.functions.get("worker")!.fields.instanceConcurrency).toBe(30);
+    expect(svc.functions.get("worker")!.lastModifiedTime >= before).toBe(true);
+    expect(ram.state.roles.size).toBe(1);
+    expect(ram.state.policies.size).toBe(1);
+    await sendMessage("再来");
+  });
+
+  it("info prints the service, functions and the callback URL", async () => {
+    const r = await serverless(["info", "--stage", "e2e"], cliEnv());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(url);
+    expect(r.stdout).toMatch(/worker\s+nodejs20, 512 MB, 300 s, 30 per instance/);
+    expect(r.stdout).toContain(`table:     ${SERVICE}`);
+  });
+
+  it("invoke runs the deployed worker and prints its result", async () => {
+    const r = await serverless(["invoke", "-f", "worker", "--stage", "e2e", "--data", '{"not":"a job"}'], cliEnv());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('{"status":"invalid"}');
+  });
+
+  it("wrong credentials fail with one clear line, no stack trace and no secret", async () => {
+    const wrong = "wrong-secret-value-000111";
+    const r = await serverless(["deploy", "--stage", "e2e"], cliEnv({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: wrong }));
+    expect(r.code).not.toBe(0);
+    const output = r.stdout + r.stderr;
+    const errorLines = output.split("\n").filter((l) => /rejected the credentials/.test(l));
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_SECRET/);
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toContain(wrong);
+    expect(output).not.toContain(CLIENT_SECRET);
+  });
+
+  it("remove deletes the service, the role and the table it created", async () => {
+    const r = await serverless(["remove", "--stage", "e2e"], cliEnv());
+    expect(r.code, r.stderr).toBe(0);
+    expect(fcd.state.services.size).toBe(0);
+    expect(ram.state.roles.size).toBe(0);
+    expect(ram.state.policies.size).toBe(0);
+    const tables = await new DynamoDBClient({ endpoint: table.endpoint, region: "local", credentials: { accessKeyId: "x", secretAccessKey: "x" } }).send(
+      new ListTablesCommand({}),
+    );
+    expect(tables.TableNames ?? []).not.toContain(SERVICE);
+  });
+});
