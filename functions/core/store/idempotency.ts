@@ -84,14 +84,19 @@ export class IdempotencyStore {
     this.log = opts.log ?? silentLogger;
   }
 
-  /** First sight of a message: claims it unless another attempt holds a live lease or it is already done. */
+  /**
+   * First sight of a message: claims it unless another attempt holds a live lease or it is already done.
+   * One token per call, so a write of ours whose answer was lost (the SDK retried it into a failed
+   * condition) is recognised as ours on the read that follows, not mistaken for another attempt's claim.
+   */
   async claim(key: string): Promise<ClaimResult> {
+    const token = randomUUID();
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const token = randomUUID();
       if (await this.create(key, token)) return { status: "claimed", token, attempt: 1 };
       const rec = await this.read(key);
       if (!rec) continue;
       if (rec.status === COMPLETED) return completed(rec);
+      if (rec.token === token) return { status: "claimed", token, attempt: rec.attempt };
       if (rec.leaseUntil > this.now()) return { status: "in_progress" };
       if (await this.takeOver(key, rec, token)) {
         this.log.info("idempotency: took over an expired claim", { attempt: rec.attempt + 1 });
