@@ -1,0 +1,94 @@
+// The function bundles: well under 1 MB minified, the callback free of the LLM client and the
+// embedded store, unused fc2 dependencies replaced by stubs that fail clearly, reproducible zips,
+// and each bundle loading and running under plain `node` (no TypeScript loader).
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import { unzipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBundle, describeBundle, type Bundle } from "../../infra/bundle.js";
+import { stubPlugin } from "../../infra/bundle-stubs.js";
+import { ROOT } from "../helpers/processes.js";
+
+const run = promisify(execFile);
+let callback: Bundle;
+let worker: Bundle;
+let dir: string;
+
+beforeAll(async () => {
+  [callback, worker] = await Promise.all([
+    buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler" }, ROOT),
+    buildBundle({ name: "worker", entry: "functions/worker.ts", handler: "index.handler" }, ROOT),
+  ]);
+  dir = await mkdtemp(path.join(tmpdir(), "infra-bundle-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Unzips a bundle into its own directory, as FC does, and runs `script` there with plain node. */
+async function nodeIn(bundle: Bundle, script: string, env: Record<string, string> = {}): Promise<string> {
+  const target = path.join(dir, bundle.name);
+  await mkdir(target, { recursive: true });
+  for (const [name, data] of Object.entries(unzipSync(bundle.zip))) await writeFile(path.join(target, name), data);
+  const { stdout } = await run(process.execPath, ["-e", script], { cwd: target, env: { PATH: process.env.PATH ?? "", ...env } });
+  return stdout;
+}
+
+describe("function bundles", () => {
+  it("stay well under 1 MB minified each", () => {
+    for (const b of [callback, worker]) {
+      expect(b.rawBytes).toBeLessThan(900 * 1024);
+      expect(b.gzipBytes).toBeLessThan(b.rawBytes / 2);
+      expect(describeBundle(b)).toMatch(new RegExp(`^${b.name}: \\d+ KB minified, \\d+ KB gzip, \\d+ KB zip$`));
+    }
+  });
+
+  it("keep the LLM client, dynalite and the embedded store out of the callback", () => {
+    const forbidden = /node_modules\/openai\/|node_modules\/dynalite\/|functions\/core\/store\/embedded\.ts|functions\/core\/llm\/client\.ts/;
+    expect(callback.inputs.filter((i) => forbidden.test(i))).toEqual([]);
+    expect(worker.inputs.some((i) => i.includes("node_modules/openai/"))).toBe(true);
+    for (const b of [callback, worker]) {
+      expect(b.inputs.filter((i) => /node_modules\/(ali-oss|axios|ws|bowser|dynalite)\//.test(i))).toEqual([]);
+      expect(b.inputs.filter((i) => /zod\/v4\/locales\/(?!en\.)/.test(i))).toEqual([]);
+      expect(b.inputs.some((i) => i.includes("@aws-sdk/credential-provider-sso"))).toBe(false);
+    }
+  });
+
+  it("zip as index.js plus a CommonJS package.json, byte-identical on rebuild", async () => {
+    expect(Object.keys(unzipSync(callback.zip)).sort()).toEqual(["index.js", "package.json"]);
+    const again = await buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler" }, ROOT);
+    expect(Buffer.from(again.zip).equals(Buffer.from(callback.zip))).toBe(true);
+  });
+
+  it("load and run under plain node", async () => {
+    expect(await nodeIn(callback, 'process.stdout.write(typeof require("./index.js").handler)')).toBe("function");
+    // The worker really runs: an event that is not a job gets {status:"invalid"} without touching the table.
+    const out = await nodeIn(
+      worker,
+      'require("./index.js").handler(Buffer.from("not json"), {}).then((r) => process.stdout.write("RESULT " + r), (e) => process.stdout.write("ERROR " + e.message))',
+      { DINGCLAW_CONFIG_JSON: "{}", DINGCLAW_TABLE_ENDPOINT: "http://127.0.0.1:9" },
+    );
+    expect(out).toContain('RESULT {"status":"invalid"}');
+  });
+
+  it("the callback answers 503 (not a crash) when the table endpoint is missing", async () => {
+    const script = `
+      const { handler } = require("./index.js");
+      const res = { setStatusCode(s) { this.s = s }, setHeader() {}, send(b) { process.stdout.write("STATUS " + this.s + " " + b) } };
+      const { Readable } = require("node:stream");
+      handler(Object.assign(Readable.from([Buffer.from("{}")]), { method: "POST", headers: {} }), res, { requestId: "r1" });`;
+    expect(await nodeIn(callback, script, { DINGCLAW_CONFIG_JSON: "{}" })).toContain("STATUS 503");
+  });
+
+  it("stubs fail with a clear error if a stubbed dependency is ever used", async () => {
+    const entry = path.join(dir, "uses-ali-oss.js");
+    await writeFile(entry, 'const OSS = require("ali-oss"); module.exports = () => new OSS({});');
+    const out = await build({ entryPoints: [entry], bundle: true, platform: "node", format: "cjs", write: false, plugins: [stubPlugin()], logLevel: "silent" });
+    const file = path.join(dir, "uses-ali-oss.bundle.cjs");
+    await writeFile(file, out.outputFiles[0]!.contents);
+    const { stdout } = await run(process.execPath, ["-e", `try { require(${JSON.stringify(file)})() } catch (e) { process.stdout.write(e.message) }`]);
+    expect(stdout).toMatch(/"ali-oss" is not included in the dingclaw function bundle/);
+  });
+});

@@ -1,0 +1,170 @@
+// serverless.yml → DeploySettings, the deploy credentials, and each function's environment: defaults,
+// CLI overrides, empty `${env:X, ''}` values, clear one-line errors, FC's 4 KB environment limit.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readCredentials } from "../../infra/credentials.js";
+import { DeployError } from "../../infra/errors.js";
+import { compactConfig, FC_ENV_LIMIT_BYTES, functionEnvironment, readBotConfig } from "../../infra/function-env.js";
+import { parseSettings, type ServiceInput } from "../../infra/settings.js";
+
+function input(over: { provider?: Record<string, unknown>; functions?: Record<string, unknown> } = {}): ServiceInput {
+  return {
+    service: "dingclaw",
+    provider: { name: "aliyun", ...over.provider },
+    functions: {
+      callback: { handler: "index.handler", events: [{ http: { authType: "anonymous", methods: ["POST"] } }] },
+      worker: { handler: "index.handler" },
+      ...over.functions,
+    },
+  };
+}
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DeployError);
+    return (err as Error).message;
+  }
+  throw new Error("expected a DeployError");
+}
+
+describe("parseSettings", () => {
+  it("applies dingclaw's defaults: worker waits on many LLM calls per instance, long timeout, async retries", () => {
+    const s = parseSettings(input(), {});
+    expect(s).toMatchObject({ stage: "dev", region: "cn-hangzhou", fcServiceName: "dingclaw-dev", runtime: "nodejs20", roleArn: undefined });
+    expect(s.functions.worker).toMatchObject({ instanceConcurrency: 20, timeout: 300, memorySize: 512, http: undefined });
+    expect(s.functions.worker.async).toEqual({ maxAsyncRetryAttempts: 3, maxAsyncEventAgeInSeconds: 3600 });
+    expect(s.functions.worker.instanceConcurrency).toBeGreaterThanOrEqual(20);
+    expect(s.functions.worker.timeout).toBeGreaterThanOrEqual(120);
+    expect(s.functions.callback).toMatchObject({ entry: "functions/callback.ts", http: { name: "http", authType: "anonymous", methods: ["POST"] } });
+    expect(s.table).toMatchObject({ name: "dingclaw-dev", endpoint: undefined, retain: false });
+    expect(s.managedRoleName).toBe("dingclaw-dev-fc");
+  });
+
+  it("CLI --stage and --region win over serverless.yml", () => {
+    const s = parseSettings(input({ provider: { region: "cn-beijing", stage: "dev" } }), { region: "cn-shanghai", stage: "prod" });
+    expect([s.region, s.stage, s.fcServiceName, s.table.name]).toEqual(["cn-shanghai", "prod", "dingclaw-prod", "dingclaw-prod"]);
+  });
+
+  it("treats empty ${env:X, ''} values as unset and reads numbers given as strings", () => {
+    const s = parseSettings(
+      input({
+        provider: {
+          role: "",
+          logConfig: { project: "", logstore: "" },
+          table: { endpoint: "", name: "", retain: "false" },
+          environment: { DINGTALK_CLIENT_ID: "", DINGCLAW_MODEL: "glm", LOG_LEVEL: null },
+        },
+        functions: { worker: { instanceConcurrency: "30", timeout: " " } },
+      }),
+      {},
+    );
+    expect(s.roleArn).toBeUndefined();
+    expect(s.logConfig).toBeUndefined();
+    expect(s.environment).toEqual({ DINGCLAW_MODEL: "glm" });
+    expect(s.functions.worker.instanceConcurrency).toBe(30);
+    expect(s.functions.worker.timeout).toBe(300);
+  });
+
+  it("names the field, the problem and an example", () => {
+    expect(errorOf(() => parseSettings(input({ provider: { role: "dingclaw-role" } }), {}))).toMatch(
+      /^serverless\.yml: provider\.role: must be a role ARN like "acs:ram::/,
+    );
+    expect(errorOf(() => parseSettings(input({ functions: { worker: { instanceConcurrency: 500 } } }), {}))).toMatch(
+      /functions\.worker\.instanceConcurrency/,
+    );
+    expect(errorOf(() => parseSettings(input({ provider: { logConfig: { project: "p", logstore: "" } } }), {}))).toMatch(/both project and logstore/);
+    expect(errorOf(() => parseSettings(input({ functions: { extra: {} } }), {}))).toMatch(/only "callback" and "worker"/);
+    expect(errorOf(() => parseSettings(input({ functions: { callback: { events: [] } } }), {}))).toMatch(/exactly one http event/);
+    expect(errorOf(() => parseSettings(input(), { stage: "Prod Stage" }))).toMatch(/stage "prod stage"/);
+    expect(errorOf(() => parseSettings(input(), { region: "hangzhou" }))).toMatch(/example: "cn-hangzhou"/);
+    expect(errorOf(() => parseSettings(input({ provider: { table: { endpoint: "polardb:5432" } } }), {}))).toMatch(/http\(s\) URL/);
+    expect(errorOf(() => parseSettings({ ...input(), provider: { name: "aws" } }, {}))).toMatch(/provider\.name: must be "aliyun"/);
+  });
+});
+
+describe("readCredentials", () => {
+  const full = { ALIBABA_CLOUD_ACCOUNT_ID: "1234567890123456", ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIkey", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "top-secret-value-1" };
+
+  it("reads the standard variables", () => {
+    expect(readCredentials(full)).toEqual({ accountId: "1234567890123456", accessKeyId: "LTAIkey", accessKeySecret: "top-secret-value-1", securityToken: undefined });
+  });
+
+  it("names every missing variable in one line", () => {
+    const msg = errorOf(() => readCredentials({ ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIkey" }));
+    expect(msg).toMatch(/set ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_ACCOUNT_ID/);
+    expect(msg).not.toContain("\n");
+  });
+
+  it("rejects a non-numeric account id and an STS key without token, without echoing the secret", () => {
+    expect(errorOf(() => readCredentials({ ...full, ALIBABA_CLOUD_ACCOUNT_ID: "my-account" }))).toMatch(/numeric/);
+    const msg = errorOf(() => readCredentials({ ...full, ALIBABA_CLOUD_ACCESS_KEY_ID: "STS.temp" }));
+    expect(msg).toMatch(/ALIBABA_CLOUD_SECURITY_TOKEN/);
+    expect(msg).not.toContain("top-secret-value-1");
+  });
+});
+
+describe("function environments", () => {
+  let dir: string;
+  const config = {
+    agents: { defaults: { model_name: "glm", model_fallbacks: ["backup"] } },
+    model_list: [
+      { model_name: "glm", model: "zhipu/glm-4.7", api_key: "sk-primary-key-0001" },
+      { model_name: "backup", model: "deepseek/deepseek-chat", api_key: "sk-backup-key-0002" },
+    ],
+    channels: { dingtalk: { client_id: "dingabc", client_secret: "dt-secret-00001" }, telegram: { token: "tg-token" } },
+    tools: { web: { enabled: true } },
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "infra-env-"));
+    await writeFile(path.join(dir, "config.json"), JSON.stringify(config));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const settingsWith = (extra: Record<string, unknown> = {}) =>
+    parseSettings(input({ provider: { config: "config.json", table: { endpoint: "http://pc-1.polardb.aliyuncs.com:5432", accessKeyId: "ddbuser", secretAccessKey: "ddb-secret-0001" }, ...extra } }), {});
+
+  it("gives the callback only the DingTalk section and the worker the agents and models too", () => {
+    const s = settingsWith();
+    const bot = readBotConfig(s, dir, {});
+    const callback = functionEnvironment(s, bot, "callback");
+    const worker = functionEnvironment(s, bot, "worker");
+    expect(JSON.parse(callback.DINGCLAW_CONFIG_JSON!)).toEqual({ channels: { dingtalk: config.channels.dingtalk } });
+    expect(JSON.parse(worker.DINGCLAW_CONFIG_JSON!)).toEqual({ agents: config.agents, model_list: config.model_list, channels: { dingtalk: config.channels.dingtalk } });
+    expect(worker).toMatchObject({
+      DINGCLAW_TABLE_ENDPOINT: "http://pc-1.polardb.aliyuncs.com:5432",
+      DINGCLAW_TABLE_NAME: "dingclaw-dev",
+      AWS_ACCESS_KEY_ID: "ddbuser",
+      AWS_SECRET_ACCESS_KEY: "ddb-secret-0001",
+    });
+    expect(compactConfig(config, "worker")).not.toMatch(/\s{2}|\n/);
+  });
+
+  it("validates the config like the functions do, with environment overrides", () => {
+    const s = settingsWith({ config: "missing.json" });
+    expect(errorOf(() => readBotConfig(s, dir, {}))).toMatch(/missing\.json: cannot be read \(ENOENT\)/);
+    const defaults = parseSettings(input({ provider: { table: { endpoint: "http://127.0.0.1:8000" } } }), {});
+    const empty = path.join(dir, "no-config-here");
+    expect(errorOf(() => readBotConfig(defaults, empty, {}))).toMatch(/DingTalk credentials missing/);
+    expect(readBotConfig(defaults, empty, { DINGTALK_CLIENT_ID: "dingenv", DINGTALK_CLIENT_SECRET: "env-secret-001" }).config.dingtalk.credentials?.clientId).toBe("dingenv");
+  });
+
+  it("fails past FC's 4 KB limit, naming the largest variables", () => {
+    const s = settingsWith({ environment: { BIG_VALUE: "x".repeat(FC_ENV_LIMIT_BYTES) } });
+    const bot = readBotConfig(s, dir, {});
+    const msg = errorOf(() => functionEnvironment(s, bot, "worker"));
+    expect(msg).toMatch(/environment of function worker is \d+ bytes, over FC's 4096-byte limit \(largest: BIG_VALUE 4105 B/);
+    expect(msg).not.toContain("sk-primary-key-0001");
+  });
+
+  it("needs a table endpoint and refuses FC's reserved names", () => {
+    const noTable = parseSettings(input({ provider: { config: "config.json" } }), {});
+    expect(errorOf(() => functionEnvironment(noTable, readBotConfig(noTable, dir, {}), "callback"))).toMatch(/DINGCLAW_TABLE_ENDPOINT/);
+    const reserved = settingsWith({ environment: { FC_REGION: "x" } });
+    expect(errorOf(() => functionEnvironment(reserved, readBotConfig(reserved, dir, {}), "callback"))).toMatch(/FC_REGION cannot be used/);
+  });
+});
