@@ -1,14 +1,20 @@
-// The agent: one inbound DingTalk message in, one reply out. Access rules, commands, conversation
-// context, the LLM call with its fallback chain, rendering and sending; collaborators are injected.
-import type { AppConfig } from "./config.js";
+// The agent: one inbound DingTalk message in, one reply out. Orchestrates access rules, commands,
+// inbound media (media.ts), model choice (model-choice.ts), the LLM call with its fallback chain, and
+// delivery (delivery.ts: markdown, the /help card, or a streaming AI card); collaborators are injected.
+import type { AiCardService } from "./card-answer.js";
 import { parseCommand, type Command } from "./commands.js";
+import type { AppConfig } from "./config.js";
+import { openAnswer, sendHelp, sendMarkdown, type AnswerChannel, type Delivered } from "./delivery.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
-import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/client.js";
-import { renderReply } from "./dingtalk/split.js";
+import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
+import { messageKey } from "./ingest.js";
 import { LlmError, type ChatMessage, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/client.js";
 import type { Logger } from "./log.js";
-import type { Conversation, ConversationStore, Turn } from "./store/conversations.js";
+import { hasMedia, pictureCodes, readUserInput, toContent, type MediaSource, type UserInput } from "./media.js";
+import { chooseModel } from "./model-choice.js";
+import type { CardGovernor } from "./quota.js";
 import * as say from "./replies.js";
+import type { Conversation, ConversationStore, Turn } from "./store/conversations.js";
 
 export interface AgentDeps {
   config: Pick<AppConfig, "agent" | "dingtalk" | "models">;
@@ -17,11 +23,17 @@ export interface AgentDeps {
   send: (target: ReplyTarget, message: OutgoingMessage) => Promise<SendResult>;
   log: Logger;
   now: () => number;
+  /** Inbound pictures and files; absent: such messages get a clear "not supported" reply. */
+  media?: MediaSource;
+  /** Streaming AI cards for answers (card_mode "answer"); absent: markdown only. */
+  cards?: Pick<AiCardService, "open">;
+  /** This month's DingTalk API calls, for `/usage`. */
+  quota?: Pick<CardGovernor, "status">;
 }
 
 export interface AgentContext {
   requestId?: string;
-  /** Called once every part of the reply has been delivered (the worker records it so a retry never resends). */
+  /** Called once the whole reply has been delivered (the worker records it so a retry never resends). */
   onSent?: (result: SendResult) => Promise<void>;
 }
 
@@ -37,6 +49,10 @@ export type AgentOutcome =
       llm?: { firstTokenMs?: number; totalMs: number; promptTokens: number; completionTokens: number };
       sendMs: number;
       reused?: boolean;
+      /** The AI card the answer went into. */
+      card?: { outTrackId: string; updates: number };
+      /** How many pictures reached the model. */
+      images?: number;
     };
 
 type Replied = Extract<AgentOutcome, { action: "replied" }>;
@@ -67,43 +83,69 @@ function isAllowed(msg: InboundMessage, allowFrom: string[]): boolean {
   return [msg.sender.staffId, msg.sender.id, msg.sender.unionId].some((id) => id && allowFrom.includes(id));
 }
 
+function replied(kind: Replied["kind"], d: Delivered, extra: Partial<Replied> = {}): Replied {
+  return { action: "replied", kind, route: d.route, parts: d.parts, sendMs: d.sendMs, ...(d.card ? { card: d.card } : {}), ...extra };
+}
+
 export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: AgentContext = {}): Promise<AgentOutcome> {
   const { config } = deps;
   const group = msg.conversation.type === "group";
-  const reply = (text: string, kind: Replied["kind"], extra: Partial<Replied> = {}) =>
-    sendReply(msg, text, deps, ctx).then((sent): Replied => ({ action: "replied", kind, ...sent, ...extra }));
+  const robotCode = config.dingtalk.credentials?.robotCode ?? "";
+  const target = replyTarget(msg, robotCode);
+  const log = deps.log.child({ msgId: msg.msgId, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) });
+  const markdown = (text: string, kind: Replied["kind"], extra: Partial<Replied> = {}) =>
+    sendMarkdown(target, text, deps, ctx.onSent).then((d) => replied(kind, d, extra));
 
   if (group && !msg.mentioned) return { action: "ignored", reason: "not_mentioned" };
-  if (!isAllowed(msg, config.dingtalk.allowFrom)) return reply(say.notAllowed(), "refused");
+  if (!isAllowed(msg, config.dingtalk.allowFrom)) return markdown(say.notAllowed(), "refused");
 
   const command = parseCommand(msg.text);
   const key = scopeKey(msg, config.dingtalk.groupScope);
-  if (command) return reply(await runCommand(command, key, msg, deps), command.name === "help" ? "help" : "command");
+  if (command?.name === "help") return replied("help", await sendHelp(target, { ...deps, log }, ctx.onSent));
+  if (command) return markdown(await runCommand(command, key, deps), "command");
 
   const unsupported = say.unsupportedKind(msg);
-  if (unsupported) return reply(unsupported, "unsupported");
-  if (msg.text.trim() === "") return reply(group ? say.emptyMention() : say.help(group), "help");
+  if (unsupported) return markdown(unsupported, "unsupported");
+  if (msg.text.trim() === "" && !hasMedia(msg)) return markdown(group ? say.emptyMention() : say.help(group), "help");
 
   const conversation = await deps.conversations.load(key);
+  const answer = { target, messageKey: messageKey(msg, robotCode), onSent: ctx.onSent, log };
   const earlier = conversation.turns.find((t) => t.role === "assistant" && t.msgId === msg.msgId);
-  if (earlier) return reply(earlier.content, "answer", { reused: true });
-
-  const modelName = conversation.model && config.models.some((m) => m.name === conversation.model) ? conversation.model : undefined;
-  let result: ChatResult;
-  try {
-    result = await askWithContext(msg, conversation, modelName, deps, ctx);
-  } catch (err) {
-    const kind = err instanceof LlmError ? err.kind : "other";
-    deps.log.warn("llm failed", { msgId: msg.msgId, requestId: ctx.requestId, kind, error: err });
-    return reply(say.llmFailure(kind), "llm_error", { errorKind: kind });
+  if (earlier) {
+    const opened = await openAnswer({ ...answer, reuse: true }, deps);
+    const d = "delivered" in opened ? opened.delivered : await opened.channel.finish(earlier.content);
+    return replied("answer", d, { reused: true });
   }
 
-  const userTurn: Turn = { role: "user", content: userContent(msg), at: msg.createdAt, msgId: msg.msgId, sender: msg.sender.nick };
+  const choice = chooseModel(config, conversation.model, pictureCodes(msg).length > 0);
+  if (!choice.ok) return markdown(say.noVisionModel(), "unsupported");
+  const input = await readUserInput(msg, { media: deps.media, limits: config.dingtalk.media, robotCode, log });
+  if (!input.ok) {
+    log.info("media not usable", { reason: input.reason });
+    return markdown(input.reply, "unsupported");
+  }
+  if (choice.switchedForVision) log.info("using the vision model for this turn", { modelName: choice.modelName });
+
+  const opened = await openAnswer({ ...answer, reuse: false }, deps);
+  if ("delivered" in opened) return replied("answer", opened.delivered, { reused: true });
+  const channel = opened.channel;
+  const images = input.input.images.length > 0 ? { images: input.input.images.length } : {};
+
+  let result: ChatResult;
+  try {
+    result = await askWithContext(msg, conversation, input.input, { modelName: choice.modelName, needsVision: choice.needsVision }, deps, ctx, channel);
+  } catch (err) {
+    const kind = err instanceof LlmError ? err.kind : "other";
+    log.warn("llm failed", { kind, error: err });
+    return replied("llm_error", await channel.fail(say.llmFailure(kind)), { errorKind: kind, ...images });
+  }
+
+  const userTurn: Turn = { role: "user", content: withQuote(msg, input.input.historyText), at: msg.createdAt, msgId: msg.msgId, sender: msg.sender.nick };
   const answerTurn: Turn = { role: "assistant", content: result.text, at: msg.createdAt, msgId: msg.msgId };
   await deps.conversations.append(key, [userTurn, answerTurn], {
     usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
   });
-  return reply(result.text, "answer", {
+  return replied("answer", await channel.finish(result.text), {
     modelName: result.modelName,
     llm: {
       firstTokenMs: result.firstTokenMs,
@@ -111,51 +153,69 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
       promptTokens: result.usage.promptTokens,
       completionTokens: result.usage.completionTokens,
     },
+    ...images,
   });
 }
 
-function userContent(msg: InboundMessage): string {
-  return msg.quoted?.text ? `> ${msg.quoted.text.replace(/\n/g, "\n> ")}\n\n${msg.text}` : msg.text;
+function withQuote(msg: InboundMessage, text: string): string {
+  return msg.quoted?.text ? `> ${msg.quoted.text.replace(/\n/g, "\n> ")}\n\n${text}` : text;
 }
 
-function toChat(turn: Turn, group: boolean): ChatMessage {
-  const content = group && turn.role === "user" && turn.sender ? `${turn.sender}: ${turn.content}` : turn.content;
-  return { role: turn.role, content };
+function toChat(turn: Pick<Turn, "role" | "content" | "sender">, group: boolean, images: readonly string[] = []): ChatMessage {
+  const text = group && turn.role === "user" && turn.sender ? `${turn.sender}: ${turn.content}` : turn.content;
+  return { role: turn.role, content: toContent(text, images) };
 }
 
-/** The LLM call; on "context too long" it retries once with the current message alone. */
+/** The LLM call (streaming into the channel when it wants text as it comes); on "context too long" it retries once with the current message alone. */
 async function askWithContext(
   msg: InboundMessage,
   conversation: Conversation,
-  modelName: string | undefined,
+  input: UserInput,
+  model: { modelName: string | undefined; needsVision: boolean },
   deps: AgentDeps,
   ctx: AgentContext,
+  channel: AnswerChannel,
 ): Promise<ChatResult> {
   const shared = msg.conversation.type === "group" && deps.config.dingtalk.groupScope === "conversation";
   const system: ChatMessage = { role: "system", content: say.systemPrompt(deps.config.agent.systemPrompt, msg, deps.now()) };
-  const current = toChat({ role: "user", content: userContent(msg), at: msg.createdAt, sender: msg.sender.nick }, shared);
+  const current = toChat({ role: "user", content: withQuote(msg, input.text), sender: msg.sender.nick }, shared, input.images);
   const history = conversation.turns.map((t) => toChat(t, shared));
+  const request = {
+    modelName: model.modelName,
+    requestId: ctx.requestId,
+    ...(model.needsVision ? { needsVision: true } : {}),
+    ...(channel.onText ? { onText: channel.onText } : {}),
+  };
   try {
-    return await deps.llm.chat({ messages: [system, ...history, current], modelName, requestId: ctx.requestId });
+    return await deps.llm.chat({ messages: [system, ...history, current], ...request });
   } catch (err) {
     if (!(err instanceof LlmError) || err.kind !== "context_length" || history.length === 0) throw err;
     deps.log.info("context too long, retrying without history", { msgId: msg.msgId, requestId: ctx.requestId });
-    return deps.llm.chat({ messages: [system, current], modelName, requestId: ctx.requestId });
+    return deps.llm.chat({ messages: [system, current], ...request });
   }
 }
 
-async function runCommand(command: Command, key: string, msg: InboundMessage, deps: AgentDeps): Promise<string> {
+async function runCommand(command: Exclude<Command, { name: "help" }>, key: string, deps: AgentDeps): Promise<string> {
   const { config } = deps;
   const names = [...new Set(config.models.map((m) => m.name))];
   switch (command.name) {
-    case "help":
-      return say.help(msg.conversation.type === "group");
     case "new":
       await deps.conversations.reset(key);
       return say.reset();
     case "usage": {
-      const conversation = await deps.conversations.load(key);
-      return say.usage(conversation.usage, conversation.turns.length);
+      const [conversation, quota] = await Promise.all([
+        deps.conversations.load(key),
+        deps.quota?.status().catch((err: unknown) => {
+          deps.log.warn("api usage unreadable", { error: err });
+          return undefined;
+        }),
+      ]);
+      const api = quota && {
+        calls: quota.month.calls,
+        budget: quota.budget,
+        ...(quota.pause ? { cardsPausedUntil: quota.pause.until } : {}),
+      };
+      return say.usage(conversation.usage, conversation.turns.length, api);
     }
     case "model": {
       if (!command.arg) {
@@ -171,21 +231,4 @@ async function runCommand(command: Command, key: string, msg: InboundMessage, de
     case "unknown":
       return say.unknownCommand(command.word);
   }
-}
-
-async function sendReply(
-  msg: InboundMessage,
-  text: string,
-  deps: AgentDeps,
-  ctx: AgentContext,
-): Promise<{ route: SendResult["route"]; parts: number; sendMs: number }> {
-  const started = deps.now();
-  const target = replyTarget(msg, deps.config.dingtalk.credentials?.robotCode ?? "");
-  const rendered = renderReply(text);
-  const parts = rendered.length > 0 ? rendered : renderReply(say.emptyAnswer());
-  let last: SendResult | undefined;
-  for (const part of parts) last = await deps.send(target, { kind: "markdown", title: part.title, text: part.text });
-  if (!last) throw new Error("nothing to send");
-  await ctx.onSent?.(last);
-  return { route: last.route, parts: parts.length, sendMs: deps.now() - started };
 }

@@ -18,11 +18,20 @@ const EXAMPLES: Record<string, string> = {
   "agents.defaults.max_history_tokens": "8000",
   "agents.defaults.conversation_ttl_days": "7",
   "agents.defaults.llm_timeout_ms": "60000",
+  "agents.defaults.vision_model": '"qwen-vl"',
   "channels.dingtalk.client_id": '"dingxxxxxxxxxxxxxx"',
   "channels.dingtalk.client_secret": '"<Client Secret from the DingTalk developer console>"',
   "channels.dingtalk.allow_from": '["manager4711"]',
   "channels.dingtalk.mode": '"stream"',
   "channels.dingtalk.group_scope": '"conversation"',
+  "channels.dingtalk.card_mode": '"answer"',
+  "channels.dingtalk.card_template_id": '"8aebdfb9-28f4-4a98-98f5-396c3dde41a0.schema"',
+  "channels.dingtalk.card_content_key": '"content"',
+  "channels.dingtalk.card_update_interval_ms": "500",
+  "channels.dingtalk.api_monthly_budget": "5000",
+  "channels.dingtalk.file_max_bytes": "100000",
+  "channels.dingtalk.image_max_bytes": "3145728",
+  "channels.dingtalk.download_timeout_ms": "15000",
 };
 
 const optionalText = z
@@ -58,6 +67,7 @@ const DefaultsSchema = z.looseObject({
   max_history_tokens: z.number().int().min(256).default(8000),
   conversation_ttl_days: z.number().positive().default(7),
   llm_timeout_ms: z.number().int().min(1000).default(60_000),
+  vision_model: optionalText,
 });
 
 const DingTalkSchema = z.looseObject({
@@ -68,6 +78,14 @@ const DingTalkSchema = z.looseObject({
   allow_from: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
   mode: z.enum(["stream", "http"]).default("stream"),
   group_scope: z.enum(["conversation", "sender"]).default("conversation"),
+  card_mode: z.enum(["off", "answer"]).default("off"),
+  card_template_id: optionalText,
+  card_content_key: z.string().trim().min(1, { error: "must not be empty" }).max(100).default("content"),
+  card_update_interval_ms: z.number().int().min(100, { error: "must be at least 100" }).default(500),
+  api_monthly_budget: z.number().int().min(1).default(5000),
+  file_max_bytes: z.number().int().min(1).max(10_000_000).default(100_000),
+  image_max_bytes: z.number().int().min(1).max(20_000_000).default(3_145_728),
+  download_timeout_ms: z.number().int().min(1000).default(15_000),
 });
 
 const ConfigSchema = z.looseObject({
@@ -106,6 +124,12 @@ export interface AppConfig {
     groupScope: "conversation" | "sender";
     apiBase: string;
     oapiBase: string;
+    /** Streaming AI cards for answers (reference §5); `mode: "off"` means markdown only. */
+    cards: { mode: "off" | "answer"; templateId: string | undefined; contentKey: string; updateIntervalMs: number };
+    /** DingTalk API calls per month this app may spend (DingTalk's free tier: 5,000). */
+    apiMonthlyBudget: number;
+    /** Inbound media limits (pictures, files). */
+    media: { fileMaxBytes: number; imageMaxBytes: number; downloadTimeoutMs: number };
   };
   agent: {
     primary: string | undefined;
@@ -116,6 +140,8 @@ export interface AppConfig {
     maxHistoryTokens: number;
     conversationTtlSeconds: number;
     llmTimeoutMs: number;
+    /** The model_name used for turns with pictures when the current model has no vision. */
+    visionModel: string | undefined;
   };
   models: ModelEndpoint[];
   table: { endpoint: string | undefined; name: string; dataDir: string; region: string };
@@ -209,7 +235,17 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
     });
   });
 
+  if (defaults.vision_model) {
+    const path = ["agents", "defaults", "vision_model"];
+    if (!names.includes(defaults.vision_model))
+      problems.push(problem(path, `"${defaults.vision_model}" names no model_list entry (choices: ${names.join(", ") || "none"})`));
+    else if (!raw.model_list.some((m) => m.model_name === defaults.vision_model && m.vision))
+      problems.push(problem(path, `"${defaults.vision_model}" has no model_list entry with "vision": true`));
+  }
+
   const dt = raw.channels.dingtalk;
+  if (dt?.card_mode === "answer" && !dt.card_template_id)
+    problems.push(problem(["channels", "dingtalk", "card_template_id"], 'is required when card_mode is "answer"'));
   let credentials: DingTalkConfig | undefined;
   if (dt && dt.enabled) {
     if (dt.client_id && !dt.client_secret)
@@ -232,6 +268,18 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
       groupScope: dt?.group_scope ?? "conversation",
       apiBase: (env.DINGTALK_API_BASE || "https://api.dingtalk.com").replace(/\/+$/, ""),
       oapiBase: (env.DINGTALK_OAPI_BASE || "https://oapi.dingtalk.com").replace(/\/+$/, ""),
+      cards: {
+        mode: dt?.card_mode ?? "off",
+        templateId: dt?.card_template_id,
+        contentKey: dt?.card_content_key ?? "content",
+        updateIntervalMs: dt?.card_update_interval_ms ?? 500,
+      },
+      apiMonthlyBudget: dt?.api_monthly_budget ?? 5000,
+      media: {
+        fileMaxBytes: dt?.file_max_bytes ?? 100_000,
+        imageMaxBytes: dt?.image_max_bytes ?? 3_145_728,
+        downloadTimeoutMs: dt?.download_timeout_ms ?? 15_000,
+      },
     },
     agent: {
       primary: models.some((m) => m.name === primary) ? primary : models[0]?.name,
@@ -242,6 +290,7 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
       maxHistoryTokens: defaults.max_history_tokens,
       conversationTtlSeconds: Math.round(defaults.conversation_ttl_days * 86_400),
       llmTimeoutMs: defaults.llm_timeout_ms,
+      visionModel: defaults.vision_model,
     },
     models,
     table: {

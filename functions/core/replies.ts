@@ -28,6 +28,20 @@ export function help(group: boolean): string {
   ].join("\n");
 }
 
+/** `/help` as an ActionCard: the help text with buttons that send the commands (dtmd links). */
+export function helpCard(): { title: string; text: string; buttons: { title: string; url: string }[] } {
+  const command = (c: string) => `dtmd://dingtalkclient/sendMessage?content=${encodeURIComponent(c)}`;
+  return {
+    title: "我是 AI 助手",
+    text: `${help(false)}\n\n点下面的按钮直接发送命令：`,
+    buttons: [
+      { title: "开始新对话", url: command("/new") },
+      { title: "查看模型", url: command("/model") },
+      { title: "查看用量", url: command("/usage") },
+    ],
+  };
+}
+
 export const emptyAnswer = (): string => "（模型这次没有给出可显示的回答，请换个说法再试。）";
 export const emptyMention = (): string => "在呢～请在 @我 后面写上你的问题，发送 `/help` 查看可用命令。";
 export const notAllowed = (): string => "抱歉，你暂时没有使用这个助手的权限，请联系管理员开通。";
@@ -47,8 +61,23 @@ export function unknownModel(wanted: string, names: string[]): string {
   return `没有名为 \`${wanted}\` 的模型。可选模型：${names.map((n) => `\`${n}\``).join("、")}`;
 }
 
-export function usage(u: { promptTokens: number; completionTokens: number }, turns: number): string {
-  return `本对话用量：输入 ${u.promptTokens} tokens，输出 ${u.completionTokens} tokens，当前上下文 ${turns} 条消息。`;
+export interface ApiQuotaView {
+  calls: number;
+  budget: number;
+  /** When AI cards are paused (ms), if they are. */
+  cardsPausedUntil?: number;
+}
+
+export function usage(u: { promptTokens: number; completionTokens: number }, turns: number, api?: ApiQuotaView): string {
+  const lines = [`本对话用量：输入 ${u.promptTokens} tokens，输出 ${u.completionTokens} tokens，当前上下文 ${turns} 条消息。`];
+  if (api) {
+    lines.push("", `本月钉钉接口调用：${api.calls} / ${api.budget} 次。`);
+    if (api.cardsPausedUntil !== undefined) {
+      const at = new Date(api.cardsPausedUntil + 8 * 3_600_000).toISOString().slice(11, 16);
+      lines.push("", `AI 卡片暂停使用（钉钉接口受限），${at} 后恢复，期间用普通消息回复。`);
+    } else if (api.calls >= api.budget * 0.9) lines.push("", "本月接口调用接近额度，回答改用普通消息（不再使用流式卡片）。");
+  }
+  return lines.join("\n");
 }
 
 export const noModel = (): string =>
@@ -58,10 +87,6 @@ export function unsupportedKind(msg: InboundMessage): string | undefined {
   switch (msg.kind) {
     case "video":
       return "暂不支持视频消息，请用文字描述你的问题。";
-    case "picture":
-      return "暂不支持图片消息，请用文字描述你的问题。";
-    case "file":
-      return "暂不支持文件消息，请把内容粘贴成文字发给我。";
     case "audio":
       return msg.text.trim() === "" ? "没有听清这条语音（钉钉没有识别出文字），请再说一次或改用文字。" : undefined;
     case "unsupported":
@@ -69,6 +94,38 @@ export function unsupportedKind(msg: InboundMessage): string | undefined {
     default:
       return undefined;
   }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${Math.round((n / 1024 / 1024) * 10) / 10} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} 字节`;
+}
+
+const MEDIA_NAMES = { picture: "图片", file: "文件" } as const;
+
+export const noVisionModel = (): string =>
+  "抱歉，当前没有配置能看图片的模型，暂时无法理解图片。请用文字描述你的问题，或请管理员在 `model_list` 中添加支持图片的模型（`vision: true`）。";
+export const pictureMarker = (n: number): string => (n > 1 ? `[图片×${n}]` : "[图片]");
+export const pictureUnreadable = (): string => "抱歉，这张图片的格式无法识别（支持 JPG、PNG、GIF、WebP、BMP），请换一张再试。";
+export const mediaTooLarge = (what: keyof typeof MEDIA_NAMES, limit: number): string =>
+  `抱歉，这个${MEDIA_NAMES[what]}太大了（上限 ${formatBytes(limit)}），请压缩或截取一部分后再发。`;
+export const mediaDownloadFailed = (what: keyof typeof MEDIA_NAMES): string =>
+  `抱歉，没能从钉钉取到这个${MEDIA_NAMES[what]}，请稍后重新发送。`;
+export const mediaUnavailable = (what: keyof typeof MEDIA_NAMES): string =>
+  `暂不支持${MEDIA_NAMES[what]}消息（机器人未配置钉钉应用凭据），请用文字描述你的问题。`;
+export const fileNotText = (name: string): string =>
+  `抱歉，「${name}」看起来不是文本文件，我读不了。请把内容粘贴成文字发给我。`;
+
+export function fileTypeUnsupported(name: string): string {
+  const which = name ? `「${name}」这种文件` : "这种文件";
+  return `暂不支持${which}。目前能读取文本类文件：txt、md、csv、json、yaml、xml、html、log 以及常见源代码（py、js、ts、java、go 等）。其他文件请把内容粘贴成文字发给我。`;
+}
+
+/** A text file as the model reads it: its name, its text, and what the user wrote with it. */
+export function fileForModel(name: string, content: string, userText: string): string {
+  const body = `用户发来文件「${name}」，内容如下：\n<file name="${name.replace(/"/g, "'")}">\n${content}\n</file>`;
+  return userText ? `${body}\n\n${userText}` : body;
 }
 
 const FAILURE_HINTS: Partial<Record<LlmErrorKind, string>> = {

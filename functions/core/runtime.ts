@@ -1,11 +1,18 @@
 // Composition root for hosts that run the agent (FC worker, gateway, tests): builds the table stores,
-// the LLM client and the DingTalk client from one AppConfig. The lean FC callback does not use it.
+// the LLM client and the DingTalk client from one AppConfig, plus the rich-message services: inbound
+// media downloads, the API-call counter and governor, and streaming AI cards when card_mode is on.
+// The lean FC callback does not use it.
+import { AiCardService } from "./card-answer.js";
 import type { AppConfig } from "./config.js";
 import { DingTalkClient } from "./dingtalk/client.js";
+import { MediaDownloader, allowPrivateFor, type ResolveHost } from "./dingtalk/download.js";
 import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { LlmClient } from "./llm/client.js";
 import type { Logger } from "./log.js";
 import type { WorkerDeps } from "./process-job.js";
+import { CardGovernor } from "./quota.js";
+import { ApiUsageStore } from "./store/api-usage.js";
+import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
 import { IdempotencyStore } from "./store/idempotency.js";
 import type { Table } from "./store/table.js";
@@ -16,17 +23,24 @@ export interface RuntimeOptions {
   fetch?: typeof fetch;
   /** Backoff sleep for DingTalk retries (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
+  /** Name resolution for media downloads (tests). */
+  resolveHost?: ResolveHost;
 }
 
 export interface Runtime extends WorkerDeps {
   config: AppConfig;
   table: Table;
   dingtalk: DingTalkClient | undefined;
+  /** The monthly DingTalk API counter (absent without credentials). */
+  apiUsage: ApiUsageStore | undefined;
+  governor: CardGovernor | undefined;
 }
 
 export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOptions): Runtime {
   const now = opts.now ?? Date.now;
+  const log = opts.log;
   const credentials = config.dingtalk.credentials;
+  const apiUsage = credentials ? new ApiUsageStore(table, { app: credentials.clientId, now, log }) : undefined;
   const dingtalk = credentials
     ? new DingTalkClient({
         credentials,
@@ -35,27 +49,54 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
         fetch: opts.fetch,
         now,
         sleep: opts.sleep,
-        log: opts.log,
+        log,
+        ...(apiUsage ? { onApiCall: (api: string) => apiUsage.record(api) } : {}),
       })
     : undefined;
   const send = (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {
     if (!dingtalk) return Promise.reject(new Error("DingTalk credentials are not configured"));
     return dingtalk.send(target, message);
   };
+  const governor = apiUsage ? new CardGovernor({ usage: apiUsage, budget: config.dingtalk.apiMonthlyBudget, now, log }) : undefined;
+  const cardsConfig = config.dingtalk.cards;
+  const cards =
+    dingtalk && governor && cardsConfig.mode === "answer" && cardsConfig.templateId
+      ? new AiCardService({
+          client: dingtalk,
+          template: { templateId: cardsConfig.templateId, contentKey: cardsConfig.contentKey },
+          updateIntervalMs: cardsConfig.updateIntervalMs,
+          governor,
+          records: new CardRecordStore(table, { now }),
+          now,
+          log,
+        })
+      : undefined;
+  const media = dingtalk
+    ? new MediaDownloader(dingtalk, {
+        timeoutMs: config.dingtalk.media.downloadTimeoutMs,
+        allowPrivate: allowPrivateFor(config.dingtalk.apiBase),
+        ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}),
+      })
+    : undefined;
   return {
     config,
     table,
     dingtalk,
+    apiUsage,
+    governor,
     send,
     now,
-    log: opts.log,
-    idempotency: new IdempotencyStore(table, { now, log: opts.log }),
+    log,
+    ...(media ? { media } : {}),
+    ...(cards ? { cards } : {}),
+    ...(governor ? { quota: governor } : {}),
+    idempotency: new IdempotencyStore(table, { now, log }),
     conversations: new ConversationStore(table, {
       now,
       ttlSeconds: config.agent.conversationTtlSeconds,
       maxHistoryTokens: config.agent.maxHistoryTokens,
-      log: opts.log,
+      log,
     }),
-    llm: new LlmClient(config, { log: opts.log, now, fetch: opts.fetch }),
+    llm: new LlmClient(config, { log, now, fetch: opts.fetch }),
   };
 }

@@ -27,6 +27,8 @@ export interface DingTalkClientOptions {
   maxAttempts?: number;
   /** Share one token cache between clients of the same process. */
   tokens?: AccessTokenCache;
+  /** Called once per HTTP attempt (token, send, download, card…) with the API name; see HttpOptions.onCall. */
+  onApiCall?: (api: string) => Promise<void> | void;
 }
 
 const WebhookAnswer = z.looseObject({ errcode: z.union([z.number(), z.string()]).optional(), errmsg: z.string().optional() });
@@ -37,6 +39,17 @@ const BatchSendAnswer = z.looseObject({
 });
 const GroupSendAnswer = z.looseObject({ processQueryKey: z.string().optional() });
 const DownloadAnswer = z.looseObject({ downloadUrl: z.string().url() });
+
+export interface OpenApiRequest<S extends z.ZodType> {
+  /** Name for logs, errors and call counting, e.g. "card.streaming". */
+  api: string;
+  path: string;
+  body: unknown;
+  schema: S;
+  method?: "POST" | "PUT";
+  check?: JsonRequest<S>["check"];
+  maxAttempts?: number;
+}
 
 function originOf(url: string): string | undefined {
   try {
@@ -65,6 +78,7 @@ export class DingTalkClient {
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
+      ...(opts.onApiCall ? { onCall: opts.onApiCall } : {}),
       log: this.log,
     });
     this.tokens = opts.tokens ?? new AccessTokenCache({ apiBase: this.apiBase, http: this.http, now: this.now });
@@ -111,17 +125,10 @@ export class DingTalkClient {
   }
 
   /**
-   * POSTs to a new-API path with the access token header, retrying per the HTTP policy and once
-   * more with a fresh token when DingTalk answers InvalidAuthentication.
+   * POSTs (or PUTs) to a new-API path with the access token header, retrying per the HTTP policy
+   * (`maxAttempts` overrides it) and once more with a fresh token when DingTalk answers InvalidAuthentication.
    */
-  async callOpenApi<S extends z.ZodType>(req: {
-    api: string;
-    path: string;
-    body: unknown;
-    schema: S;
-    method?: "POST" | "PUT";
-    check?: JsonRequest<S>["check"];
-  }): Promise<z.output<S>> {
+  async callOpenApi<S extends z.ZodType>(req: OpenApiRequest<S>): Promise<z.output<S>> {
     const call = (token: string) =>
       this.http.request({
         api: req.api,
@@ -131,6 +138,7 @@ export class DingTalkClient {
         body: req.body,
         schema: req.schema,
         ...(req.check ? { check: req.check } : {}),
+        ...(req.maxAttempts ? { maxAttempts: req.maxAttempts } : {}),
       });
     const token = await this.accessToken();
     try {

@@ -2,7 +2,7 @@
 // both error shapes (new API `{code,message,requestid}` + non-2xx; legacy HTTP 200 + `errcode`),
 // and bounded retries with exponential backoff and jitter on 5xx, network errors and throttling.
 import type { z } from "zod";
-import { redact, silentLogger, type Logger } from "../log.js";
+import { describeError, redact, silentLogger, type Logger } from "../log.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 export type Sleep = (ms: number) => Promise<void>;
@@ -110,6 +110,11 @@ export interface HttpOptions {
   /** First backoff step; throttling starts at twice this. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * Called once per HTTP attempt with the API's name (e.g. "card.streaming"), to count calls against
+   * DingTalk's monthly quota. Runs alongside the request; its failure is logged, never thrown.
+   */
+  onCall?: (api: string) => Promise<void> | void;
 }
 
 export interface JsonRequest<S extends z.ZodType> {
@@ -134,8 +139,10 @@ export class DingTalkHttp {
   readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly onCall: HttpOptions["onCall"];
 
   constructor(opts: HttpOptions = {}) {
+    this.onCall = opts.onCall;
     this.fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.sleep = opts.sleep ?? realSleep;
     this.random = opts.random ?? Math.random;
@@ -174,6 +181,24 @@ export class DingTalkHttp {
   }
 
   private async once<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
+    const counted = this.count(req.api);
+    try {
+      return await this.exchange(req);
+    } finally {
+      await counted;
+    }
+  }
+
+  private async count(api: string): Promise<void> {
+    if (!this.onCall) return;
+    try {
+      await this.onCall(api);
+    } catch (err) {
+      this.log.warn("dingtalk: could not count the API call", { api, error: describeError(err) });
+    }
+  }
+
+  private async exchange<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
     const headers: Record<string, string> = { accept: "application/json", ...req.headers };
     if (req.body !== undefined) headers["content-type"] = "application/json";
     let res: Response;

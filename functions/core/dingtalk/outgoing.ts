@@ -20,7 +20,9 @@ export interface ReplyTarget {
 }
 
 export interface SendResult {
-  route: "webhook" | "openapi";
+  /** "card": the answer went into a streaming AI card (see core/card-answer.ts). */
+  route: "webhook" | "openapi" | "card";
+  /** DingTalk's id of the reply: the OpenAPI's processQueryKey, or a card's outTrackId. */
   processQueryKey?: string;
   /** Why the session webhook was not used, when it existed but the OpenAPI carried the message. */
   fallbackReason?: string;

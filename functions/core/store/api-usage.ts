@@ -1,0 +1,138 @@
+// DingTalk API usage per app in the table: a per-month call counter (atomic ADD, one item per
+// Beijing-time month, per-API breakdown) and the "AI cards paused until" mark set after a 403/429.
+// Items: pk `usage#dingtalk#<app>`, sk `month#YYYY-MM` | `cardPause`; both carry `expiresAt`.
+import { GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+import { silentLogger, type Logger } from "../log.js";
+import { fromItem, toAttr, toItem } from "./attributes.js";
+import { call, type Table } from "./table.js";
+
+export interface MonthUsage {
+  /** "YYYY-MM" in Beijing time (UTC+8), the month DingTalk's quota counts in. */
+  month: string;
+  calls: number;
+  /** Calls per API name (e.g. "card.streaming"), as counted by this app. */
+  byApi: Record<string, number>;
+}
+
+export interface CardPause {
+  /** ms since epoch. */
+  until: number;
+  reason: string;
+}
+
+export interface ApiUsageStoreOptions {
+  /** The app whose calls are counted (its client id / robot code). */
+  app: string;
+  now?: () => number;
+  log?: Logger;
+}
+
+const BEIJING_OFFSET_MS = 8 * 3_600_000;
+/** Month items outlive their month by about a quarter, for looking back. */
+const MONTH_ITEM_TTL_S = 100 * 86_400;
+const API_PREFIX = "api:";
+
+/** The quota month of a moment: "YYYY-MM" in UTC+8. */
+export function monthKey(now: number): string {
+  return new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 7);
+}
+
+const MonthSchema = z.looseObject({ calls: z.number().catch(0), expiresAt: z.number().catch(0) });
+const PauseSchema = z.looseObject({ until: z.number(), reason: z.string().catch(""), expiresAt: z.number().catch(0) });
+
+export class ApiUsageStore {
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly pk: string;
+
+  constructor(
+    private readonly table: Table,
+    opts: ApiUsageStoreOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? silentLogger;
+    this.pk = `usage#dingtalk#${opts.app}`;
+  }
+
+  /** Counts `n` calls of `api` in the current month: one atomic ADD, no read. */
+  async record(api: string, n = 1): Promise<void> {
+    const now = this.now();
+    await call(
+      this.table,
+      "UpdateItem",
+      this.table.client.send(
+        new UpdateItemCommand({
+          TableName: this.table.name,
+          Key: this.key(`month#${monthKey(now)}`),
+          UpdateExpression: "ADD #c :n, #a :n SET #e = :exp, #u = :now",
+          ExpressionAttributeNames: { "#c": "calls", "#a": `${API_PREFIX}${api}`, "#e": "expiresAt", "#u": "updatedAt" },
+          ExpressionAttributeValues: {
+            ":n": toAttr(n),
+            ":exp": toAttr(Math.floor(now / 1000) + MONTH_ITEM_TTL_S),
+            ":now": toAttr(now),
+          },
+        }),
+      ),
+    );
+  }
+
+  /** This month's count (zero when nothing was counted yet). */
+  async month(): Promise<MonthUsage> {
+    const now = this.now();
+    const month = monthKey(now);
+    const item = await this.get(`month#${month}`);
+    if (!item) return { month, calls: 0, byApi: {} };
+    const parsed = MonthSchema.parse(item);
+    if (parsed.expiresAt <= Math.floor(now / 1000)) return { month, calls: 0, byApi: {} };
+    const byApi: Record<string, number> = {};
+    for (const [k, v] of Object.entries(item)) if (k.startsWith(API_PREFIX) && typeof v === "number") byApi[k.slice(API_PREFIX.length)] = v;
+    return { month, calls: parsed.calls, byApi };
+  }
+
+  /** Pauses AI cards until `until` (ms); a later pause replaces an earlier one. */
+  async pauseCards(until: number, reason: string): Promise<void> {
+    const now = this.now();
+    await call(
+      this.table,
+      "PutItem",
+      this.table.client.send(
+        new PutItemCommand({
+          TableName: this.table.name,
+          Item: {
+            ...this.key("cardPause"),
+            ...toItem({ until, reason: reason.slice(0, 200), expiresAt: Math.floor(until / 1000) + 86_400, updatedAt: now }),
+          },
+        }),
+      ),
+    );
+    this.log.warn("dingtalk: AI cards paused", { until: new Date(until).toISOString(), reason });
+  }
+
+  /** Lifts a pause at once (operators, tests). */
+  async resumeCards(): Promise<void> {
+    await this.pauseCards(this.now(), "resumed");
+  }
+
+  /** The pause in force now, if any. */
+  async cardPause(): Promise<CardPause | undefined> {
+    const item = await this.get("cardPause");
+    if (!item) return undefined;
+    const parsed = PauseSchema.safeParse(item);
+    if (!parsed.success || parsed.data.until <= this.now()) return undefined;
+    return { until: parsed.data.until, reason: parsed.data.reason };
+  }
+
+  private async get(sk: string): Promise<Record<string, unknown> | undefined> {
+    const out = await call(
+      this.table,
+      "GetItem",
+      this.table.client.send(new GetItemCommand({ TableName: this.table.name, Key: this.key(sk) })),
+    );
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  private key(sk: string): Record<string, AttributeValue> {
+    return { pk: { S: this.pk }, sk: { S: sk } };
+  }
+}
