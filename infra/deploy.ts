@@ -42,13 +42,15 @@ export async function deploy(ctx: DeployContext, zips: Record<FunctionName, Uint
   if (role.role === "existing") out.step(`role ${role.arn} (from serverless.yml)`);
   else out.step(`role ${s.managedRoleName} ${role.role}, policy ${s.managedPolicyName} ${role.policy}`);
 
-  const db = openDeployTable(s.table);
-  try {
-    const t = await ensureDeployTable(db, s.fcServiceName);
-    out.step(`table ${s.table.name} ${t.created ? "created" : "ready"} at ${db.where} (TTL ${t.ttl})`);
-  } finally {
-    db.close();
-  }
+  if (s.table.manage) {
+    const db = openDeployTable(s.table);
+    try {
+      const t = await ensureDeployTable(db, s.fcServiceName);
+      out.step(`table ${s.table.name} ${t.created ? "created" : "ready"} at ${db.where} (TTL ${t.ttl})`);
+    } finally {
+      db.close();
+    }
+  } else out.note(`table ${s.table.name} not checked (DINGCLAW_TABLE_MANAGE=false): it must already exist`);
 
   const fc = fcClient(creds, s.region, ctx.env);
   const service = await upsertService(

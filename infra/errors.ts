@@ -81,14 +81,15 @@ export function explainCloudError(err: unknown, api: string, where: string, acti
         `ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS keys) and ALIBABA_CLOUD_ACCOUNT_ID`,
       { cause: err },
     );
+  const d = describeError(err);
+  const detail = d.message.replace(/\s+/g, " ").trim().slice(0, 400) || d.name;
   if (code === "AccessDenied" || code?.startsWith("Forbidden") || code === "NoPermission")
     return new DeployError(
-      `${api} denied "${action}" (${code}): the RAM user of ALIBABA_CLOUD_ACCESS_KEY_ID needs permission for it (see the README's deploy section)`,
+      `${api} denied "${action}" (${detail}): check ALIBABA_CLOUD_ACCOUNT_ID, and that the RAM user of ` +
+        "ALIBABA_CLOUD_ACCESS_KEY_ID has the permissions listed in the README's deploy section",
       { cause: err },
     );
   const net = networkCode(err);
   if (net) return new DeployError(`cannot reach ${api} at ${where} (${net}) while trying to ${action}`, { cause: err });
-  const d = describeError(err);
-  const detail = d.message.replace(/\s+/g, " ").trim().slice(0, 400) || d.name;
   return new DeployError(`${api} failed to ${action}: ${detail}`, { cause: err });
 }

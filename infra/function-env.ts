@@ -20,21 +20,28 @@ export interface BotConfig {
   source: string;
 }
 
-/** Reads and validates DINGCLAW_CONFIG the way the functions will see it. */
+/** Reads and validates the bot config (DINGCLAW_CONFIG_JSON, else the DINGCLAW_CONFIG file) as the functions will see it. */
 export function readBotConfig(settings: DeploySettings, root: string, env: Record<string, string>): BotConfig {
-  const file = path.resolve(root, settings.configPath);
   let raw: unknown = {};
   let source = settings.configPath;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !settings.configPathExplicit) source = "(no config file: environment only)";
-    else if (code) throw new DeployError(`DINGCLAW_CONFIG ${settings.configPath}: cannot be read (${code})`);
-    else throw new DeployError(`DINGCLAW_CONFIG ${settings.configPath}: is not valid JSON`);
+  if (settings.configJson) {
+    source = "DINGCLAW_CONFIG_JSON";
+    try {
+      raw = JSON.parse(settings.configJson);
+    } catch {
+      throw new DeployError("DINGCLAW_CONFIG_JSON: is not valid JSON");
+    }
+  } else {
+    try {
+      raw = JSON.parse(readFileSync(path.resolve(root, settings.configPath), "utf8"));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" && !settings.configPathExplicit) source = "(no config file: environment only)";
+      else if (code) throw new DeployError(`DINGCLAW_CONFIG ${settings.configPath}: cannot be read (${code})`);
+      else throw new DeployError(`DINGCLAW_CONFIG ${settings.configPath}: is not valid JSON`);
+    }
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw new DeployError(`DINGCLAW_CONFIG ${settings.configPath}: must be a JSON object`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new DeployError(`${source}: must be a JSON object`);
   let config: AppConfig;
   try {
     config = parseConfig(raw, env);

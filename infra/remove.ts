@@ -27,8 +27,8 @@ export async function remove(ctx: RemoveContext): Promise<void> {
   else if (role === "not-managed") out.warn(`role ${s.managedRoleName} was not created by deploy: kept`);
   else if (role === "existing") out.note(`role ${s.roleArn} comes from serverless.yml: kept`);
 
-  if (!s.table.endpoint) {
-    out.note("no table endpoint configured (DINGCLAW_TABLE_ENDPOINT): table left alone");
+  if (!s.table.endpoint || !s.table.manage) {
+    out.note(`table ${s.table.name} left alone (${s.table.endpoint ? "DINGCLAW_TABLE_MANAGE=false" : "DINGCLAW_TABLE_ENDPOINT not set"})`);
     return;
   }
   const db = openDeployTable(s.table);

@@ -29,9 +29,10 @@ export const providerSchema = {
       },
       internetAccess: boolean,
       config: text,
+      configJson: text,
       table: {
         type: "object",
-        properties: { endpoint: text, name: text, region: text, accessKeyId: text, secretAccessKey: text, retain: boolean },
+        properties: { endpoint: text, name: text, region: text, accessKeyId: text, secretAccessKey: text, retain: boolean, manage: boolean },
         additionalProperties: false,
       },
       environment,

@@ -36,6 +36,8 @@ export interface TableSettings {
   secretAccessKey: string | undefined;
   /** Keep the table on `remove` even when deploy created it. */
   retain: boolean;
+  /** False: deploy neither checks nor creates the table (it is not reachable from where deploy runs). */
+  manage: boolean;
 }
 
 export interface DeploySettings {
@@ -53,6 +55,8 @@ export interface DeploySettings {
   logConfig: { project: string; logstore: string } | undefined;
   vpcConfig: { vpcId: string; vSwitchIds: string[]; securityGroupId: string } | undefined;
   internetAccess: boolean;
+  /** DINGCLAW_CONFIG_JSON: the bot's config as inline JSON (CI secrets); wins over the file. */
+  configJson: string | undefined;
   /** DINGCLAW_CONFIG: the bot's config file. */
   configPath: string;
   /** True when the path was given explicitly (a missing file is then an error). */
@@ -131,6 +135,7 @@ const ProviderSchema = z.object({
     .nullish(),
   internetAccess: optionalBool,
   config: optionalText,
+  configJson: optionalText,
   table: z
     .object({
       endpoint: optionalText,
@@ -139,6 +144,7 @@ const ProviderSchema = z.object({
       accessKeyId: optionalText,
       secretAccessKey: optionalText,
       retain: optionalBool,
+      manage: optionalBool,
     })
     .nullish(),
   environment: envMap,
@@ -247,6 +253,7 @@ export function parseSettings(input: ServiceInput, options: CliOptions): DeployS
     logConfig: log?.project && log.logstore ? { project: log.project, logstore: log.logstore } : undefined,
     vpcConfig: vpcSet ? { vpcId: vpc!.vpcId!, vSwitchIds: vpc!.vSwitchIds!, securityGroupId: vpc!.securityGroupId! } : undefined,
     internetAccess: provider.internetAccess ?? true,
+    configJson: provider.configJson,
     configPath: provider.config ?? "./config.json",
     configPathExplicit: provider.config !== undefined && provider.config !== "./config.json",
     table: {
@@ -256,6 +263,7 @@ export function parseSettings(input: ServiceInput, options: CliOptions): DeployS
       accessKeyId: table.accessKeyId,
       secretAccessKey: table.secretAccessKey,
       retain: table.retain ?? false,
+      manage: table.manage ?? true,
     },
     environment: provider.environment,
     functions,

@@ -153,6 +153,13 @@ describe("function environments", () => {
     expect(readBotConfig(defaults, empty, { DINGTALK_CLIENT_ID: "dingenv", DINGTALK_CLIENT_SECRET: "env-secret-001" }).config.dingtalk.credentials?.clientId).toBe("dingenv");
   });
 
+  it("takes inline DINGCLAW_CONFIG_JSON (CI secrets) over the file", () => {
+    const s = settingsWith({ configJson: JSON.stringify({ channels: { dingtalk: { client_id: "dinginline", client_secret: "inline-secret-01" } } }) });
+    const bot = readBotConfig(s, dir, {});
+    expect([bot.source, bot.config.dingtalk.credentials?.clientId]).toEqual(["DINGCLAW_CONFIG_JSON", "dinginline"]);
+    expect(errorOf(() => readBotConfig(settingsWith({ configJson: "{oops" }), dir, {}))).toBe("DINGCLAW_CONFIG_JSON: is not valid JSON");
+  });
+
   it("fails past FC's 4 KB limit, naming the largest variables", () => {
     const s = settingsWith({ environment: { BIG_VALUE: "x".repeat(FC_ENV_LIMIT_BYTES) } });
     const bot = readBotConfig(s, dir, {});
