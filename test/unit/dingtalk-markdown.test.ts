@@ -63,9 +63,16 @@ describe("renderMarkdown: code", () => {
 });
 
 describe("renderMarkdown: prose", () => {
-  it("keeps links and bare URLs intact", () => {
+  it("keeps links intact and makes bare URLs and <autolinks> clickable links", () => {
     const text = "见 [文档](https://open.dingtalk.com/document/a_b?x=1&y=2) 和 https://example.com/x_y_z?q=1.";
-    expect(renderMarkdown(text)).toBe(text);
+    expect(renderMarkdown(text)).toBe(
+      "见 [文档](https://open.dingtalk.com/document/a_b?x=1&y=2) 和 [https://example.com/x_y_z?q=1](https://example.com/x_y_z?q=1).",
+    );
+    expect(renderMarkdown("打开 <https://a.example/b>，或看 `https://code.example/c` 和 ![图](https://img.example/d.png)")).toBe(
+      "打开 [https://a.example/b](https://a.example/b)，或看 `https://code.example/c` 和 ![图](https://img.example/d.png)",
+    );
+    expect(renderMarkdown("网址：https://a.example/路径。下一句")).toBe("网址：[https://a.example/路径](https://a.example/路径)。下一句");
+    expect(renderMarkdown("| 站点 |\n|---|\n| https://t.example/x |")).toBe("- [https://t.example/x](https://t.example/x)");
   });
 
   it("adds hard breaks inside paragraphs, converts * lists and drops rules", () => {

@@ -1,5 +1,6 @@
 // Renders an LLM answer for DingTalk's markdown subset (reference §7): reasoning removed, tables as
-// lists, fenced code as quoted lines with breaks and indentation kept; `titleOf` names a reply.
+// lists, fenced code as quoted lines with breaks and indentation kept, bare URLs and <autolinks> made
+// `[url](url)` links so they stay clickable; `titleOf` names a reply.
 import { truncateWidth } from "./unicode.js";
 
 const REASONING_TAGS = "think|thinking|thought|thoughts|reasoning|reflection";
@@ -60,7 +61,8 @@ function renderTable(header: string[], rows: string[][]): string[] {
     row.forEach((value, i) => {
       if (!value) return;
       const name = header[i];
-      pairs.push(name && header.length > 1 ? `**${name}**: ${value}` : value);
+      const cell = linkify(value);
+      pairs.push(name && header.length > 1 ? `**${name}**: ${cell}` : cell);
     });
     if (pairs.length) out.push(`- ${pairs.join(" · ")}`);
   }
@@ -75,9 +77,35 @@ function isTableStart(lines: string[], i: number): boolean {
   return TABLE_SEPARATOR.test(sep) && (sep.includes("|") || head.trim().startsWith("|"));
 }
 
+/** Spans left alone by linkify: inline code, images and links (`[text](url)`). */
+const PROTECTED = /`[^`]*`|!?\[[^\]]*\]\([^)\s]*(?:\s+"[^"]*")?\)/g;
+const AUTOLINK = /<(https?:\/\/[^\s<>]+)>/g;
+const BARE_URL = /https?:\/\/[^\s<>()[\]{}（）【】「」『』《》，。！？；：、“”‘’"'`|\uE000]+/g;
+
+/** Placeholder delimiter for protected spans (a private-use character no answer contains). */
+const MARK = "\uE000";
+const KEPT = new RegExp(`${MARK}(\\d+)${MARK}`, "g");
+
+/** Trailing characters that end a sentence rather than the URL. */
+function trimUrl(url: string): string {
+  return url.replace(/[.,;:!?*~_]+$/, "");
+}
+
+/** Makes bare URLs and `<url>` autolinks into `[url](url)`, leaving code spans and existing links alone. */
+export function linkify(text: string): string {
+  const kept: string[] = [];
+  const keep = (m: string) => `${MARK}${kept.push(m) - 1}${MARK}`;
+  const masked = text.replace(PROTECTED, keep).replace(AUTOLINK, (_m, url: string) => keep(`[${url}](${url})`));
+  const linked = masked.replace(BARE_URL, (raw) => {
+    const url = trimUrl(raw);
+    return `[${url}](${url})${raw.slice(url.length)}`;
+  });
+  return linked.replace(KEPT, (_m, i: string) => kept[Number(i)] ?? "");
+}
+
 function renderLine(line: string): string {
   if (RULE.test(line)) return "";
-  return line
+  return linkify(line)
     .replace(/^(\s*)[*+](\s+)/, "$1-$2")
     .replace(/<br\s*\/?>/gi, "\n")
     .trimEnd();

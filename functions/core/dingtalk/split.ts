@@ -26,15 +26,24 @@ function fits(text: string, limits: SplitLimits): boolean {
   return text.length <= limits.maxChars && utf8Length(text) <= limits.maxBytes;
 }
 
-/** Where to cut `text` (which does not fit) so the first piece fits: the best boundary in its second half. */
+const LINK = /!?\[[^\]\n]*\]\([^)\s]*\)/g;
+
+/** [start, end) of every markdown link or image, so no cut lands inside one (it would stop being a link). */
+function linkSpans(text: string): Array<[number, number]> {
+  return [...text.matchAll(LINK)].map((m) => [m.index, m.index + m[0].length]);
+}
+
+/** Where to cut `text` (which does not fit) so the first piece fits: the best boundary in its second half, outside links. */
 function cutPoint(text: string, limits: SplitLimits): number {
   const max = prefixWithin(text, limits.maxChars, limits.maxBytes);
   const window = text.slice(0, max);
+  const links = linkSpans(text);
+  const insideLink = (p: number) => links.some(([a, b]) => a < p && p < b);
   for (const pattern of BOUNDARIES) {
     let best = -1;
     for (const m of window.matchAll(pattern)) {
       const end = m.index + m[0].length;
-      if (end <= max && end > 0) best = end;
+      if (end <= max && end > 0 && !insideLink(end)) best = end;
     }
     if (best >= max / 2) return best;
   }

@@ -26,6 +26,15 @@ export interface FaultSpec {
   delayMs?: number;
   /** Destroy the connection without answering (a network error for the client). */
   drop?: boolean;
+  /** Answer as DingTalk does once the org's monthly API quota is used up (403 `…ApiCountLimitForOrg`). */
+  quota?: boolean;
+}
+
+export const QUOTA_CODE = "Forbidden.AccessDenied.ApiCountLimitForOrg";
+
+/** DingTalk's answer when the monthly quota is used up. */
+export function quotaResponse(): DoubleResponse {
+  return apiError(403, QUOTA_CODE, "企业调用该接口的次数已超过本月的额度", requestId());
 }
 
 const THROTTLE_MESSAGES: Record<string, string> = {
@@ -41,6 +50,7 @@ const THROTTLE_MESSAGES: Record<string, string> = {
 
 export function describeFault(f: FaultSpec): string {
   if (f.drop) return "drop";
+  if (f.quota) return "quota";
   if (f.throttle !== undefined) return `throttle:${f.throttle}`;
   if (f.status !== undefined) return `status:${f.status}`;
   return `delay:${f.delayMs ?? 0}`;
@@ -49,6 +59,7 @@ export function describeFault(f: FaultSpec): string {
 /** The answer a fault forces, "drop" to cut the connection, or undefined to answer normally. */
 export function faultResponse(f: FaultSpec): DoubleResponse | "drop" | undefined {
   if (f.drop) return "drop";
+  if (f.quota) return quotaResponse();
   if (f.throttle !== undefined) {
     const message = THROTTLE_MESSAGES[String(f.throttle)] ?? "throttled";
     if (typeof f.throttle === "number") return legacyError(f.throttle, message);

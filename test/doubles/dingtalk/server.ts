@@ -3,9 +3,10 @@
 // `startDingTalkDouble` is the in-process API; main.ts runs it as a standalone process.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describeFault, faultResponse, type FaultSpec } from "./faults.js";
+import { CardPlatform, type CardInstance, type CardSettings } from "./cards.js";
+import { describeFault, faultResponse, quotaResponse, type FaultSpec } from "./faults.js";
 import { authRoutes } from "./routes/auth.js";
-import { controlRoutes } from "./routes/control.js";
+import { cardControlRoutes, controlRoutes } from "./routes/control.js";
 import { fileRoutes } from "./routes/files.js";
 import { robotRoutes } from "./routes/robot.js";
 import { webhookRoutes } from "./routes/webhook.js";
@@ -15,6 +16,7 @@ import { installStreamGateway, type StreamGateway, type StreamGatewayOptions } f
 
 export type { FaultSpec, ThrottleCode } from "./faults.js";
 export type { App, Conversation, RecordedCall, SentMessage } from "./state.js";
+export type { CardInstance, CardSettings, CardStatus, CardUpdate } from "./cards.js";
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -56,6 +58,18 @@ export interface DingTalkDouble {
   sessionWebhookFor(conversation: Conversation, opts?: { expiresAt?: number; ttlMs?: number }): { url: string; expiresAt: number };
   /** Registers downloadable bytes; returns the downloadCode to put in an inbound message. */
   addFile(content: Buffer | string, opts?: { fileName?: string; contentType?: string; robotCode?: string }): string;
+  /** Registers an AI card template id (unknown ids answer `param.templateNotExist`). */
+  cardTemplate(templateId: string): void;
+  /** AI cards created so far, with their streaming updates. */
+  cards(): CardInstance[];
+  card(outTrackId: string): CardInstance | undefined;
+  /** Card platform limits (e.g. the streaming content size). */
+  cardSettings(settings: Partial<CardSettings>): void;
+  /**
+   * The org's monthly API quota: after `limit` more counted calls (token, webhook and file fetches are
+   * exempt) every counted call answers 403 `Forbidden.AccessDenied.ApiCountLimitForOrg`; undefined lifts it.
+   */
+  setMonthlyQuota(limit: number | undefined): void;
   /** Queues a fault for the next `times` calls of a route. */
   fault(spec: FaultSpec): void;
   clearFaults(): void;
@@ -168,6 +182,13 @@ async function handle(router: Router, state: DoubleState, req: IncomingMessage, 
       return;
     }
   }
+  if (state.overQuota(call.route)) {
+    const refused = quotaResponse();
+    call.status = refused.status;
+    call.fault = "monthlyQuota";
+    write(res, refused);
+    return;
+  }
   const response = found
     ? await found.route.handle(request, state)
     : { status: 404, body: { code: "InvalidAction.NotFound", message: `no such API: ${method} ${url.pathname}`, requestid: "" } };
@@ -195,6 +216,8 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
   const url = `http://${host}:${port}`;
   state.baseUrl = url;
   for (const a of opts.apps ?? []) state.addApp(a.clientId, a.clientSecret, a);
+  const cards = new CardPlatform(state);
+  router.add(...cards.routes(), ...cardControlRoutes(cards));
   const stream = installStreamGateway({ router, state, server }, opts.stream);
   for (const mod of opts.modules ?? []) await mod({ router, state, server });
 
@@ -212,6 +235,16 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
       return { url: hook.url, expiresAt: hook.expiresAt };
     },
     addFile: (content, o) => state.addFile(content, o).downloadCode,
+    cardTemplate: (templateId) => {
+      cards.templates.add(templateId);
+    },
+    cards: () => cards.list(),
+    card: (outTrackId) => cards.instances.get(outTrackId),
+    cardSettings: (settings) => Object.assign(cards.settings, settings),
+    setMonthlyQuota: (limit) => {
+      state.quota.limit = limit;
+      state.quota.used = 0;
+    },
     fault: (spec) => state.addFault(spec),
     clearFaults: () => {
       state.faults.length = 0;

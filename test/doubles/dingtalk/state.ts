@@ -76,6 +76,17 @@ export interface SentMessage {
   time: number;
 }
 
+/** Routes DingTalk does not count against the monthly API quota (reference §3.3: token/auth exempt). */
+export const QUOTA_EXEMPT_ROUTES: ReadonlySet<string> = new Set([
+  "oauth2.accessToken",
+  "gettoken",
+  "files.get",
+  "robot.sendBySession",
+  "gateway.connections.open",
+  "gateway.connect",
+  "unknown",
+]);
+
 export class DoubleState {
   readonly apps = new Map<string, App>();
   readonly tokens = new Map<string, Token>();
@@ -86,6 +97,10 @@ export class DoubleState {
   readonly sentMessages: SentMessage[] = [];
   /** Set once the server listens. */
   baseUrl = "";
+  /** The monthly API quota: once `used` reaches `limit`, counted routes answer 403 ApiCountLimitForOrg. */
+  readonly quota: { limit: number | undefined; used: number } = { limit: undefined, used: 0 };
+  /** Modules' own records to forget on `reset` (e.g. AI cards). */
+  readonly resetHooks: Array<() => void> = [];
   private offsetMs = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
@@ -180,8 +195,19 @@ export class DoubleState {
     return fault;
   }
 
-  /** Forgets calls, sent messages and faults; apps, tokens, sessions and files stay. */
+  /** Counts a call against the quota; true when the quota was already used up (the call is refused). */
+  overQuota(route: string): boolean {
+    if (QUOTA_EXEMPT_ROUTES.has(route)) return false;
+    if (this.quota.limit !== undefined && this.quota.used >= this.quota.limit) return true;
+    this.quota.used++;
+    return false;
+  }
+
+  /** Forgets calls, sent messages, faults, the quota and modules' records; apps, tokens, sessions and files stay. */
   reset(): void {
+    this.quota.limit = undefined;
+    this.quota.used = 0;
+    for (const hook of this.resetHooks) hook();
     this.calls.length = 0;
     this.sentMessages.length = 0;
     this.faults.length = 0;

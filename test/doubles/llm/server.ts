@@ -40,6 +40,11 @@ export interface LlmDoubleOptions {
   models?: string[];
   /** Answer when no scripted entry matches; default: the echo of the last user message. */
   defaultReply?: Reply;
+  /**
+   * Model ids that accept image parts. When set, a request with images for any other model answers
+   * 400 as providers do; omitted: every model accepts images. Data URLs must be well-formed images.
+   */
+  visionModels?: string[];
 }
 
 export interface RecordedRequest {
@@ -53,7 +58,7 @@ export interface RecordedRequest {
   body: unknown;
   model: string | undefined;
   stream: boolean;
-  /** URLs of every image_url content part. */
+  /** URLs of every image_url content part (data URLs included whole). */
   images: string[];
   time: number;
   /** Client's TCP port: equal ports on two requests mean the connection was reused. */
@@ -86,6 +91,8 @@ export interface LlmDouble {
   script(...entries: ScriptEntry[]): void;
   fault(kind: FaultKind, opts?: ScriptOptions): void;
   setKeys(keys: string[] | undefined): void;
+  /** Which model ids accept images (undefined: all). */
+  setVisionModels(models: string[] | undefined): void;
   /** Forgets scripted entries and recorded requests. */
   reset(): void;
   close(): Promise<void>;
@@ -171,6 +178,19 @@ function bearer(headers: IncomingHttpHeaders): string | undefined {
   return m?.[1]?.trim() || undefined;
 }
 
+const DATA_URL = /^data:image\/(png|jpeg|jpg|gif|webp|bmp);base64,([A-Za-z0-9+/]+={0,2})$/;
+
+/** Why a provider would refuse these images for this model (no vision, or a malformed data URL). */
+function imageRefusal(model: string, images: string[], visionModels: Set<string> | undefined): { message: string; code: string } | undefined {
+  if (visionModels && !visionModels.has(model))
+    return { message: `The model \`${model}\` does not support image input.`, code: "invalid_image_input" };
+  for (const url of images) {
+    if (!url.startsWith("data:")) continue;
+    if (!DATA_URL.test(url)) return { message: "Invalid image data URL.", code: "invalid_image_url" };
+  }
+  return undefined;
+}
+
 const problem = (message: string, code: string) => ({
   error: { message, type: "invalid_request_error", param: null, code },
 });
@@ -178,6 +198,7 @@ const problem = (message: string, code: string) => ({
 export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDouble> {
   const base = normaliseBase(opts.basePath);
   let keys = opts.keys ? new Set(opts.keys) : undefined;
+  let visionModels = opts.visionModels ? new Set(opts.visionModels) : undefined;
   const models = opts.models ?? ["double-model"];
   const script = new Script();
   const requests: RecordedRequest[] = [];
@@ -305,6 +326,14 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     for (const m of body.messages)
       if (Array.isArray(m.content))
         for (const p of m.content) if (p.type === "image_url") record.images.push(p.image_url.url);
+    if (record.images.length > 0) {
+      const refusal = imageRefusal(body.model, record.images, visionModels);
+      if (refusal) {
+        record.served = "400";
+        sendJson(res, 400, problem(refusal.message, refusal.code));
+        return;
+      }
+    }
 
     const entry = script.take(record.key, body.model);
     record.served = entry ? (isFault(entry) ? `fault:${entry.fault}` : "reply") : "default";
@@ -410,6 +439,9 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     fault: (kind, o = {}) => script.add([{ fault: kind, ...o }]),
     setKeys: (k) => {
       keys = k ? new Set(k) : undefined;
+    },
+    setVisionModels: (m) => {
+      visionModels = m ? new Set(m) : undefined;
     },
     reset: () => {
       script.clear();

@@ -1,6 +1,7 @@
 // Control API of the DingTalk double, for tests in other processes: register apps, mint session
 // webhooks, add files and faults, expire tokens, move the clock, read calls and sent messages.
 import { z } from "zod";
+import type { CardPlatform } from "../cards.js";
 import { LEGACY_THROTTLE_CODES, NEW_API_THROTTLE_CODES, type FaultSpec } from "../faults.js";
 import { json, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";
 import type { DoubleState } from "../state.js";
@@ -36,7 +37,11 @@ const FaultBody = z.object({
   throttle: z.union([z.enum(NEW_API_THROTTLE_CODES), z.literal(LEGACY_THROTTLE_CODES)]).optional(),
   delayMs: z.number().int().min(0).max(120_000).optional(),
   drop: z.boolean().optional(),
+  quota: z.boolean().optional(),
 });
+const QuotaBody = z.object({ limit: z.number().int().min(0).nullable() });
+const TemplateBody = z.object({ templateId: z.string().min(1) });
+const CardSettingsBody = z.object({ maxStreamContentBytes: z.number().int().positive().optional() });
 const ExpireBody = z.object({ clientId: z.string().optional() });
 const ClockBody = z.object({ advanceMs: z.number() });
 
@@ -108,6 +113,7 @@ export const controlRoutes: Route[] = [
       if (b.throttle !== undefined) spec.throttle = b.throttle;
       if (b.delayMs !== undefined) spec.delayMs = b.delayMs;
       if (b.drop !== undefined) spec.drop = b.drop;
+      if (b.quota !== undefined) spec.quota = b.quota;
       state.addFault(spec);
       return json(200, { ok: true });
     }),
@@ -141,4 +147,36 @@ export const controlRoutes: Route[] = [
     state.reset();
     return json(200, { ok: true });
   }),
+  control(
+    "POST",
+    "/__control/quota",
+    withBody(QuotaBody, (b, state) => {
+      state.quota.limit = b.limit ?? undefined;
+      state.quota.used = 0;
+      return json(200, { ok: true });
+    }),
+  ),
 ];
+
+/** Control routes of the AI card platform: templates, settings, the cards made so far. */
+export function cardControlRoutes(cards: CardPlatform): Route[] {
+  return [
+    control(
+      "POST",
+      "/__control/card-templates",
+      withBody(TemplateBody, (b) => {
+        cards.templates.add(b.templateId);
+        return json(200, { ok: true });
+      }),
+    ),
+    control(
+      "POST",
+      "/__control/card-settings",
+      withBody(CardSettingsBody, (b) => {
+        if (b.maxStreamContentBytes !== undefined) cards.settings.maxStreamContentBytes = b.maxStreamContentBytes;
+        return json(200, cards.settings);
+      }),
+    ),
+    control("GET", "/__control/cards", () => json(200, cards.list())),
+  ];
+}
