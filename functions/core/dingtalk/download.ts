@@ -41,6 +41,8 @@ export interface DownloadPolicy {
   maxRedirects?: number;
   /** Name resolution (default: the OS resolver, all addresses). */
   resolve?: ResolveHost;
+  /** Which addresses count as private (default `isPrivateAddress`; tests narrow it to reach a local server). */
+  isPrivate?: (address: string) => boolean;
 }
 
 const PRIVATE = new BlockList();
@@ -105,13 +107,20 @@ const defaultResolve: ResolveHost = (hostname) =>
     dnsLookup(hostname, { all: true }, (err, addresses) => (err ? reject(err) : resolve(addresses)));
   });
 
+type Blocked = (address: string) => boolean;
+
+function blockedBy(policy: DownloadPolicy): Blocked {
+  if (policy.allowPrivate) return () => false;
+  return policy.isPrivate ?? isPrivateAddress;
+}
+
 /** A `lookup` for node:http that refuses hostnames resolving to any blocked address. */
-function guardedLookup(resolve: ResolveHost, allowPrivate: boolean): LookupFunction {
+function guardedLookup(resolve: ResolveHost, blocked: Blocked): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname).then(
       (addresses) => {
-        const blocked = addresses.find((a) => !allowPrivate && isPrivateAddress(a.address));
-        if (blocked) {
+        const refused = addresses.find((a) => blocked(a.address));
+        if (refused) {
           callback(new DownloadError("blocked", `refusing ${hostname}: it resolves to a private address`), "", 4);
           return;
         }
@@ -129,7 +138,8 @@ function guardedLookup(resolve: ResolveHost, allowPrivate: boolean): LookupFunct
   };
 }
 
-function checkUrl(raw: string, allowPrivate: boolean): URL {
+/** Scheme, credentials and literal-IP checks (hostnames are checked when they resolve, at connect time). */
+function checkUrl(raw: string, blocked: Blocked): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -139,8 +149,7 @@ function checkUrl(raw: string, allowPrivate: boolean): URL {
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new DownloadError("bad_url", `refusing a ${url.protocol} URL`);
   if (url.username || url.password) throw new DownloadError("bad_url", "refusing a URL with credentials");
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  if (!allowPrivate && (isLoopbackHost(host) || (isIP(host) !== 0 && isPrivateAddress(host))))
-    throw new DownloadError("blocked", `refusing ${host}: a private or loopback address`);
+  if (isIP(host) !== 0 && blocked(host)) throw new DownloadError("blocked", `refusing ${host}: a private or loopback address`);
   return url;
 }
 
@@ -157,15 +166,16 @@ function fileNameOf(url: URL): string | undefined {
 /** GET one URL under the policy; follows at most `maxRedirects` redirects, each re-checked. */
 export async function download(rawUrl: string, policy: DownloadPolicy): Promise<Downloaded> {
   const deadline = AbortSignal.timeout(policy.timeoutMs);
-  const lookup = guardedLookup(policy.resolve ?? defaultResolve, policy.allowPrivate);
-  let url = checkUrl(rawUrl, policy.allowPrivate);
+  const blocked = blockedBy(policy);
+  const lookup = guardedLookup(policy.resolve ?? defaultResolve, blocked);
+  let url = checkUrl(rawUrl, blocked);
   for (let hop = 0; ; hop++) {
     const res = await get(url, lookup, deadline, policy.timeoutMs);
     const status = res.statusCode ?? 0;
     if (status >= 300 && status < 400 && res.headers.location) {
       res.destroy();
       if (hop >= (policy.maxRedirects ?? 3)) throw new DownloadError("redirects", "too many redirects");
-      url = checkUrl(new URL(res.headers.location, url).toString(), policy.allowPrivate);
+      url = checkUrl(new URL(res.headers.location, url).toString(), blocked);
       continue;
     }
     if (status < 200 || status >= 300) {
@@ -208,21 +218,25 @@ function readCapped(res: IncomingMessage, maxBytes: number, deadline: AbortSigna
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let failure: DownloadError | undefined;
+    const cutOff = () =>
+      reject(failure ?? (deadline.aborted ? timeoutError(timeoutMs) : new DownloadError("network", "the download was cut off")));
     res.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        res.destroy(new DownloadError("too_large", `the file is larger than ${maxBytes} bytes`));
+        failure ??= new DownloadError("too_large", `the file is larger than ${maxBytes} bytes`);
+        res.destroy();
+        cutOff();
         return;
       }
       chunks.push(chunk);
     });
-    res.on("end", () => resolve(Buffer.concat(chunks)));
-    res.on("error", (err) => {
-      if (err instanceof DownloadError) reject(err);
-      else if (deadline.aborted) reject(timeoutError(timeoutMs));
-      else reject(new DownloadError("network", "the download was cut off"));
+    res.on("end", () => (failure ? cutOff() : resolve(Buffer.concat(chunks))));
+    res.on("error", cutOff);
+    res.on("aborted", cutOff);
+    res.on("close", () => {
+      if (!res.complete) cutOff();
     });
-    res.on("aborted", () => reject(deadline.aborted ? timeoutError(timeoutMs) : new DownloadError("network", "the download was cut off")));
   });
 }
 
