@@ -45,6 +45,14 @@ describe("table proxy", () => {
     expect(proxy.requests.map((r) => r.fault)).toEqual(["throttling", "provisioned", undefined]);
   });
 
+  it("skips the first matching requests when asked", async () => {
+    proxy.fault("throttling", { actions: ["PutItem"], skip: 1, times: 1 });
+    await put("s1");
+    await expect(put("s2")).rejects.toMatchObject({ name: "ThrottlingException" });
+    await put("s2");
+    expect(proxy.requests.map((r) => r.fault)).toEqual([undefined, "throttling", undefined]);
+  });
+
   it("loses a response after the table applied the write", async () => {
     proxy.fault("lose_response", { times: 1 });
     await expect(put("c")).rejects.toThrow();

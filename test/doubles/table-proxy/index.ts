@@ -16,6 +16,8 @@ export interface TableFaultOptions {
   times?: number;
   /** Only these DynamoDB actions (e.g. ["UpdateItem"]); default: all. */
   actions?: string[];
+  /** Lets this many matching requests through first (e.g. skip: 1 hits the second UpdateItem). */
+  skip?: number;
 }
 
 export interface ProxiedRequest {
@@ -42,6 +44,7 @@ export interface TableProxy {
 
 interface ActiveFault {
   kind: TableFaultKind;
+  skip: number;
   left: number;
   actions: Set<string> | undefined;
 }
@@ -77,6 +80,10 @@ export async function startTableProxy(target: string, opts: { port?: number } = 
     const i = faults.findIndex((f) => f.left > 0 && (!f.actions || f.actions.has(action)));
     if (i < 0) return undefined;
     const f = faults[i]!;
+    if (f.skip > 0) {
+      f.skip--;
+      return undefined;
+    }
     f.left--;
     if (f.left <= 0) faults.splice(i, 1);
     return f.kind;
@@ -158,7 +165,7 @@ export async function startTableProxy(target: string, opts: { port?: number } = 
       return isDown;
     },
     fault(kind, o = {}) {
-      faults.push({ kind, left: o.times ?? Infinity, actions: o.actions ? new Set(o.actions) : undefined });
+      faults.push({ kind, skip: o.skip ?? 0, left: o.times ?? Infinity, actions: o.actions ? new Set(o.actions) : undefined });
     },
     clear() {
       faults.length = 0;
