@@ -201,9 +201,19 @@ describe("serverless deploy to Alibaba FC (doubles)", () => {
     expect(r.stdout).toContain('{"status":"invalid"}');
   });
 
-  it("wrong credentials fail with one clear line, no stack trace and no secret", async () => {
+  it("wrong or missing credentials fail with one clear line, no stack trace and no secret", async () => {
     const wrong = "wrong-secret-value-000111";
-    const r = await serverless(["deploy", "--stage", "e2e"], cliEnv({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: wrong }));
+    const missingEnv = cliEnv();
+    delete missingEnv.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+    const [r, missing] = await Promise.all([
+      serverless(["deploy", "--stage", "e2e"], cliEnv({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: wrong })),
+      serverless(["deploy", "--stage", "e2e"], missingEnv),
+    ]);
+    expect(missing.code).not.toBe(0);
+    expect((missing.stdout + missing.stderr).split("\n").filter((l) => /credentials missing/.test(l))).toEqual([
+      expect.stringMatching(/^Alibaba Cloud credentials missing: set ALIBABA_CLOUD_ACCESS_KEY_SECRET \(/),
+    ]);
+    expect(missing.stderr).not.toMatch(/bundle|^\s+at /m);
     expect(r.code).not.toBe(0);
     const output = r.stdout + r.stderr;
     const errorLines = output.split("\n").filter((l) => /rejected the credentials/.test(l));
