@@ -175,28 +175,30 @@ export class AiCardService {
       onError: (err) => void governor.reportCardError(err),
     });
 
-    const deliver = async (text: string, error: boolean): Promise<Delivered> => {
-      if (await ready) {
-        const content = renderMarkdown(text) || text;
-        try {
-          await streamer.end(content, error);
-          try {
-            await records.markFinalized(req.messageKey, outTrackId);
-          } catch (err) {
-            req.log.warn("card record not updated (the idempotency record still is)", { error: describeError(err) });
-          }
-          await req.onSent?.({ route: "card", processQueryKey: outTrackId });
-          return { route: "card", parts: 1, sendMs: this.opts.now() - started, card: { outTrackId, updates: streamer.updates } };
-        } catch (err) {
-          req.log.warn("dingtalk: cannot finish the answer card, sending markdown", { error: describeError(err) });
-          await governor.reportCardError(err);
-          if (err instanceof DingTalkApiError && err.code === "param.stream.content")
-            await streamCard(client, template, outTrackId, { content: CARD_TOO_LONG_NOTE, finalize: true, maxAttempts: 1 }).catch(
-              () => undefined,
-            );
-        }
+    /** Finalizes (or fails) the card with the whole text; false when the card could not take it. */
+    const finishCard = async (text: string, error: boolean): Promise<boolean> => {
+      if (!(await ready)) return false;
+      try {
+        await streamer.end(renderMarkdown(text) || text, error);
+      } catch (err) {
+        req.log.warn("dingtalk: cannot finish the answer card, sending markdown", { error: describeError(err) });
+        await governor.reportCardError(err);
+        if (err instanceof DingTalkApiError && err.code === "param.stream.content")
+          await streamCard(client, template, outTrackId, { content: CARD_TOO_LONG_NOTE, finalize: true, maxAttempts: 1 }).catch(() => undefined);
+        return false;
       }
-      return req.markdown(text);
+      try {
+        await records.markFinalized(req.messageKey, outTrackId);
+      } catch (err) {
+        req.log.warn("card record not updated (the idempotency record still is)", { error: describeError(err) });
+      }
+      return true;
+    };
+
+    const deliver = async (text: string, error: boolean): Promise<Delivered> => {
+      if (!(await finishCard(text, error))) return req.markdown(text);
+      await req.onSent?.({ route: "card", processQueryKey: outTrackId });
+      return { route: "card", parts: 1, sendMs: this.opts.now() - started, card: { outTrackId, updates: streamer.updates } };
     };
 
     return {
