@@ -83,10 +83,11 @@ export function llmCallsByTag(w: World): Map<number, number> {
 
 /**
  * Where an attempt dies: before the LLM (conversation load), after the LLM before its answer is stored,
- * after the answer is stored before sending, after DingTalk accepted the reply but before that was
+ * after the answer is stored before sending, between the parts of a multi-part reply (after the first
+ * was delivered), after DingTalk accepted the reply but before that was
  * recorded (`markSent`), and after it was recorded but before the message was completed.
  */
-export type CrashPoint = "before_llm" | "after_llm" | "before_send" | "after_send_unrecorded" | "after_send";
+export type CrashPoint = "before_llm" | "after_llm" | "before_send" | "between_parts" | "after_send_unrecorded" | "after_send";
 
 export class SimulatedCrash extends Error {
   constructor(readonly point: CrashPoint) {
@@ -96,6 +97,8 @@ export class SimulatedCrash extends Error {
 }
 
 export interface CrashHooks {
+  /** Awaited before each attempt (e.g. to start a table fault exactly when the worker runs). */
+  beforeAttempt?(msgId: string, attempt: number): void | Promise<void>;
   /** Where attempt `attempt` (1-based, per msgId) of this message dies, if it does. */
   crashAt?(msgId: string, attempt: number): CrashPoint | undefined;
   /** After a crash: "retry" lets the queue retry the job (FC's async retry); "drop" loses the attempt. */
@@ -113,12 +116,13 @@ function crashingDeps(base: Runtime, point: CrashPoint): WorkerDeps {
     complete: (...args: Parameters<IdempotencyStore["complete"]>) =>
       point === "after_send" ? crash() : base.idempotency.complete(...args),
   });
+  let sends = 0;
   return {
     ...base,
     conversations,
     idempotency,
     send: async (target, message) => {
-      if (point === "before_send") throw new SimulatedCrash(point);
+      if (point === "before_send" || (point === "between_parts" && ++sends === 2)) throw new SimulatedCrash(point);
       const sent = await base.send(target, message);
       if (point === "after_send_unrecorded") throw new SimulatedCrash(point);
       return sent;
@@ -143,6 +147,8 @@ export interface RigOptions {
   retries?: number;
   /** The queue's wait before a retry; default: 20 ms × retry (crash retries need no wait, table trouble does). */
   retrySleep?: (ms: number) => Promise<void>;
+  /** The DingTalk clients' backoff sleep (default: instant). */
+  clientSleep?: (ms: number) => Promise<void>;
   /** Opens the table the callback and workers use (e.g. through the fault proxy); default: a new client on the test table. */
   openTable?: (w: World) => Promise<Table>;
   hooks?: CrashHooks;
@@ -185,7 +191,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   // Generous per-request timeouts: the whole world shares this process's CPU, and a timed-out table call
   // here would be the test's overload, not the system's behaviour under test.
   const open = opts.openTable ?? ((world: World) => openTable(world.db.config, { env: {}, requestTimeoutMs: 20_000 }));
-  const sleep = () => Promise.resolve();
+  const sleep = opts.clientSleep ?? (() => Promise.resolve());
   const workers: Runtime[] = [];
   for (let i = 0; i < (opts.workers ?? 3); i++)
     workers.push(createRuntime(w.config, await open(w), { log: w.log.child({ worker: i }), now: clock.now, sleep }));
@@ -202,6 +208,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     const attempt = (attempts.get(msgId) ?? 0) + 1;
     attempts.set(msgId, attempt);
     const base = workers[next++ % workers.length]!;
+    await hooks.beforeAttempt?.(msgId, attempt);
     const point = hooks.crashAt?.(msgId, attempt);
     try {
       const outcome = await processJob(job, point ? crashingDeps(base, point) : base);
