@@ -39,6 +39,14 @@ function matches(route: Route, path: string): boolean {
   return route.path.endsWith("/*") ? path.startsWith(route.path.slice(0, -1)) : route.path === path;
 }
 
+/** The client stopped sending the body (aborted, reset, bad chunked framing): its problem, not ours. */
+class BodyReadError extends Error {
+  constructor(cause: unknown) {
+    super("request body incomplete", { cause });
+    this.name = "BodyReadError";
+  }
+}
+
 /** Reads at most `limit` bytes; undefined (and the rest discarded) when the body is larger. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -55,7 +63,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
       if (size <= limit) chunks.push(chunk);
     });
     req.on("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
-    req.on("error", reject);
+    req.on("error", (err) => reject(new BodyReadError(err)));
   });
 }
 
@@ -65,17 +73,30 @@ export interface GatewayServer {
   close(): Promise<void>;
 }
 
+/** The request target as a URL, or undefined when it is not one (e.g. "////" or "//host:bad"). */
+function targetOf(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? "/", "http://local");
+  } catch {
+    return undefined;
+  }
+}
+
 /** `routes` is read on every request, so routes pushed after start are served too. */
 export async function startHttpServer(opts: { routes: Route[]; port: number; host: string; log: Logger }): Promise<GatewayServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
-    const url = new URL(req.url ?? "/", "http://local");
+    const target = targetOf(req);
+    const url = target ?? new URL("http://local/");
     const method = (req.method ?? "GET").toUpperCase();
     let out: GatewayResponse;
-    const candidates = opts.routes.filter((r) => matches(r, url.pathname));
+    const candidates = target ? opts.routes.filter((r) => matches(r, url.pathname)) : [];
     const route = candidates.find((r) => r.method === method);
     try {
-      if (!route) {
+      if (!target) {
+        req.resume();
+        out = json(400, { error: "invalid request target" });
+      } else if (!route) {
         req.resume();
         out = candidates.length
           ? json(405, { error: "method not allowed" }, { allow: candidates.map((r) => r.method).join(", ") })
@@ -85,14 +106,25 @@ export async function startHttpServer(opts: { routes: Route[]; port: number; hos
         out = await route.handle({ method, path: url.pathname, query: url.searchParams, headers: req.headers, body, requestId });
       }
     } catch (err) {
-      opts.log.error("request failed", { requestId, path: url.pathname, error: describeError(err) });
-      out = json(500, { error: "internal error", requestId });
+      if (err instanceof BodyReadError) {
+        opts.log.info("request body incomplete", { requestId, path: url.pathname, error: describeError(err.cause) });
+        out = json(400, { error: "request body incomplete" });
+      } else {
+        opts.log.error("request failed", { requestId, path: url.pathname, error: describeError(err) });
+        out = json(500, { error: "internal error", requestId });
+      }
     }
     res.writeHead(out.status, { "x-request-id": requestId, ...out.headers });
     res.end(out.body);
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      opts.log.error("request failed", { error: describeError(err) });
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+      res.end();
+    });
+  });
   server.requestTimeout = 15_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
