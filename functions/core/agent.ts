@@ -119,7 +119,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
 
   const choice = chooseModel(config, conversation.model, pictureCodes(msg).length > 0);
   if (!choice.ok) return markdown(say.noVisionModel(), "unsupported");
-  const input = await readUserInput(msg, { media: deps.media, limits: config.dingtalk.media, robotCode, log });
+  const input = await readUserInput(msg, { media: deps.media, limits: config.dingtalk.media, robotCode: target.robotCode, log });
   if (!input.ok) {
     log.info("media not usable", { reason: input.reason });
     return markdown(input.reply, "unsupported");

@@ -4,13 +4,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { handleMessage, scopeKey } from "../../functions/core/agent.js";
 import { parseConfig } from "../../functions/core/config.js";
+import { startGateway } from "../../functions/core/gateway/start.js";
 import { createRuntime, type Runtime } from "../../functions/core/runtime.js";
 import { JPEG, PNG } from "../helpers/images.js";
-import { CLIENT_ID, LLM_KEY, startWorld, type World } from "../helpers/world.js";
+import { signedHeaders } from "../helpers/messages.js";
+import { CLIENT_ID, CLIENT_SECRET, LLM_KEY, startWorld, type World } from "../helpers/world.js";
 
 let w: World;
 let rt: Runtime;
 let blind: Runtime;
+let rawConfig: { model_list: object[]; channels: { dingtalk: Record<string, unknown> } };
 
 beforeAll(async () => {
   w = await startWorld();
@@ -19,6 +22,7 @@ beforeAll(async () => {
   raw.model_list.push({ model_name: "qwen-vl", model: "qwen/qwen-vl-plus", api_key: LLM_KEY, api_base: w.llm.url, vision: true });
   raw.channels.dingtalk.file_max_bytes = 2000;
   raw.channels.dingtalk.image_max_bytes = 1000;
+  rawConfig = raw;
   rt = createRuntime(parseConfig(raw, w.env), w.db.table, { log: w.log, sleep: () => Promise.resolve() });
   blind = w.runtime;
 });
@@ -194,5 +198,24 @@ describe("replies", () => {
     expect(w.dt.sent().at(-1)!.text).toBe(
       "文档在 [https://open.dingtalk.com/document/a_b](https://open.dingtalk.com/document/a_b) 和 [这里](https://example.com/x)。",
     );
+  });
+});
+
+describe("through the gateway", () => {
+  it("a picture posted to the HTTP callback reaches the vision model and the answer reaches the chat", async () => {
+    const config = parseConfig({ ...rawConfig, channels: { dingtalk: { ...rawConfig.channels.dingtalk, mode: "http" } } }, w.env);
+    const gateway = await startGateway({ config, log: w.log, port: 0, host: "127.0.0.1", table: w.db.table });
+    try {
+      const body = w.message({ payload: { msgtype: "picture", content: { downloadCode: w.dt.addFile(JPEG) } } });
+      delete body.text;
+      w.llm.script({ text: "一张白色的图片。" });
+      const res = await fetch(`${gateway.url}/callback`, { method: "POST", headers: signedHeaders(CLIENT_SECRET), body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      await gateway.dispatcher.idle();
+      expect(w.dt.sent().map((m) => m.text)).toEqual(["一张白色的图片。"]);
+      expect(lastRequest()).toMatchObject({ model: "qwen-vl-plus", images: [`data:image/jpeg;base64,${JPEG.toString("base64")}`] });
+    } finally {
+      await gateway.close(1000);
+    }
   });
 });
