@@ -127,6 +127,7 @@ export class AiCardService {
 
   async open(req: CardOpenRequest): Promise<CardOpenResult> {
     if (!canDeliverCard(req.target)) return { kind: "markdown", reason: "no staffId for a 1:1 card" };
+    const decision = req.reuse ? undefined : this.opts.governor.decide();
     let record;
     try {
       record = await this.opts.records.get(req.messageKey);
@@ -141,9 +142,9 @@ export class AiCardService {
     }
     // A card record means an earlier attempt may have delivered a card: always finish that card.
     if (!record) {
-      if (req.reuse) return { kind: "markdown", reason: "stored answer, no card" };
-      const decision = await this.opts.governor.decide();
-      if (!decision.card) return { kind: "markdown", reason: decision.reason };
+      const allowed = await decision;
+      if (!allowed) return { kind: "markdown", reason: "stored answer, no card" };
+      if (!allowed.card) return { kind: "markdown", reason: allowed.reason };
     }
     const outTrackId = record?.outTrackId ?? cardIdFor(req.messageKey);
     return { kind: "card", channel: this.channel(req, outTrackId) };
