@@ -1,5 +1,6 @@
 // LLM double: an OpenAI-compatible HTTP server (node:http) for tests. Serves `POST {base}/chat/completions`
-// (JSON or SSE) and `GET {base}/models`, checks bearer keys, records every request, and is scripted
+// (JSON or SSE) and `GET {base}/models`, checks bearer keys, records every request (image parts
+// included; images refused for non-vision models when `visionModels` is set), and is scripted
 // in-process (script/fault) or over HTTP (`/__control/*`) with replies and provider-shaped faults.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
