@@ -1,0 +1,106 @@
+// `npm run bench`: measures dingclaw's callback, worker and gateway against baselines taken in the same
+// run (never against fixed times), prints progress per step and a final table of figures and ratios,
+// and writes test/bench/results/latest.json (+ latest.md). `-- --quick` for a short smoke run,
+// `-- --cpu-prof` to keep V8 CPU profiles of every measured process in test/bench/results/profiles/.
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { buildHosts, buildSdkOnly, functionBundleSize, runNpmBuild } from "./lib/build.js";
+import { RESULTS, hostFile } from "./lib/paths.js";
+import { HostProc, profileInto } from "./lib/procs.js";
+import { markdownTable, rows, textTable, type Results } from "./lib/report.js";
+import { round } from "./lib/stats.js";
+import { benchCalibration } from "./steps/calibration.js";
+import { benchCallback } from "./steps/callback.js";
+import { benchColdStart } from "./steps/cold-start.js";
+import type { StepContext } from "./steps/context.js";
+import { computeCost } from "./steps/cost.js";
+import { benchGateway } from "./steps/gateway.js";
+import { benchWorker } from "./steps/worker.js";
+
+const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, "cpu-prof": { type: "boolean", default: false } } });
+const quick = values.quick;
+
+const SIZES = quick
+  ? { requests: 300, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100 }
+  : { requests: 3000, warmup: 300, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000 };
+
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
+const progress = (line: string) => console.log(`[${elapsed().padStart(6)}] ${line}`);
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? "unknown",
+    memoryGb: round(os.totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg().map((l) => round(l, 2)),
+  };
+}
+
+async function main(): Promise<void> {
+  await mkdir(RESULTS, { recursive: true });
+  if (values["cpu-prof"]) {
+    const dir = path.join(RESULTS, "profiles");
+    await rm(dir, { recursive: true, force: true });
+    profileInto(dir);
+  }
+  const m = machine();
+  progress(`dingclaw bench${quick ? " (quick)" : ""}: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverageAtStart.join(" ")}`);
+  progress("build: npm run build (dist/), bench hosts, SDK-only baseline bundle");
+  for (const line of await runNpmBuild()) progress(`  ${line}`);
+  await buildHosts();
+  const results: Results = {};
+  results.bundles = { callback: await functionBundleSize("callback"), worker: await functionBundleSize("worker"), sdkOnly: await buildSdkOnly() };
+
+  progress("table: dynalite in its own process");
+  const dynalite = HostProc.start("dynalite", hostFile("dynalite"), { env: { DINGCLAW_TABLE_NAME: "dingclaw" } });
+  const ready = await dynalite.ready;
+  const ctx: StepContext = {
+    progress,
+    dynalite,
+    tableEnv: { DINGCLAW_TABLE_ENDPOINT: `http://127.0.0.1:${ready.port}`, DINGCLAW_TABLE_NAME: "dingclaw" },
+  };
+  try {
+    progress("calibration: loopback HTTP request cost on this machine");
+    results.calibration = await benchCalibration(ctx, quick ? 200 : 1000);
+    results.callback = await benchCallback(ctx, { requests: SIZES.requests, warmup: SIZES.warmup, connections: 20, sequential: SIZES.sequential });
+    progress(`callback cold start: ${SIZES.coldRuns} fresh processes each, alternating`);
+    results.coldStart = await benchColdStart(ctx, SIZES.coldRuns);
+    results.worker = await benchWorker(ctx, { overheadMessages: SIZES.overhead, concurrent: 50, llmDelayMs: 2000 });
+  } finally {
+    await dynalite.stop();
+  }
+  results.gateway = await benchGateway(ctx, {
+    connectRuns: SIZES.connectRuns,
+    turns: SIZES.turns,
+    messages: SIZES.messages,
+    inFlight: 20,
+    burst: 50,
+    burstLlmMs: 2000,
+  });
+  results.cost = await computeCost(results.callback, results.worker);
+
+  const table = rows(results);
+  const out = {
+    date: new Date().toISOString(),
+    quick,
+    durationS: round((performance.now() - started) / 1000, 1),
+    machine: { ...m, loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)) },
+    table,
+    results,
+  };
+  await writeFile(path.join(RESULTS, "latest.json"), `${JSON.stringify(out, null, 2)}\n`);
+  await writeFile(path.join(RESULTS, "latest.md"), `${markdownTable(table)}\n`);
+  console.log(`\n${textTable(table)}\n`);
+  progress(`done; wrote ${path.relative(process.cwd(), path.join(RESULTS, "latest.json"))} and latest.md`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
