@@ -57,6 +57,54 @@ async function checkDingTalk(config: AppConfig, opts: DoctorOptions): Promise<Ch
   }
   const results = [pass("DingTalk access token", `token received for ${creds.clientId}`)];
   results.push(await probeSend(client, creds.robotCode));
+  const cards = config.dingtalk.cards;
+  if (cards.mode === "answer" && cards.templateId) results.push(...(await probeCards(client, creds.robotCode, cards.templateId, cards.contentKey)));
+  return results;
+}
+
+function permissionFailure(name: string, err: unknown, permission: string): CheckResult {
+  if (err instanceof DingTalkApiError && (err.status === 403 || err.code.includes("PermissionDenied")))
+    return fail(name, `the app lacks ${permission} (${err.code})`, `developer console → 权限管理: add ${permission}, then publish the app`);
+  if (err instanceof DingTalkApiError && isNetwork(err)) return fail(name, `cannot reach DingTalk (${err.code})`, "check the network");
+  return fail(name, describeError(err).message, "check the card settings in README → Rich messages and AI cards");
+}
+
+/**
+ * Card permissions without showing anyone a card: a streaming update of a card that does not exist
+ * and a delivery into an invalid space both fail on their parameters only once the permission passed.
+ */
+async function probeCards(client: DingTalkClient, robotCode: string, templateId: string, key: string): Promise<CheckResult[]> {
+  const probe = "dingclaw-doctor-probe";
+  const create = "card create (Card.Instance.Write)";
+  const stream = "card streaming (Card.Streaming.Write)";
+  const results: CheckResult[] = [];
+  try {
+    await client.callOpenApi({
+      api: "card.createAndDeliver",
+      path: "/v1.0/card/instances/createAndDeliver",
+      body: { cardTemplateId: templateId, outTrackId: probe, cardData: { cardParamMap: {} }, openSpaceId: "dtv1.card//IM_ROBOT.", imRobotOpenDeliverModel: { spaceType: "IM_ROBOT", robotCode } },
+      schema: z.unknown(),
+    });
+    results.push(pass(create, "granted"));
+  } catch (err) {
+    if (err instanceof DingTalkApiError && err.code === "param.templateNotExist")
+      results.push(fail(create, `template ${templateId} does not exist for this app`, "check channels.dingtalk.card_template_id (card platform → your template → 模板ID)"));
+    else if (err instanceof DingTalkApiError && err.code.startsWith("param.")) results.push(pass(create, "granted"));
+    else results.push(permissionFailure(create, err, "Card.Instance.Write"));
+  }
+  try {
+    await client.callOpenApi({
+      api: "card.streaming",
+      method: "PUT",
+      path: "/v1.0/card/streaming",
+      body: { outTrackId: probe, guid: `${probe}-${Date.now()}`, key, content: "probe", isFull: true, isFinalize: false, isError: false },
+      schema: z.unknown(),
+    });
+    results.push(pass(stream, "granted"));
+  } catch (err) {
+    if (err instanceof DingTalkApiError && err.code.startsWith("param.")) results.push(pass(stream, "granted"));
+    else results.push(permissionFailure(stream, err, "Card.Streaming.Write"));
+  }
   return results;
 }
 

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDoctor, type CheckResult } from "../../functions/core/doctor.js";
 import { startFcDouble, type FcDouble } from "../doubles/fc/index.js";
+import { startLlmDouble } from "../doubles/llm/server.js";
 import { startHost } from "../helpers/processes.js";
 import { CLIENT_SECRET, LLM_KEY, startWorld, type World } from "../helpers/world.js";
 
@@ -66,6 +67,42 @@ describe("doctor", () => {
     const results = await runDoctor({ env: env({}, cfg) });
     expect(byName(results, "model glm")).toMatchObject({ ok: false, detail: "invalid API key" });
     expect(byName(results, "model backup")).toMatchObject({ ok: false, detail: "quota or balance exhausted" });
+  });
+
+  it("names a model id the provider does not know", async () => {
+    const strict = await startLlmDouble({ knownModels: ["glm-4.7"] });
+    try {
+      const cfg = { ...(JSON.parse(w.configJson) as object), agents: { defaults: { model_name: "typo" } }, model_list: [{ model_name: "typo", model: "zhipu/glm-4.77", api_key: "k-typo-123456", api_base: strict.url }] };
+      expect(byName(await runDoctor({ env: env({}, cfg) }), "model typo")).toMatchObject({
+        ok: false,
+        detail: "the provider does not know this model id",
+      });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("checks card permissions and the template when AI cards are on", async () => {
+    const TEMPLATE = "doctor-template.schema";
+    const cfg = JSON.parse(w.configJson) as { channels: { dingtalk: Record<string, unknown> } };
+    cfg.channels.dingtalk.card_mode = "answer";
+    cfg.channels.dingtalk.card_template_id = TEMPLATE;
+    const missing = await runDoctor({ env: env({}, cfg) });
+    expect(byName(missing, "card create")).toMatchObject({ ok: false, detail: expect.stringContaining("does not exist") as string });
+
+    w.dt.cardTemplate(TEMPLATE);
+    const granted = await runDoctor({ env: env({}, cfg) });
+    expect(byName(granted, "card create")).toMatchObject({ ok: true });
+    expect(byName(granted, "card streaming")).toMatchObject({ ok: true });
+    expect(w.dt.cards()).toEqual([]);
+
+    w.dt.fault({
+      route: "card.streaming",
+      status: 403,
+      body: { code: "Forbidden.AccessDenied.AccessTokenPermissionDenied", message: "没有调用该接口的权限", requestid: "r2" },
+    });
+    const denied = byName(await runDoctor({ env: env({}, cfg) }), "card streaming")!;
+    expect(denied).toMatchObject({ ok: false, detail: expect.stringContaining("Card.Streaming.Write") as string });
   });
 
   it("reports a reachable endpoint without the table, and an unreachable table", async () => {

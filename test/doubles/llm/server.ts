@@ -46,6 +46,8 @@ export interface LlmDoubleOptions {
    * 400 as providers do; omitted: every model accepts images. Data URLs must be well-formed images.
    */
   visionModels?: string[];
+  /** When set, a chat for any other model id answers 404 `model_not_found`, as OpenAI does. */
+  knownModels?: string[];
 }
 
 export interface RecordedRequest {
@@ -324,6 +326,11 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     const body = parsed.data;
     record.model = body.model;
     record.stream = body.stream === true;
+    if (opts.knownModels && !opts.knownModels.includes(body.model)) {
+      record.served = "404";
+      sendJson(res, 404, problem(`The model \`${body.model}\` does not exist`, "model_not_found"));
+      return;
+    }
     for (const m of body.messages)
       if (Array.isArray(m.content))
         for (const p of m.content) if (p.type === "image_url") record.images.push(p.image_url.url);
