@@ -1,12 +1,13 @@
 // `npm run bench`: measures dingclaw's callback, worker and gateway against baselines taken in the same
 // run (never against fixed times), prints progress per step and a final table of figures and ratios,
 // and writes test/bench/results/latest.json (+ latest.md). `-- --quick` for a short smoke run,
-// `-- --cpu-prof` to keep V8 CPU profiles of every measured process in test/bench/results/profiles/.
+// `-- --only gateway,worker` for some steps, `-- --cpu-prof` to keep V8 CPU profiles of every
+// measured process in test/bench/results/profiles/.
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { buildHosts, buildSdkOnly, functionBundleSize, runNpmBuild } from "./lib/build.js";
+import { buildGatewayForNode, buildHosts, buildSdkOnly, functionBundleSize, runNpmBuild } from "./lib/build.js";
 import { RESULTS, hostFile } from "./lib/paths.js";
 import { HostProc, profileInto } from "./lib/procs.js";
 import { markdownTable, rows, textTable, type Results } from "./lib/report.js";
@@ -19,8 +20,15 @@ import { computeCost } from "./steps/cost.js";
 import { benchGateway } from "./steps/gateway.js";
 import { benchWorker } from "./steps/worker.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, "cpu-prof": { type: "boolean", default: false } } });
+const STEPS = ["calibration", "callback", "cold-start", "worker", "gateway"] as const;
+const { values } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, "cpu-prof": { type: "boolean", default: false }, only: { type: "string" } },
+});
 const quick = values.quick;
+const only = new Set(values.only?.split(",").map((s) => s.trim()) ?? STEPS);
+for (const step of only)
+  if (!(STEPS as readonly string[]).includes(step)) throw new Error(`--only: unknown step "${step}" (steps: ${STEPS.join(", ")})`);
+const want = (step: (typeof STEPS)[number]) => only.has(step);
 
 const SIZES = quick
   ? { requests: 300, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100 }
@@ -51,9 +59,10 @@ async function main(): Promise<void> {
   }
   const m = machine();
   progress(`dingclaw bench${quick ? " (quick)" : ""}: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverageAtStart.join(" ")}`);
-  progress("build: npm run build (dist/), bench hosts, SDK-only baseline bundle");
+  progress("build: npm run build (dist/), bench hosts, SDK-only baseline bundle, gateway as one plain-node module");
   for (const line of await runNpmBuild()) progress(`  ${line}`);
   await buildHosts();
+  await buildGatewayForNode();
   const results: Results = {};
   results.bundles = { callback: await functionBundleSize("callback"), worker: await functionBundleSize("worker"), sdkOnly: await buildSdkOnly() };
 
@@ -66,29 +75,36 @@ async function main(): Promise<void> {
     tableEnv: { DINGCLAW_TABLE_ENDPOINT: `http://127.0.0.1:${ready.port}`, DINGCLAW_TABLE_NAME: "dingclaw" },
   };
   try {
-    progress("calibration: loopback HTTP request cost on this machine");
-    results.calibration = await benchCalibration(ctx, quick ? 200 : 1000);
-    results.callback = await benchCallback(ctx, { requests: SIZES.requests, warmup: SIZES.warmup, connections: 20, sequential: SIZES.sequential });
-    progress(`callback cold start: ${SIZES.coldRuns} fresh processes each, alternating`);
-    results.coldStart = await benchColdStart(ctx, SIZES.coldRuns);
-    results.worker = await benchWorker(ctx, { overheadMessages: SIZES.overhead, concurrent: 50, llmDelayMs: 2000 });
+    if (want("calibration")) {
+      progress("calibration: loopback HTTP request cost on this machine");
+      results.calibration = await benchCalibration(ctx, quick ? 200 : 1000);
+    }
+    if (want("callback"))
+      results.callback = await benchCallback(ctx, { requests: SIZES.requests, warmup: SIZES.warmup, connections: 20, sequential: SIZES.sequential });
+    if (want("cold-start")) {
+      progress(`callback cold start: ${SIZES.coldRuns} fresh processes each, alternating`);
+      results.coldStart = await benchColdStart(ctx, SIZES.coldRuns);
+    }
+    if (want("worker")) results.worker = await benchWorker(ctx, { overheadMessages: SIZES.overhead, concurrent: 50, llmDelayMs: 2000 });
   } finally {
     await dynalite.stop();
   }
-  results.gateway = await benchGateway(ctx, {
-    connectRuns: SIZES.connectRuns,
-    turns: SIZES.turns,
-    messages: SIZES.messages,
-    inFlight: 20,
-    burst: 50,
-    burstLlmMs: 2000,
-  });
-  results.cost = await computeCost(results.callback, results.worker);
+  if (want("gateway"))
+    results.gateway = await benchGateway(ctx, {
+      connectRuns: SIZES.connectRuns,
+      turns: SIZES.turns,
+      messages: SIZES.messages,
+      inFlight: 20,
+      burst: 50,
+      burstLlmMs: 2000,
+    });
+  if (results.callback && results.worker) results.cost = await computeCost(results.callback, results.worker);
 
   const table = rows(results);
   const out = {
     date: new Date().toISOString(),
     quick,
+    steps: [...only],
     durationS: round((performance.now() - started) / 1000, 1),
     machine: { ...m, loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)) },
     table,

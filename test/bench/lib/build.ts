@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import { buildBundle } from "../../../infra/bundle.js";
 import { DIST, HOSTS_OUT, ROOT } from "./paths.js";
 
-export const HOSTS = ["fc-http", "floor-http", "fc-event", "dynalite", "put-load", "http-ping", "probe", "idle"] as const;
+export const HOSTS = ["fc-http", "floor-http", "fc-event", "dynalite", "put-load", "http-ping", "probe", "idle", "stream-floor"] as const;
 
 export interface BundleSize {
   name: string;
@@ -43,6 +43,26 @@ export async function buildHosts(): Promise<void> {
     format: "esm",
     logLevel: "silent",
   });
+}
+
+/**
+ * The gateway (functions/gateway.ts) as one ES module for plain `node`, dependencies left in
+ * node_modules: to show what `npm start`'s tsx loader costs in start time and memory.
+ */
+export async function buildGatewayForNode(): Promise<string> {
+  const outfile = path.join(HOSTS_OUT, "gateway.mjs");
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: [path.join(ROOT, "functions/gateway.ts")],
+    outfile,
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    logLevel: "silent",
+  });
+  return outfile;
 }
 
 async function sizeOf(name: string, file: string, zip?: string): Promise<BundleSize> {

@@ -67,9 +67,13 @@ export function rows(r: Results): Row[] {
     add("Worker peak RSS during the burst", `${c2.peakRssMb} MB`, `${c2.idleRssMb} MB (warm, idle)`, x(c2.peakRssMb, c2.idleRssMb), "sampled every 10 ms inside the process");
   }
   if (g) {
-    add("Gateway: Stream socket open after start", `${g.connect.gatewayMs} ms`, `${g.connect.sdkOnlyMs} ms (dingtalk-stream SDK alone)`, x(g.connect.gatewayMs, g.connect.sdkOnlyMs), `median of ${g.options.connectRuns}; both node + tsx; DESIGN §7: < 1500 ms`);
-    add("Gateway idle RSS (connected)", `${g.memory.idleRssMb} MB`, `${g.memory.sdkOnlyIdleRssMb} MB (dingtalk-stream SDK alone, connected)`, x(g.memory.idleRssMb, g.memory.sdkOnlyIdleRssMb), `both node + tsx (an empty program: ${g.memory.tsxEmptyRssMb} MB); heap ${g.memory.idleHeapMb} MB; DESIGN §7: < 80 MB`);
-    add(`Gateway RSS after ${g.memory.messages} messages (3 s later)`, `${g.memory.settledRssMb} MB`, `${g.memory.idleRssMb} MB (idle)`, x(g.memory.settledRssMb, g.memory.idleRssMb), `growth ${g.memory.growthMb} MB; heap after GC ${g.memory.heapAfterGcIdleMb} → ${g.memory.heapAfterGcMb} MB; ${g.memory.messagesPerSecond} msg/s`);
+    const l = g.launch;
+    const runs = `median of ${g.options.connectRuns}`;
+    add("Gateway (npm start): Stream socket open after start", `${l.gatewayTsx.connectMs} ms`, `${l.sdkTsx.connectMs} ms (dingtalk-stream SDK alone, node + tsx)`, x(l.gatewayTsx.connectMs, l.sdkTsx.connectMs), `${runs}; spawn → WebSocket open at the double; DESIGN §7: < 1500 ms`);
+    add("Gateway as a plain-node module: Stream socket open", `${l.gatewayNode.connectMs} ms`, `${l.sdkNode.connectMs} ms (SDK alone, plain node)`, x(l.gatewayNode.connectMs, l.sdkNode.connectMs), `${runs}; esbuild bundle, dependencies from node_modules`);
+    add("Gateway (npm start): idle RSS, connected", `${g.memory.idleRssMb} MB`, `${l.sdkTsx.rssMb} MB (SDK alone, node + tsx)`, x(g.memory.idleRssMb, l.sdkTsx.rssMb), `an empty program under node + tsx: ${l.emptyTsxRssMb} MB; heap ${g.memory.idleHeapMb} MB; DESIGN §7: < 80 MB`);
+    add("Gateway as a plain-node module: idle RSS, connected", `${l.gatewayNode.rssMb} MB`, `${l.sdkNode.rssMb} MB (SDK alone, plain node)`, x(l.gatewayNode.rssMb, l.sdkNode.rssMb), `an empty program under plain node: ${l.emptyNodeRssMb} MB`);
+    add(`Gateway RSS after ${g.memory.messages} messages (3 s later)`, `${g.memory.settledRssMb} MB`, `${g.memory.idleRssMb} MB (idle)`, x(g.memory.settledRssMb, g.memory.idleRssMb), `growth ${g.memory.growthMb} MB; RSS along the way ${g.memory.trace.map((t) => `${t.messages}: ${t.rssMb}`).join(", ")} MB; heap after GC ${g.memory.heapAfterGcIdleMb} → ${g.memory.heapAfterGcMb} MB; ${g.memory.messagesPerSecond} msg/s`);
     add("Gateway added per turn p50 / p99", pp(g.turn.addedMs), `${pp(g.turn.llmMs)} (the LLM's own time)`, "", `first turn after start: ${g.turn.firstTurnAddedMs} ms; DESIGN §7: < 50 ms`);
     add(`Gateway: ${g.burst.messages} DMs at once, each LLM call ${g.burst.llmMs} ms`, `${g.burst.wallMs} ms`, `${g.burst.llmMs} ms (one LLM round-trip)`, x(g.burst.wallMs, g.burst.llmMs), `${g.burst.replies} replies`);
   }

@@ -1,7 +1,8 @@
 // The gateway as `npm start` runs it (node + tsx, functions/gateway.ts, embedded store on disk, Stream
-// mode) against the in-process doubles: Stream socket open time after start (against the bare SDK),
-// idle RSS and RSS after 1,000 messages, added time per turn on top of the LLM's own time (first reply
-// included), and 50 DMs at once with a 2 s LLM. CPU and memory are probed from inside (--import probe).
+// mode) against the in-process doubles: Stream socket open time and RSS after start (against the bare
+// SDK launched the same way, and both again as plain-node modules to separate the loader's share),
+// RSS after 1,000 messages, added time per turn on top of the LLM's own time (first reply included),
+// and 50 DMs at once with a 2 s LLM. CPU and memory are probed from inside (--import probe).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,13 +24,18 @@ export interface GatewayOptions {
   burstLlmMs: number;
 }
 
+/** One way of launching: connect time (spawn → socket open at the double) and RSS once connected. */
+export interface Launch {
+  connectMs: number;
+  rssMb: number;
+  raw: number[];
+}
+
 export interface GatewayFigures {
   options: GatewayOptions;
-  connect: { gatewayMs: number; sdkOnlyMs: number; raw: { gateway: number[]; sdkOnly: number[] } };
+  /** `npm start` (node + tsx) and the SDK alone the same way; then both as plain-node modules. */
+  launch: { gatewayTsx: Launch; sdkTsx: Launch; gatewayNode: Launch; sdkNode: Launch; emptyTsxRssMb: number; emptyNodeRssMb: number };
   memory: {
-    /** The dingtalk-stream SDK alone, connected and idle, and an empty program, both node + tsx. */
-    sdkOnlyIdleRssMb: number;
-    tsxEmptyRssMb: number;
     idleRssMb: number;
     idleHeapMb: number;
     afterLoadRssMb: number;
@@ -39,6 +45,7 @@ export interface GatewayFigures {
     heapAfterGcMb: number;
     maxRssMb: number;
     messages: number;
+    trace: { messages: number; rssMb: number }[];
     replies: number;
     messagesPerSecond: number;
     cpuMsPerMessage: number;
@@ -66,22 +73,52 @@ async function connectTime(world: BenchWorld, proc: HostProc, before: number): P
   return epochMs() - proc.spawnedAt;
 }
 
-function startGateway(world: BenchWorld, dataDir: string): HostProc {
-  return HostProc.start("gateway", "functions/gateway.ts", {
-    nodeArgs: ["--expose-gc", "--import", "tsx", "--import", PROBE()],
-    env: { ...world.env, DINGCLAW_DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" },
-    waitReady: false,
-  });
+const PROBE = () => pathToFileURL(hostFile("probe")).href;
+const TSX = ["--import", "tsx"];
+
+type Variant = "gatewayTsx" | "sdkTsx" | "gatewayNode" | "sdkNode";
+
+function launch(variant: Variant, world: BenchWorld, dataDir: string): HostProc {
+  const gatewayEnv = { ...world.env, DINGCLAW_DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" };
+  const sdkEnv = { DINGTALK_API_BASE: world.dt.url, DINGTALK_CLIENT_ID: CLIENT_ID, DINGTALK_CLIENT_SECRET: CLIENT_SECRET };
+  const probe = ["--import", PROBE()];
+  switch (variant) {
+    case "gatewayTsx":
+      return HostProc.start("gateway", "functions/gateway.ts", { nodeArgs: ["--expose-gc", ...TSX, ...probe], env: gatewayEnv, waitReady: false });
+    case "gatewayNode":
+      return HostProc.start("gateway (node)", hostFile("gateway"), { nodeArgs: probe, env: gatewayEnv, waitReady: false });
+    case "sdkTsx":
+      return HostProc.start("stream-sdk-only", "test/bench/hosts/stream-floor.ts", { nodeArgs: [...TSX, ...probe], env: sdkEnv, waitReady: false });
+    case "sdkNode":
+      return HostProc.start("stream-sdk-only (node)", hostFile("stream-floor"), { nodeArgs: probe, env: sdkEnv, waitReady: false });
+  }
 }
 
-const PROBE = () => pathToFileURL(hostFile("probe")).href;
+/** Starts a variant, times its Stream connection, reads its RSS a second later; stops it unless `keep`. */
+async function launchOnce(variant: Variant, world: BenchWorld, dataDir: string, keep: boolean): Promise<{ ms: number; rss: number; proc: HostProc }> {
+  const before = opened(world);
+  const proc = launch(variant, world, dataDir);
+  try {
+    const ms = await connectTime(world, proc, before);
+    await sleep(1_000);
+    const rss = (await proc.probe()).probe.rss;
+    if (!keep) await proc.stop();
+    return { ms, rss, proc };
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+}
 
-function startFloor(world: BenchWorld): HostProc {
-  return HostProc.start("stream-sdk-only", "test/bench/hosts/stream-floor.ts", {
-    nodeArgs: ["--import", "tsx", "--import", PROBE()],
-    env: { DINGTALK_API_BASE: world.dt.url, DINGTALK_CLIENT_ID: CLIENT_ID, DINGTALK_CLIENT_SECRET: CLIENT_SECRET },
-    waitReady: false,
-  });
+async function emptyRss(nodeArgs: string[], script: string): Promise<number> {
+  const proc = HostProc.start("empty program", script, { nodeArgs: [...nodeArgs, "--import", PROBE()], env: {} });
+  try {
+    await proc.ready;
+    await sleep(1_000);
+    return (await proc.probe()).probe.rss;
+  } finally {
+    await proc.stop();
+  }
 }
 
 /** Pushes one message and resolves with its push → reply timestamps. */
@@ -102,33 +139,37 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
   const dataDir = await mkdtemp(path.join(tmpdir(), "dingclaw-bench-"));
   let gw: HostProc | undefined;
   try {
-    ctx.progress(`gateway: Stream socket open time after start, ${o.connectRuns} runs each (gateway vs the dingtalk-stream SDK alone, both node + tsx)`);
-    const raw = { gateway: [] as number[], sdkOnly: [] as number[] };
-    const floorRss: number[] = [];
+    ctx.progress(`gateway: Stream socket open time and RSS after start, ${o.connectRuns} runs of: the dingtalk-stream SDK alone and the gateway, under node + tsx (npm start) and as plain-node modules`);
+    const samples: Record<Variant, { ms: number[]; rss: number[] }> = {
+      sdkTsx: { ms: [], rss: [] },
+      gatewayTsx: { ms: [], rss: [] },
+      sdkNode: { ms: [], rss: [] },
+      gatewayNode: { ms: [], rss: [] },
+    };
     for (let i = 0; i < o.connectRuns; i++) {
-      const floor = startFloor(world);
-      raw.sdkOnly.push(await connectTime(world, floor, opened(world)));
-      await sleep(2_000);
-      floorRss.push((await floor.probe()).probe.rss);
-      await floor.stop();
-      const before = opened(world);
-      gw = startGateway(world, dataDir);
-      raw.gateway.push(await connectTime(world, gw, before));
-      if (i < o.connectRuns - 1) {
-        await gw.stop();
-        gw = undefined;
+      for (const variant of ["sdkTsx", "sdkNode", "gatewayNode", "gatewayTsx"] as const) {
+        const last = i === o.connectRuns - 1 && variant === "gatewayTsx";
+        const run = await launchOnce(variant, world, variant === "gatewayNode" ? `${dataDir}-node` : dataDir, last);
+        samples[variant].ms.push(run.ms);
+        samples[variant].rss.push(run.rss);
+        if (last) gw = run.proc;
       }
     }
-    const connect = { gatewayMs: round(median(raw.gateway), 0), sdkOnlyMs: round(median(raw.sdkOnly), 0), raw };
-    ctx.progress(`  gateway ${connect.gatewayMs} ms, SDK alone ${connect.sdkOnlyMs} ms`);
-    const empty = HostProc.start("tsx-empty", "test/bench/hosts/idle.ts", { nodeArgs: ["--import", "tsx", "--import", PROBE()], env: {} });
-    await empty.ready;
-    await sleep(1_000);
-    const emptyRss = (await empty.probe()).probe.rss;
-    await empty.stop();
+    const summary = (v: Variant): Launch => ({ connectMs: round(median(samples[v].ms), 0), rssMb: mb(median(samples[v].rss)), raw: samples[v].ms.map((ms) => round(ms, 0)) });
+    const launched = {
+      gatewayTsx: summary("gatewayTsx"),
+      sdkTsx: summary("sdkTsx"),
+      gatewayNode: summary("gatewayNode"),
+      sdkNode: summary("sdkNode"),
+      emptyTsxRssMb: mb(await emptyRss(TSX, "test/bench/hosts/idle.ts")),
+      emptyNodeRssMb: mb(await emptyRss([], hostFile("idle"))),
+    };
+    ctx.progress(
+      `  npm start: ${launched.gatewayTsx.connectMs} ms, ${launched.gatewayTsx.rssMb} MB (SDK alone ${launched.sdkTsx.connectMs} ms, ${launched.sdkTsx.rssMb} MB); plain node: ${launched.gatewayNode.connectMs} ms, ${launched.gatewayNode.rssMb} MB (SDK alone ${launched.sdkNode.connectMs} ms, ${launched.sdkNode.rssMb} MB)`,
+    );
     const gateway = gw!;
     await gateway.waitForLine((l) => l.includes("dingtalk: Listening for messages"), 10_000).catch(() => 0);
-    await sleep(2_000);
+    await sleep(1_000);
     const idle = await gateway.probe();
 
     ctx.progress(`gateway: ${o.turns} turns one after another (LLM answers in ~30 ms)`);
@@ -168,10 +209,14 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
     const heapIdle = await gateway.probe(true);
     const loadStart = epochMs();
     let sent = 0;
+    let done = 0;
+    const trace: { messages: number; rssMb: number }[] = [];
+    const every = Math.max(1, Math.floor(o.messages / 4));
     const pump = async () => {
       while (sent < o.messages) {
         const i = sent++;
         await turn(world, `mem${i % 100}`, `消息 ${i}：今天天气怎么样？`);
+        if (++done % every === 0 && done < o.messages) trace.push({ messages: done, rssMb: mb((await gateway.probe()).probe.rss) });
       }
     };
     await Promise.all(Array.from({ length: o.inFlight }, pump));
@@ -181,8 +226,6 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
     const settled = await gateway.probe();
     const heapAfter = await gateway.probe(true);
     const memory = {
-      sdkOnlyIdleRssMb: mb(median(floorRss)),
-      tsxEmptyRssMb: mb(emptyRss),
       idleRssMb: mb(idle.probe.rss),
       idleHeapMb: mb(idle.probe.heapUsed),
       afterLoadRssMb: mb(afterLoad.probe.rss),
@@ -192,15 +235,18 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
       heapAfterGcMb: mb(heapAfter.probe.heapUsed),
       maxRssMb: mb(heapAfter.probe.maxRss),
       messages: o.messages,
+      /** RSS while the messages were going through (every quarter). */
+      trace: [...trace, { messages: o.messages, rssMb: mb(afterLoad.probe.rss) }],
       replies: repliesSince(world, loadStart),
       messagesPerSecond: round(o.messages / (loadMs / 1000), 0),
       cpuMsPerMessage: round((cpuUs(afterLoad.probe) - cpuUs(heapIdle.probe)) / 1000 / o.messages, 2),
     };
     ctx.progress(`  idle ${memory.idleRssMb} MB → ${memory.settledRssMb} MB after ${o.messages} messages (${memory.messagesPerSecond} msg/s)`);
-    return { options: o, connect, memory, turn: turnFigures, burst };
+    return { options: o, launch: launched, memory, turn: turnFigures, burst };
   } finally {
     await gw?.stop();
     await world.close();
     await rm(dataDir, { recursive: true, force: true });
+    await rm(`${dataDir}-node`, { recursive: true, force: true });
   }
 }
