@@ -44,7 +44,7 @@ describe("one conversation under concurrency", () => {
     const seconds = (performance.now() - started) / 1000;
 
     const key = scopeKey(rig.w.parse(bodies[0]!), "conversation");
-    const conv = await rig.w.runtime.conversations.load(key);
+    const conv = await rig.workers[0]!.conversations.load(key);
     const { counts, untagged } = repliesByTag(rig.w);
     const llm = llmCallsByTag(rig.w);
     const llmCalls = [...llm.values()].reduce((a, b) => a + b, 0);
