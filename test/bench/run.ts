@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildGatewayForNode, buildHosts, buildSdkOnly, functionBundleSize, runNpmBuild } from "./lib/build.js";
+import { busyPercent, machineCpu } from "./lib/machine.js";
 import { RESULTS, hostFile } from "./lib/paths.js";
 import { HostProc, profileInto } from "./lib/procs.js";
 import { markdownTable, rows, textTable, type Results } from "./lib/report.js";
@@ -29,10 +30,20 @@ const only = new Set(values.only?.split(",").map((s) => s.trim()) ?? STEPS);
 for (const step of only)
   if (!(STEPS as readonly string[]).includes(step)) throw new Error(`--only: unknown step "${step}" (steps: ${STEPS.join(", ")})`);
 const want = (step: (typeof STEPS)[number]) => only.has(step);
+/** How busy the whole machine was during each step (percent of all cores, anyone's processes). */
+const machineBusy: Record<string, number | undefined> = {};
+
+async function step<T>(name: (typeof STEPS)[number], run: () => Promise<T>): Promise<T | undefined> {
+  if (!want(name)) return undefined;
+  const before = machineCpu();
+  const result = await run();
+  machineBusy[name] = busyPercent(before, machineCpu());
+  return result;
+}
 
 const SIZES = quick
-  ? { requests: 300, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100 }
-  : { requests: 3000, warmup: 300, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000 };
+  ? { requests: 300, rounds: 2, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100 }
+  : { requests: 3000, rounds: 3, warmup: 300, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000 };
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
@@ -75,29 +86,24 @@ async function main(): Promise<void> {
     tableEnv: { DINGCLAW_TABLE_ENDPOINT: `http://127.0.0.1:${ready.port}`, DINGCLAW_TABLE_NAME: "dingclaw" },
   };
   try {
-    if (want("calibration")) {
+    results.calibration = await step("calibration", () => {
       progress("calibration: loopback HTTP request cost on this machine");
-      results.calibration = await benchCalibration(ctx, quick ? 200 : 1000);
-    }
-    if (want("callback"))
-      results.callback = await benchCallback(ctx, { requests: SIZES.requests, warmup: SIZES.warmup, connections: 20, sequential: SIZES.sequential });
-    if (want("cold-start")) {
+      return benchCalibration(ctx, quick ? 200 : 1000);
+    });
+    results.callback = await step("callback", () =>
+      benchCallback(ctx, { requests: SIZES.requests, rounds: SIZES.rounds, warmup: SIZES.warmup, connections: 20, sequential: SIZES.sequential }),
+    );
+    results.coldStart = await step("cold-start", () => {
       progress(`callback cold start: ${SIZES.coldRuns} fresh processes each, alternating`);
-      results.coldStart = await benchColdStart(ctx, SIZES.coldRuns);
-    }
-    if (want("worker")) results.worker = await benchWorker(ctx, { overheadMessages: SIZES.overhead, concurrent: 50, llmDelayMs: 2000 });
+      return benchColdStart(ctx, SIZES.coldRuns);
+    });
+    results.worker = await step("worker", () => benchWorker(ctx, { overheadMessages: SIZES.overhead, concurrent: 50, llmDelayMs: 2000 }));
   } finally {
     await dynalite.stop();
   }
-  if (want("gateway"))
-    results.gateway = await benchGateway(ctx, {
-      connectRuns: SIZES.connectRuns,
-      turns: SIZES.turns,
-      messages: SIZES.messages,
-      inFlight: 20,
-      burst: 50,
-      burstLlmMs: 2000,
-    });
+  results.gateway = await step("gateway", () =>
+    benchGateway(ctx, { connectRuns: SIZES.connectRuns, turns: SIZES.turns, messages: SIZES.messages, inFlight: 20, burst: 50, burstLlmMs: 2000 }),
+  );
   if (results.callback && results.worker) results.cost = await computeCost(results.callback, results.worker);
 
   const table = rows(results);
@@ -106,13 +112,15 @@ async function main(): Promise<void> {
     quick,
     steps: [...only],
     durationS: round((performance.now() - started) / 1000, 1),
-    machine: { ...m, loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)) },
+    machine: { ...m, loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)), busyPercentPerStep: machineBusy },
     table,
     results,
   };
   await writeFile(path.join(RESULTS, "latest.json"), `${JSON.stringify(out, null, 2)}\n`);
   await writeFile(path.join(RESULTS, "latest.md"), `${markdownTable(table)}\n`);
   console.log(`\n${textTable(table)}\n`);
+  const busy = Object.entries(machineBusy).map(([k, v]) => `${k} ${v ?? "?"}%`);
+  if (busy.length) progress(`machine CPU busy per step (all processes, including other users'): ${busy.join(", ")}`);
   progress(`done; wrote ${path.relative(process.cwd(), path.join(RESULTS, "latest.json"))} and latest.md`);
 }
 

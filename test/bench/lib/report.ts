@@ -39,12 +39,15 @@ export function rows(r: Results): Row[] {
     add("Machine: CPU per loopback HTTP request (client side)", `${cal.httpRequestCpuUs} µs`, "", "", "calibration: peer answers after ~1 ms; scales every CPU figure below");
   if (cb) {
     const n = cb.options.connections;
-    add("Callback CPU per request", `${cb.callback.cpuUsPerRequest} µs`, `${cb.floor.cpuUsPerRequest} µs (bare HMAC + JSON server)`, x(cb.callback.cpuUsPerRequest, cb.floor.cpuUsPerRequest), `process.cpuUsage inside each, ${cb.options.requests} requests, ${n} connections`);
-    add("Callback CPU per request vs its floor + one PutItem", `${cb.callback.cpuUsPerRequest} µs`, `${cb.floor.cpuUsPerRequest + cb.putItem.cpuUsPerWrite} µs (floor + SDK PutItem client CPU)`, x(cb.callback.cpuUsPerRequest, cb.floor.cpuUsPerRequest + cb.putItem.cpuUsPerWrite), "what the callback adds beyond the write it must do");
-    add("Callback throughput", `${cb.callback.rps} req/s`, `${cb.putItem.rps} PutItem/s (same client, same dynalite)`, x(cb.callback.rps, cb.putItem.rps), `${n} connections / concurrency ${n}`);
-    add("Callback latency p50 / p99 (loaded)", pp(cb.callback.latencyMs), pp(cb.putItem.latencyMs), x(cb.callback.latencyMs.p50, cb.putItem.latencyMs.p50), "p50 ratio");
-    add("Callback latency p50 / p99 (one connection)", pp(cb.callbackSequential.latencyMs), `${pp(cb.floorSequential.latencyMs)} (floor)`, x(cb.callbackSequential.latencyMs.p50, cb.floorSequential.latencyMs.p50), `${cb.options.sequential} requests`);
-    add("Callback table requests per message", `${totalOps(cb.callback.tableOps)} (${fmtOps(cb.callback.tableOps)})`, "1 PutItem", x(totalOps(cb.callback.tableOps), 1), `${cb.dispatched.distinctMsgIds} distinct jobs dispatched over ${cb.dispatched.fcConnections} FC connections`);
+    const busy = (f: { machineBusyPct: number | undefined; ownBusyPct: number | undefined }) =>
+      f.machineBusyPct === undefined ? "" : `; all cores ${f.machineBusyPct}% busy, ${f.ownBusyPct}% by the measured processes`;
+    add("Callback CPU per request", `${cb.callback.cpuUsPerRequest} µs`, `${cb.floor.cpuUsPerRequest} µs (bare HMAC + JSON server)`, x(cb.callback.cpuUsPerRequest, cb.floor.cpuUsPerRequest), `process.cpuUsage inside each; ${cb.callback.requests} requests each, ${n} connections, ${cb.options.rounds} interleaved rounds`);
+    add("Callback CPU per request vs its floor + one PutItem", `${cb.callback.cpuUsPerRequest} µs`, `${cb.floor.cpuUsPerRequest + cb.putItem.cpuUsPerRequest} µs (floor + the SDK's CPU per PutItem)`, x(cb.callback.cpuUsPerRequest, cb.floor.cpuUsPerRequest + cb.putItem.cpuUsPerRequest), "what the callback adds beyond the write it must do (the rest: zod, the FC invoke)");
+    add("Callback throughput", `${cb.callback.rps} req/s`, `${cb.putItem.rps} PutItem/s (same client, same dynalite)`, x(cb.callback.rps, cb.putItem.rps), `median of rounds (callback ${cb.callback.rpsRounds.join(", ")}; PutItem ${cb.putItem.rpsRounds.join(", ")})${busy(cb.callback)}`);
+    add("Callback latency p50 / p99 (loaded)", pp(cb.callback.latencyMs), pp(cb.putItem.latencyMs), x(cb.callback.latencyMs.p50, cb.putItem.latencyMs.p50), `p50 ratio; ${n} in flight`);
+    add("Callback latency p50 / p99 (one connection)", pp(cb.callbackSequential.latencyMs), `${pp(cb.floorSequential.latencyMs)} (floor)`, x(cb.callbackSequential.latencyMs.p50, cb.floorSequential.latencyMs.p50), `${cb.options.sequential} requests one at a time`);
+    add("dynalite CPU per callback request", `${cb.callback.tableCpuUsPerRequest} µs`, `${cb.putItem.tableCpuUsPerRequest} µs per raw PutItem`, x(cb.callback.tableCpuUsPerRequest, cb.putItem.tableCpuUsPerRequest), `table requests per callback: ${totalOps(cb.callback.tableOps)} (${fmtOps(cb.callback.tableOps)})`);
+    add("Jobs dispatched", `${cb.dispatched.distinctMsgIds} distinct msgIds`, `${cb.dispatched.expected} callback requests`, x(cb.dispatched.distinctMsgIds, cb.dispatched.expected), `${cb.dispatched.jobs} FC invokes over ${cb.dispatched.fcConnections} connections; every request a distinct signed message`);
   }
   if (cs) {
     add("Callback cold start (spawn → first answer)", `${cs.callback.totalMs} ms`, `${cs.sdkOnly.totalMs} ms (bundle with only the DynamoDB client)`, x(cs.callback.totalMs, cs.sdkOnly.totalMs), `median of ${cs.runs}; includes the first claim + dispatch`);
