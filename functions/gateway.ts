@@ -1,10 +1,12 @@
 // Host for `npm start`: the long-lived gateway (Stream mode + local HTTP callback). Thin: reads the
-// environment and config, starts the core gateway, and handles signals.
+// environment and config, starts the core gateway (or, with no DingTalk app configured, the
+// playground), and handles signals.
 import { z } from "zod";
-import { ConfigError, loadConfig } from "./core/config.js";
+import { ConfigError, loadConfig, type AppConfig } from "./core/config.js";
 import { setupGuide } from "./core/gateway/setup-guide.js";
 import { startGateway } from "./core/gateway/start.js";
-import { captureConsole, createLogger, describeError } from "./core/log.js";
+import { captureConsole, createLogger, describeError, type Logger } from "./core/log.js";
+import { isLoopbackHost } from "./playground/loopback.js";
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(9000),
@@ -16,6 +18,24 @@ function fail(line: string, log: ReturnType<typeof createLogger>, fields: Record
   log.error(line, fields);
   process.stderr.write(`dingclaw: ${line}\n`);
   process.exit(1);
+}
+
+interface Running {
+  url: string;
+  playgroundUrl?: string;
+  dispatcher: { pending: number };
+  close(drainMs?: number): Promise<{ drained: boolean }>;
+}
+
+/**
+ * The gateway; without DingTalk credentials on a loopback address, the playground (the same gateway
+ * core with a simulated DingTalk and a chat page), loaded lazily so a configured bot never loads it.
+ */
+async function start(config: AppConfig, log: Logger, env: z.infer<typeof EnvSchema>): Promise<Running> {
+  if (config.dingtalk.credentials || !isLoopbackHost(env.HOST)) return startGateway({ config, log, port: env.PORT, host: env.HOST });
+  const { startPlayground } = await import("./playground/start.js");
+  const pg = await startPlayground({ config, port: env.PORT, host: env.HOST, configPath: env.DINGCLAW_CONFIG });
+  return { url: pg.gateway.url, playgroundUrl: pg.url, dispatcher: pg.gateway.dispatcher, close: (ms) => pg.close(ms) };
 }
 
 async function main(): Promise<void> {
@@ -33,10 +53,8 @@ async function main(): Promise<void> {
   }
   for (const warning of config.warnings) log.warn(`config: ${warning}`);
 
-  const gateway = await startGateway({ config, log, port: env.data.PORT, host: env.data.HOST }).catch((err: unknown) =>
-    fail(`cannot start: ${describeError(err).message}`, log),
-  );
-  const guide = setupGuide(config, gateway.url, env.data.DINGCLAW_CONFIG);
+  const gateway = await start(config, log, env.data).catch((err: unknown) => fail(`cannot start: ${describeError(err).message}`, log));
+  const guide = setupGuide(config, gateway.url, env.data.DINGCLAW_CONFIG, gateway.playgroundUrl);
   if (guide) process.stderr.write(`${guide}\n`);
 
   let stopping = false;

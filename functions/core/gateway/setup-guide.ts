@@ -1,7 +1,8 @@
 // The one-screen guide the gateway prints when something essential is not configured yet.
 import type { AppConfig } from "../config.js";
 
-export function setupGuide(config: AppConfig, url: string, configPath: string): string | undefined {
+/** `playgroundUrl`: where the browser playground runs (started when DingTalk is not configured). */
+export function setupGuide(config: AppConfig, url: string, configPath: string, playgroundUrl?: string): string | undefined {
   const missing: string[] = [];
   if (!config.dingtalk.credentials)
     missing.push(
@@ -24,6 +25,7 @@ export function setupGuide(config: AppConfig, url: string, configPath: string): 
     ...missing,
     "",
     `HTTP endpoints are up: POST ${url}/callback, GET ${url}/healthz`,
+    ...(playgroundUrl ? [`Try the bot in your browser now (DingTalk simulated, nothing to set up): ${playgroundUrl}`] : []),
     "Check a model with: npm run agent -- -m \"你好\"  ·  README.md → Configuration",
   ];
   const rule = "─".repeat(72);

@@ -112,6 +112,7 @@ export class CardPlatform {
       updates: [],
       createdAt: this.state.now(),
     });
+    this.state.events.emit("card", this.instances.get(b.outTrackId)!);
     return json(200, {
       success: true,
       result: {
@@ -148,6 +149,7 @@ export class CardPlatform {
     if (!duplicate) {
       card.params[b.key] = b.isFull ? b.content : (card.params[b.key] ?? "") + b.content;
       card.status = b.isError ? "failed" : b.isFinalize ? "finished" : "inputting";
+      this.state.events.emit("card", card);
     }
     return json(200, { success: true, result: true });
   }

@@ -1,6 +1,8 @@
 // The DingTalk double's state: registered apps and their tokens, session webhooks, downloadable
 // files, queued faults, and the record of every call and every delivered message.
 import { randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { CardInstance } from "./cards.js";
 import type { FaultSpec } from "./faults.js";
 
 export interface App {
@@ -87,6 +89,14 @@ export const QUOTA_EXEMPT_ROUTES: ReadonlySet<string> = new Set([
   "unknown",
 ]);
 
+/** What the double tells listeners (e.g. the playground) as it happens. */
+export interface DoubleEvents {
+  /** A message was delivered; `session` is the session webhook it went through, if any. */
+  sent: [message: SentMessage, via: { session?: string }];
+  /** An AI card was created or an update was applied to it (`card` is the live instance). */
+  card: [card: CardInstance];
+}
+
 export class DoubleState {
   readonly apps = new Map<string, App>();
   readonly tokens = new Map<string, Token>();
@@ -101,6 +111,8 @@ export class DoubleState {
   readonly quota: { limit: number | undefined; used: number } = { limit: undefined, used: 0 };
   /** Modules' own records to forget on `reset` (e.g. AI cards). */
   readonly resetHooks: Array<() => void> = [];
+  /** Deliveries and card changes, as they happen. */
+  readonly events = new EventEmitter<DoubleEvents>();
   private offsetMs = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
@@ -179,6 +191,12 @@ export class DoubleState {
     };
     this.files.set(file.downloadCode, file);
     return file;
+  }
+
+  /** Records a delivered message and tells `events` listeners. */
+  recordSent(message: SentMessage, via: { session?: string } = {}): void {
+    this.sentMessages.push(message);
+    this.events.emit("sent", message, via);
   }
 
   addFault(spec: FaultSpec): void {

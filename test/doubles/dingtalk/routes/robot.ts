@@ -143,7 +143,7 @@ export const robotRoutes: Route[] = [
       const { msgKey, userIds } = c.body;
       const key = processQueryKey();
       for (const userId of userIds)
-        state.sentMessages.push({
+        state.recordSent({
           route: "openapi",
           robotCode: c.app.robotCode,
           conversationType: "direct",
@@ -166,7 +166,7 @@ export const robotRoutes: Route[] = [
       if (!c.ok) return c.response;
       const { msgKey, openConversationId: id } = c.body;
       const key = processQueryKey();
-      state.sentMessages.push({
+      state.recordSent({
         route: "openapi",
         robotCode: c.app.robotCode,
         conversationType: "group",

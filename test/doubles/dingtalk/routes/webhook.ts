@@ -69,15 +69,18 @@ export const webhookRoutes: Route[] = [
       const body = WebhookBody.safeParse(req.json);
       if (!body.success) return legacyError(40035, "缺少参数 msgtype 或消息内容不合法");
       if (body.data.msgtype !== "empty")
-        state.sentMessages.push({
-          route: "webhook",
-          robotCode: session.robotCode,
-          conversationType: session.conversationType,
-          conversationId: session.conversationId,
-          ...(session.staffId ? { userId: session.staffId } : {}),
-          ...normaliseWebhook(body.data),
-          time: state.now(),
-        });
+        state.recordSent(
+          {
+            route: "webhook",
+            robotCode: session.robotCode,
+            conversationType: session.conversationType,
+            conversationId: session.conversationId,
+            ...(session.staffId ? { userId: session.staffId } : {}),
+            ...normaliseWebhook(body.data),
+            time: state.now(),
+          },
+          { session: session.session },
+        );
       return json(200, { errcode: 0, errmsg: "ok" });
     },
   },

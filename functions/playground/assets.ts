@@ -1,0 +1,39 @@
+// The page's files, served from memory: index.html and style.css as written, app.js bundled from
+// web/app.ts by esbuild (loaded lazily: a dev dependency, only the playground needs it). No CDN.
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+export interface Asset {
+  contentType: string;
+  body: string;
+}
+
+export type Assets = Record<"index.html" | "style.css" | "app.js", Asset>;
+
+const WEB = fileURLToPath(new URL("./web/", import.meta.url));
+
+export async function buildAssets(): Promise<Assets> {
+  const esbuild = await import("esbuild");
+  const [html, css, bundle] = await Promise.all([
+    readFile(`${WEB}index.html`, "utf8"),
+    readFile(`${WEB}style.css`, "utf8"),
+    esbuild.build({
+      entryPoints: [`${WEB}app.ts`],
+      bundle: true,
+      write: false,
+      format: "iife",
+      platform: "browser",
+      target: "es2020",
+      charset: "utf8",
+      legalComments: "none",
+      logLevel: "silent",
+    }),
+  ]);
+  const js = bundle.outputFiles[0]?.text;
+  if (!js) throw new Error("playground: the page script did not build");
+  return {
+    "index.html": { contentType: "text/html; charset=utf-8", body: html },
+    "style.css": { contentType: "text/css; charset=utf-8", body: css },
+    "app.js": { contentType: "text/javascript; charset=utf-8", body: js },
+  };
+}
