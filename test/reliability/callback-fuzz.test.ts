@@ -19,6 +19,7 @@ const SEED = runSeed();
 const UNSIGNED_RUNS = 7_600;
 const SIGNED_RUNS = 2_500;
 const RAW_HTTP_RUNS = 400;
+const FETCH_RUNS = 200;
 const STREAM_FRAMES = 300;
 const HOUR = 3_600_000;
 
@@ -29,6 +30,7 @@ const RAW_STATUSES = new Set([200, 400, 401, 404, 405, 413, 431]);
 
 let rig: Rig;
 let gateway: Gateway;
+let startedAt = 0;
 const jobs: Job[] = [];
 const statusCounts = new Map<string, number>();
 const responseBodies: string[] = [];
@@ -44,6 +46,7 @@ beforeAll(async () => {
     table: rig.w.db.table,
   });
   await gateway.stream!.ready;
+  startedAt = performance.now();
 }, 60_000);
 
 afterAll(async () => {
@@ -306,7 +309,7 @@ describe("callback fuzzing", () => {
     expect(outcomes.has("throws a non-Error")).toBe(false);
   }, 120_000);
 
-  it(`${RAW_HTTP_RUNS} raw requests over real sockets → never 5xx, always answered, /healthz stays up (seed ${SEED})`, async () => {
+  it(`${RAW_HTTP_RUNS} raw requests and ${FETCH_RUNS} fuzzed POSTs over real sockets → never 5xx, always answered, /healthz stays up (seed ${SEED})`, async () => {
     const port = Number(new URL(gateway.url).port);
     let runs = 0;
     await fc.assert(
@@ -317,6 +320,21 @@ describe("callback fuzzing", () => {
         if (++runs % 50 === 0) expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
       }),
       { seed: SEED + 2, numRuns: RAW_HTTP_RUNS },
+    );
+    // Well-formed HTTP with fuzzed headers and bodies, so every request reaches the callback handler.
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), headers, signedHeadersArb(), anyBody, async (signed, unsignedHeaders, signedH, body) => {
+        const h = Object.entries(signed ? signedH : unsignedHeaders).flatMap(([k, v]): [string, string][] =>
+          /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) && k.toLowerCase() !== "content-length"
+            ? (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x) => /^[\t\x20-\x7e]*$/.test(x)).map((x): [string, string] => [k, x.trim()])
+            : [],
+        );
+        const res = await fetch(`${gateway.url}/callback`, { method: "POST", headers: h, body: body ?? "" });
+        const answer = await res.text();
+        count("http", res.status);
+        checkResponse({ status: res.status, body: answer }, INVALID_STATUSES);
+      }),
+      { seed: SEED + 4, numRuns: FETCH_RUNS },
     );
     await gateway.dispatcher.idle();
     const health = await fetch(`${gateway.url}/healthz`);
@@ -356,17 +374,19 @@ describe("callback fuzzing", () => {
 
   it("no secret in any log line or response; prints the summary", () => {
     const scanned = expectNoSecrets(rig, responseBodies, SEED);
-    const requests = [...statusCounts].filter(([k]) => !k.startsWith("raw")).reduce((a, [, n]) => a + n, 0);
+    const requests = [...statusCounts].filter(([k]) => k.startsWith("unsigned") || k.startsWith("signed")).reduce((a, [, n]) => a + n, 0);
     summary("callback-fuzz", {
       seed: SEED,
       inProcessRequests: requests,
       rawHttpRequests: RAW_HTTP_RUNS,
+      httpPosts: FETCH_RUNS,
       streamFrames: STREAM_FRAMES,
       acceptedJobs: jobs.length,
       fiveXx: [...statusCounts].filter(([k]) => /:5\d\d$/.test(k)).length,
       linesScanned: scanned,
+      durationS: ((performance.now() - startedAt) / 1000).toFixed(1),
       statuses: [...statusCounts].map(([k, n]) => `${k}=${n}`).join(","),
     });
     expect(requests).toBeGreaterThanOrEqual(10_000);
-  });
+  }, 10_000);
 });

@@ -2,6 +2,7 @@
 // agent) over several "worker instances" (own table client each) with a movable clock, simulated worker
 // crashes at chosen points, seeded randomness, message tags to match replies, and a secrets scan.
 import { setTimeout as delay } from "node:timers/promises";
+import { formatWithOptions } from "node:util";
 import { expect } from "vitest";
 import { handleCallback, type CallbackDeps, type CallbackResponse } from "../../functions/core/http-callback.js";
 import type { Job } from "../../functions/core/job.js";
@@ -170,7 +171,7 @@ export interface Rig {
   crashes: CrashRecord[];
   /** Every job outcome and every thrown attempt, in order. */
   outcomes: { msgId: string; outcome?: JobOutcome; error?: string }[];
-  /** Every log line written during the run (the world's logger). */
+  /** Every log line written during the run (the world's logger), and every console line (libraries). */
   lines: string[];
   /** POSTs a callback body, signed at the rig's clock, straight into handleCallback. */
   deliver(body: Record<string, unknown>, headers?: Record<string, string>): Promise<CallbackResponse>;
@@ -183,8 +184,25 @@ export interface Rig {
   close(): Promise<void>;
 }
 
+/** The console as it was before any rig captured it: summaries still reach the test output. */
+const realConsoleLog = console.log.bind(console);
+const CONSOLE_METHODS = ["log", "info", "warn", "error", "debug"] as const;
+
+/** Sends console.* (used by third-party libraries such as the Stream SDK) into `lines`; returns the undo. */
+function captureConsole(lines: string[]): () => void {
+  const saved = CONSOLE_METHODS.map((m) => Object.getOwnPropertyDescriptor(console, m));
+  for (const m of CONSOLE_METHODS) console[m] = (...args: unknown[]) => void lines.push(formatWithOptions({ breakLength: Infinity }, ...args));
+  return () => {
+    CONSOLE_METHODS.forEach((m, i) => {
+      const d = saved[i];
+      if (d) Object.defineProperty(console, m, d);
+    });
+  };
+}
+
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const lines: string[] = [];
+  const releaseConsole = captureConsole(lines);
   const w = await startWorld({ ...opts.world, write: (l) => lines.push(l) });
   let offset = 0;
   const clock: Clock = { now: () => Date.now() + offset, advance: (ms) => void (offset += ms) };
@@ -277,6 +295,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
       await dispatcher.close(5_000);
       await Promise.allSettled([...workers.map((r) => r.table.close()), callbackTable.close()]);
       await w.close();
+      releaseConsole();
     },
   };
 }
@@ -295,9 +314,14 @@ export function expectNoSecrets(rig: Rig, texts: Iterable<string> = [], seed?: n
   return scanned;
 }
 
+/** Prints past the captured console (the test output keeps it). */
+export function print(text: string): void {
+  realConsoleLog(text);
+}
+
 /** One summary line for the README's "Reliability" section. */
 export function summary(name: string, fields: Record<string, string | number>): void {
-  console.log(`reliability ${name}: ${Object.entries(fields).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  realConsoleLog(`reliability ${name}: ${Object.entries(fields).map(([k, v]) => `${k}=${v}`).join(" ")}`);
 }
 
 /** Runs `tasks` with at most `limit` in flight. */

@@ -85,5 +85,5 @@ describe("one conversation under concurrency", () => {
 
   it("wrote no secret into any log line or reply", () => {
     expectNoSecrets(rig, rig.w.dt.sent().map((s) => s.text ?? ""), SEED);
-  });
+  }, 10_000);
 });

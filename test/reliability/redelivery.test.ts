@@ -10,6 +10,7 @@ import {
   expectNoSecrets,
   llmCallsByTag,
   pool,
+  print,
   repliesByTag,
   runSeed,
   startRig,
@@ -170,7 +171,7 @@ describe("redelivery under crashes", () => {
       const runs = rig.outcomes.filter((o) => o.msgId === msgId).map((o) => o.error ?? o.outcome?.status);
       return `${i}: copies ${p.copies.join(",") || "-"}, crashes ${p.crashes.join("+") || "-"} (${p.recovery}), attempts: ${runs.join(" | ")}`;
     };
-    if (duplicates.length + unanswered.length > 0) console.log([...duplicates, ...unanswered].slice(0, 10).map(historyOf).join("\n"));
+    if (duplicates.length + unanswered.length > 0) print([...duplicates, ...unanswered].slice(0, 10).map(historyOf).join("\n"));
     expect([...statuses.keys()], why).toEqual([200]);
     expect(rig.crashes.length, why).toBeGreaterThan(MESSAGES / 5);
     expect(duplicates, why).toEqual([]);
@@ -201,5 +202,5 @@ describe("redelivery under crashes", () => {
   it("wrote no secret into any log line or reply", () => {
     const scanned = expectNoSecrets(rig, rig.w.dt.sent().map((s) => `${s.title ?? ""}\n${s.text ?? ""}`), SEED);
     summary("redelivery-secrets", { seed: SEED, linesScanned: scanned, secrets: rig.secrets().length, leaks: 0 });
-  });
+  }, 10_000);
 });
