@@ -31,6 +31,12 @@ export function profileInto(dir: string | undefined): void {
   PROFILE_DIR = dir;
 }
 
+/** Children still running: killed if the bench itself exits early, so nothing outlives it. */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 export class HostProc {
   readonly child: ChildProcess;
   readonly spawnedAt: number;
@@ -74,7 +80,13 @@ export class HostProc {
     };
     this.child.stdout?.on("data", keep());
     this.child.stderr?.on("data", keep());
-    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
+    live.add(this.child);
+    this.exited = new Promise((resolve) =>
+      this.child.once("exit", (code) => {
+        live.delete(this.child);
+        resolve(code);
+      }),
+    );
     let markReady!: (r: Ready) => void;
     this.ready = new Promise<Ready>((resolve, reject) => {
       markReady = resolve;

@@ -61,6 +61,7 @@ export interface CallbackFigures {
   floorSequential: HttpFigures;
   callbackSequential: HttpFigures;
   putItem: LoadFigures;
+  putItemSequential: LoadFigures;
   dispatched: { jobs: number; distinctMsgIds: number; expected: number; malformed: number; fcConnections: number };
 }
 
@@ -225,10 +226,13 @@ export async function benchCallback(ctx: StepContext, o: CallbackOptions): Promi
         `  floor ${round(f.rps, 0)} req/s, ${round(f.hostCpuUs / f.requests, 0)} µs CPU/req; callback ${round(c.rps, 0)} req/s, ${round(c.hostCpuUs / c.requests, 0)} µs CPU/req; PutItem ${round(p.rps, 0)} writes/s`,
       );
     }
-    ctx.progress(`callback: ${o.sequential} requests one at a time (floor, callback)`);
+    ctx.progress(`callback: ${o.sequential} requests one at a time (floor, callback, PutItem)`);
     const floorSequential = combineHttp([await httpRound(floor.host, ctx.dynalite, floor.port, o.sequential, 1)]);
     const callbackSequential = combineHttp([await httpRound(callback.host, ctx.dynalite, callback.port, o.sequential, 1)]);
-    ctx.progress(`  floor p50 ${floorSequential.latencyMs.p50} ms, callback p50 ${callbackSequential.latencyMs.p50} ms`);
+    const putItemSequential = combine([await putRound(put, ctx.dynalite, o.sequential, 1, `seq${RUN}`)]);
+    ctx.progress(
+      `  floor p50 ${floorSequential.latencyMs.p50} ms, callback p50 ${callbackSequential.latencyMs.p50} ms, PutItem p50 ${putItemSequential.latencyMs.p50} ms`,
+    );
 
     const expected = o.warmup + per * o.rounds + o.sequential;
     const dispatched = {
@@ -247,6 +251,7 @@ export async function benchCallback(ctx: StepContext, o: CallbackOptions): Promi
       floorSequential,
       callbackSequential,
       putItem: combine(rounds.put),
+      putItemSequential,
       dispatched,
     };
   } finally {
