@@ -351,6 +351,23 @@ const ROWS: Row[] = [
     },
     expect: { statuses: [503, 200], replies: 1, text: "answer", llmCalls: 1, turns: 2 },
   },
+  {
+    name: "KNOWN GAP: dispatch refused and the claim's release fails too → DingTalk's quick retry is dropped as in progress; only a redelivery after the lease answers",
+    act: async (ctx) => {
+      const dispatch = ctx.rig.callback.dispatch;
+      ctx.rig.callback.dispatch = () => Promise.reject(new Error("dispatch queue is full"));
+      ctx.proxy.fault("server_error", { actions: ["DeleteItem"] });
+      const first = await ctx.deliver();
+      ctx.rig.callback.dispatch = dispatch;
+      ctx.proxy.clear();
+      const second = await ctx.deliver();
+      await ctx.rig.idle();
+      expect(ctx.rig.w.dt.sent()).toHaveLength(0);
+      ctx.rig.clock.advance(LEASE_MS + 1_000);
+      return [first, second, await ctx.deliver()];
+    },
+    expect: { statuses: [503, 200, 200], replies: 1, text: "answer", llmCalls: 1, turns: 2 },
+  },
 ];
 
 let rig: Rig;
