@@ -2,6 +2,7 @@
 // `wait(after)`. An event published with a key replaces the older one with that key in place (a
 // card's or a trace's latest state is all a page needs), so a reloaded page replays a compact history
 // in the order things first appeared.
+import { randomUUID } from "node:crypto";
 import type { PlaygroundEvent, PlaygroundEventBody } from "./protocol.js";
 
 interface Stored {
@@ -10,10 +11,12 @@ interface Stored {
 }
 
 export class EventHub {
+  /** Identifies this run: a page polling with numbers from an earlier run must start over. */
+  readonly epoch = randomUUID();
   private readonly buffer: Stored[] = [];
   private seq = 0;
   private readonly waiters = new Set<() => void>();
-  private closed = false;
+  private isClosed = false;
 
   constructor(
     private readonly opts: { max?: number; now?: () => number } = {},
@@ -21,6 +24,10 @@ export class EventHub {
 
   get last(): number {
     return this.seq;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   publish(body: PlaygroundEventBody, key?: string): PlaygroundEvent {
@@ -41,7 +48,7 @@ export class EventHub {
   /** Events after `after`; when there are none yet, waits up to `timeoutMs` for some (or for close). */
   wait(after: number, timeoutMs: number): Promise<PlaygroundEvent[]> {
     const ready = this.since(after);
-    if (ready.length > 0 || this.closed || timeoutMs <= 0) return Promise.resolve(ready);
+    if (ready.length > 0 || this.isClosed || timeoutMs <= 0) return Promise.resolve(ready);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -55,7 +62,7 @@ export class EventHub {
 
   /** Answers every waiting poll now; later polls return at once. */
   close(): void {
-    this.closed = true;
+    this.isClosed = true;
     for (const wake of [...this.waiters]) wake();
   }
 }

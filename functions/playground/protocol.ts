@@ -104,6 +104,8 @@ export type PlaygroundEventBody =
 export type PlaygroundEvent = PlaygroundEventBody & { seq: number; at: number };
 
 export interface EventsResponse {
+  /** The playground run; when it changes (a restart), the page reloads. */
+  epoch: string;
   events: PlaygroundEvent[];
   /** Pass as `after` on the next poll. */
   next: number;

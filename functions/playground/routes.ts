@@ -95,9 +95,10 @@ export function playgroundRoutes(service: PlaygroundService, hub: EventHub, asse
     if (path === "/api/events") {
       const q = EventsQuery.safeParse(Object.fromEntries(req.query));
       if (!q.success) return problem(400, issues(q.error));
-      const events = await hub.wait(q.data.after, q.data.wait);
-      const answer: EventsResponse = { events, next: Math.max(q.data.after, hub.last) };
-      return json(200, answer, SECURITY_HEADERS);
+      const after = q.data.after > hub.last ? hub.last : q.data.after;
+      const events = await hub.wait(after, q.data.wait);
+      const answer: EventsResponse = { epoch: hub.epoch, events, next: Math.max(after, hub.last) };
+      return json(200, answer, { ...SECURITY_HEADERS, ...(hub.closed ? { connection: "close" } : {}) });
     }
     const file = /^\/files\/([0-9a-f-]{36})$/.exec(path);
     const stored = file ? service.file(file[1]!) : undefined;

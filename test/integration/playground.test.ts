@@ -127,6 +127,14 @@ describe("playground page and state", () => {
     expect(state.models).toEqual({ names: ["glm", "deepseek"], primary: "glm" });
     expect(state).toMatchObject({ cards: true, groupScope: "conversation", allowFrom: [] });
   });
+
+  it("tells a page polling with numbers from an earlier run to start over", async () => {
+    const ahead = (await (await fetch(`${pg.url}/api/events?after=999999&wait=0`)).json()) as { epoch: string; next: number };
+    const now = (await (await fetch(`${pg.url}/api/events?after=0&wait=0`)).json()) as { epoch: string; next: number };
+    expect(ahead.epoch).toBe(now.epoch);
+    expect(ahead.epoch).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ahead.next).toBe(now.next);
+  });
 });
 
 describe("messages through the real path", () => {

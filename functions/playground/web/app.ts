@@ -203,6 +203,10 @@ async function poll(): Promise<void> {
       const res = await fetch(`/playground/api/events?after=${next}`);
       if (!res.ok) throw new Error(`events: HTTP ${res.status}`);
       const body = (await res.json()) as EventsResponse;
+      if (body.epoch !== history.epoch) {
+        location.reload();
+        return;
+      }
       next = body.next;
       const redraw = new Map<string, ChatItem>();
       for (const e of body.events) {
