@@ -332,6 +332,7 @@ describe("callback fuzzing", () => {
         const res = await fetch(`${gateway.url}/callback`, { method: "POST", headers: h, body: body ?? "" });
         const answer = await res.text();
         count("http", res.status);
+        if (res.status === 431) return; // Node's own answer to more than 16 KB of headers
         checkResponse({ status: res.status, body: answer }, INVALID_STATUSES);
       }),
       { seed: SEED + 4, numRuns: FETCH_RUNS },
