@@ -113,7 +113,7 @@ export function traceElement(trace: Trace, chatName: string, selected: boolean):
   field(dl, "ack", "ack (callback)", first ? ms(first.ackMs) : "…");
   field(dl, "first-token", "LLM first token", ms(trace.llm?.firstTokenMs));
   field(dl, "llm-total", "LLM total", ms(trace.llm?.totalMs));
-  field(dl, "send", trace.route === "card" ? "send (card stream)" : "send", ms(trace.sendMs));
+  field(dl, "send", trace.route === "card" ? "send (stream)" : "send", ms(trace.sendMs));
   field(dl, "queued", "queued", ms(trace.queuedMs));
   node.append(dl);
 
