@@ -71,8 +71,6 @@ export async function handleCallback(req: CallbackRequest, deps: CallbackDeps): 
     case "accepted":
     case "duplicate":
       return respond(200);
-    case "invalid":
-      return respond(400, `invalid callback body: ${result.reason}`);
     case "too_large":
       return respond(413, "message too large to process");
     case "unavailable":

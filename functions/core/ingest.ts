@@ -16,37 +16,16 @@ export interface IngestDeps {
 export type IngestResult =
   | { status: "accepted"; key: string }
   | { status: "duplicate"; key: string; state: "in_progress" | "completed" }
-  | { status: "invalid"; key: string; reason: string }
   | { status: "too_large"; key: string }
   | { status: "unavailable"; key: string; error: string };
-
-/** Longest id (UTF-8 bytes) that goes into a table key; DynamoDB allows 2,048 bytes per partition key. */
-export const MAX_ID_BYTES = 512;
-/** The latest message time that can be stored (the largest JavaScript date; DynamoDB numbers stop at ~1e126). */
-const MAX_TIME_MS = 8.64e15;
 
 export function messageKey(msg: InboundMessage, robotCode: string): string {
   return `${msg.robotCode ?? robotCode}:${msg.msgId}`;
 }
 
-/** Why the table could never hold this message (so no retry can help), or undefined when it can. */
-export function unstorable(msg: InboundMessage): string | undefined {
-  const ids: Record<string, string | undefined> = {
-    msgId: msg.msgId,
-    robotCode: msg.robotCode,
-    conversationId: msg.conversation.id,
-    senderId: msg.sender.id,
-    senderStaffId: msg.sender.staffId,
-  };
-  for (const [field, id] of Object.entries(ids))
-    if (id !== undefined && Buffer.byteLength(id, "utf8") > MAX_ID_BYTES) return `field ${field} is longer than ${MAX_ID_BYTES} bytes`;
-  if (!(msg.createdAt <= MAX_TIME_MS)) return "field createAt is not a possible time";
-  return undefined;
-}
-
 /**
- * Claims then dispatches. A message whose ids or time the table cannot hold is "invalid" (nothing is
- * claimed; no retry could help). Table or dispatch failures come back as "unavailable" (the sender should
+ * Claims then dispatches (the inbound schema already refused ids and times the table cannot hold).
+ * Table or dispatch failures come back as "unavailable" (the sender should
  * retry; a dispatch failure releases the claim so the retry can run), never as a thrown error.
  */
 export async function ingest(
@@ -56,11 +35,6 @@ export async function ingest(
   requestId?: string,
 ): Promise<IngestResult> {
   const key = messageKey(msg, deps.robotCode);
-  const problem = unstorable(msg);
-  if (problem) {
-    deps.log.warn("message refused: it cannot be stored", { requestId, reason: problem });
-    return { status: "invalid", key, reason: problem };
-  }
   const log = deps.log.child({ msgId: msg.msgId, requestId });
   let token: string;
   try {

@@ -1,11 +1,13 @@
-// The worker's job, platform-free: re-acquire the message's claim, run the agent once, record that
-// the reply went out, complete. Safe under retries: a retry after a crash finishes the message and a
-// reply that was already sent is never sent again.
+// The worker's job, platform-free: re-acquire the message's claim, run the agent once, record each
+// delivered part and then that the reply went out, complete. Safe under retries: a retry after a crash
+// finishes the message, and neither a reply nor a part of one that was already sent is sent again.
+import { createHash } from "node:crypto";
 import { handleMessage, type AgentDeps, type AgentOutcome } from "./agent.js";
 import { parseCallback } from "./dingtalk/inbound.js";
 import { JobSchema } from "./job.js";
 import { describeError } from "./log.js";
-import type { IdempotencyStore } from "./store/idempotency.js";
+import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
+import type { IdempotencyStore, SendProgress } from "./store/idempotency.js";
 
 export interface WorkerDeps extends AgentDeps {
   idempotency: IdempotencyStore;
@@ -39,16 +41,17 @@ export async function processJob(input: unknown, deps: WorkerDeps): Promise<JobO
     return { status: "skipped", reason: held.status };
   }
   const token = held.token;
-  const previous = await deps.idempotency.wasSent(claim.key);
+  const previous = held.progress ?? { sent: false, sentParts: [] };
   if (previous.sent) {
     await deps.idempotency.complete(claim.key, token, previous.replyId);
     log.info("reply was already sent by an earlier attempt", { attempt: held.attempt });
     return { status: "skipped", reason: "already_sent" };
   }
 
+  const send = partRecordingSend(deps, claim.key, token, previous, log);
   let outcome: AgentOutcome;
   try {
-    outcome = await handleMessage(msg, { ...deps, log }, {
+    outcome = await handleMessage(msg, { ...deps, send, log }, {
       requestId,
       onSent: (r) => deps.idempotency.markSent(claim.key, token, r.processQueryKey),
     });
@@ -68,4 +71,35 @@ export async function processJob(input: unknown, deps: WorkerDeps): Promise<JobO
     conversation: msg.conversation.id,
   });
   return { status: "done", outcome };
+}
+
+const digest = (message: OutgoingMessage) => createHash("sha256").update(JSON.stringify(message)).digest("base64url").slice(0, 22);
+
+/**
+ * Wraps `send` so each delivered message is recorded (by digest) on the claim, and a retry skips the
+ * leading messages an earlier attempt already delivered — but only while they are identical, so a
+ * retry that produces a different reply sends all of it.
+ */
+function partRecordingSend(
+  deps: WorkerDeps,
+  key: string,
+  token: string,
+  previous: SendProgress,
+  log: WorkerDeps["log"],
+): WorkerDeps["send"] {
+  const delivered: string[] = [];
+  let replaying = previous.sentParts.length > 0;
+  return async (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {
+    const d = digest(message);
+    if (replaying && previous.sentParts[delivered.length] === d) {
+      delivered.push(d);
+      log.info("part already delivered by an earlier attempt, not resent", { part: delivered.length });
+      return { route: "webhook" };
+    }
+    replaying = false;
+    const result = await deps.send(target, message);
+    delivered.push(d);
+    await deps.idempotency.recordParts(key, token, [...delivered]);
+    return result;
+  };
 }

@@ -2,7 +2,7 @@
 // refused at the door with a 400, instead of a 503 DingTalk would retry forever or a job that fails 4×.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleCallback, type CallbackDeps } from "../../functions/core/http-callback.js";
-import { MAX_ID_BYTES } from "../../functions/core/ingest.js";
+import { MAX_ID_BYTES } from "../../functions/core/dingtalk/inbound.js";
 import type { Job } from "../../functions/core/job.js";
 import { processJob } from "../../functions/core/process-job.js";
 import { signedHeaders } from "../helpers/messages.js";

@@ -71,6 +71,25 @@ describe("processJob", () => {
     expect(w.llm.chatRequests()).toHaveLength(1);
   });
 
+  it("a crash between the parts of a long reply resends only the parts not yet delivered", async () => {
+    const { jobs } = await accept(w.message({ text: "写一篇长文", staffId: "parts-user" }));
+    const long = Array.from({ length: 24 }, (_, i) => `第${i + 1}段：${"内容很长的一段中文。".repeat(40)}`).join("\n\n");
+    w.llm.script({ text: long });
+    let sends = 0;
+    const crashing: WorkerDeps = {
+      ...w.runtime,
+      send: (target, message) => (++sends === 2 ? Promise.reject(new Error("instance died")) : w.runtime.send(target, message)),
+    };
+    await expect(processJob(jobs[0], crashing)).rejects.toThrow("instance died");
+    expect(w.dt.sent()).toHaveLength(1);
+
+    expect(await processJob(jobs[0], w.runtime)).toMatchObject({ status: "done", outcome: { reused: true } });
+    const texts = w.dt.sent().map((s) => s.text!);
+    const total = texts.length;
+    expect(total).toBeGreaterThan(2);
+    expect(texts.map((t) => /\((\d+)\/\d+\)$/.exec(t)?.[1])).toEqual(Array.from({ length: total }, (_, i) => String(i + 1)));
+  });
+
   it("drops an invalid job without throwing (a retry could not help)", async () => {
     expect(await processJob({ v: 2 }, w.runtime)).toMatchObject({ status: "invalid" });
     expect(await processJob({ v: 1, body: { msgId: 5 }, claim: { key: "k", token: "t" }, receivedAt: 1 }, w.runtime)).toMatchObject({

@@ -43,7 +43,7 @@ describe("IdempotencyStore.claim", () => {
 
   it("takes over a crashed attempt after its lease and fences off the old token", async () => {
     const c = clock();
-    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 60_000 });
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 60_000, claimLeaseMs: 60_000 });
     const key = freshKey();
     const old = claimedToken(await store.claim(key));
     c.t += 59_000;
@@ -107,7 +107,7 @@ describe("IdempotencyStore.resume", () => {
     const key = freshKey();
     const token = claimedToken(await store.claim(key));
     c.t += 9_000;
-    expect(await store.resume(key, token)).toEqual({ status: "claimed", token, attempt: 1 });
+    expect(await store.resume(key, token)).toMatchObject({ status: "claimed", token, attempt: 1 });
     c.t += 9_000; // 18 s after the claim, 9 s after the renewal: still live
     expect(await store.claim(key)).toEqual({ status: "in_progress" });
   });
@@ -119,7 +119,7 @@ describe("IdempotencyStore.resume", () => {
     const holder = claimedToken(await store.claim(key));
     expect(await store.resume(key, "someone-else")).toEqual({ status: "in_progress" });
     c.t += 11_000;
-    expect(await store.resume(key, "retry-token")).toEqual({ status: "claimed", token: "retry-token", attempt: 2 });
+    expect(await store.resume(key, "retry-token")).toMatchObject({ status: "claimed", token: "retry-token", attempt: 2 });
     await expect(store.complete(key, holder)).rejects.toBeInstanceOf(ClaimLostError);
     await store.complete(key, "retry-token", "r");
     expect(await store.resume(key, "retry-token")).toEqual({ status: "completed", replyId: "r" });
@@ -130,8 +130,40 @@ describe("IdempotencyStore.resume", () => {
     const key = freshKey();
     const token = claimedToken(await store.claim(key));
     await store.release(key, token);
-    expect(await store.resume(key, token)).toEqual({ status: "claimed", token, attempt: 1 });
+    expect(await store.resume(key, token)).toMatchObject({ status: "claimed", token, attempt: 1 });
     expect(await store.claim(key)).toEqual({ status: "in_progress" });
+  });
+});
+
+describe("IdempotencyStore claim lease and delivery progress", () => {
+  it("holds a fresh claim only briefly until the worker resumes it with the full lease", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 180_000, claimLeaseMs: 30_000 });
+    const abandoned = freshKey();
+    claimedToken(await store.claim(abandoned));
+    c.t += 31_000;
+    expect(await store.claim(abandoned)).toMatchObject({ status: "claimed", attempt: 2 });
+
+    const resumed = freshKey();
+    const token = claimedToken(await store.claim(resumed));
+    expect(await store.resume(resumed, token)).toMatchObject({ status: "claimed" });
+    c.t += 31_000;
+    expect(await store.claim(resumed)).toEqual({ status: "in_progress" });
+  });
+
+  it("hands recorded parts and the sent flag to the attempt that resumes or takes over", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 10_000 });
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    await store.recordParts(key, token, ["p1", "p2"]);
+    expect(await store.resume(key, token)).toMatchObject({ progress: { sent: false, sentParts: ["p1", "p2"] } });
+    c.t += 11_000;
+    expect(await store.resume(key, "next")).toMatchObject({ attempt: 2, progress: { sentParts: ["p1", "p2"] } });
+    await expect(store.recordParts(key, token, ["p1", "p2", "p3"])).rejects.toBeInstanceOf(ClaimLostError);
+    await store.markSent(key, "next", "q1");
+    c.t += 11_000;
+    expect(await store.resume(key, "third")).toMatchObject({ attempt: 3, progress: { sent: true, replyId: "q1" } });
   });
 });
 

@@ -55,7 +55,14 @@ const optBool = z
   .boolean()
   .nullish()
   .transform((v) => v ?? undefined);
-const msNumber = z.union([z.number().finite().nonnegative(), z.string().trim().regex(/^\d+$/).transform(Number)]);
+/** Ids become table keys (≤ 2,048 bytes in all): each is capped well below. */
+export const MAX_ID_BYTES = 512;
+const fitsKey = (v: string) => Buffer.byteLength(v, "utf8") <= MAX_ID_BYTES;
+const id = z.string().min(1).refine(fitsKey);
+const optId = optString.refine((v) => v === undefined || fitsKey(v));
+/** The latest possible JavaScript date, in ms: anything beyond is not a message time. */
+const MAX_TIME_MS = 8.64e15;
+const msNumber = z.union([z.number().finite().nonnegative(), z.string().trim().regex(/^\d{1,16}$/).transform(Number)]).refine((v) => v <= MAX_TIME_MS);
 const optMs = msNumber.nullish().transform((v) => v ?? undefined);
 
 /** Some senders double-encode `content`; accept a JSON string holding the object. */
@@ -109,22 +116,22 @@ const FileContentSchema = jsonObject(z.looseObject({ downloadCode: z.string().mi
 const AtUserSchema = z.looseObject({ dingtalkId: optString, staffId: optString, unionId: optString });
 
 export const CallbackSchema = z.looseObject({
-  msgId: z.string().min(1),
+  msgId: id,
   msgtype: z.string().min(1),
   createAt: optMs,
   conversationType: z.union([z.literal("1"), z.literal("2"), z.literal(1), z.literal(2)]),
-  conversationId: z.string().min(1),
+  conversationId: id,
   conversationTitle: optString,
-  senderId: optString,
+  senderId: optId,
   senderNick: optString,
-  senderStaffId: optString,
+  senderStaffId: optId,
   senderUnionId: optString,
   senderCorpId: optString,
   senderPlatform: optString,
   isAdmin: optBool,
   chatbotCorpId: optString,
   chatbotUserId: optString,
-  robotCode: optString,
+  robotCode: optId,
   isInAtList: optBool,
   atUsers: z.array(AtUserSchema).nullish(),
   sessionWebhook: optString,

@@ -15,14 +15,28 @@ import { fromItem, toAttr, toItem } from "./attributes.js";
 import { call, isConditionalCheckFailed, type Table } from "./table.js";
 
 export type ClaimResult =
-  | { status: "claimed"; token: string; attempt: number }
+  | { status: "claimed"; token: string; attempt: number; progress?: SendProgress }
   | { status: "in_progress" }
   | { status: "completed"; replyId?: string };
 
+/** What earlier attempts already delivered for a message. */
+export interface SendProgress {
+  /** The whole reply went out. */
+  sent: boolean;
+  replyId?: string;
+  /** Digests of the reply's parts delivered so far, in order. */
+  sentParts: string[];
+}
+
 export interface IdempotencyStoreOptions {
   now?: () => number;
-  /** How long a claim is exclusive before another attempt may take it over; default 180 s. */
+  /** How long the worker's hold on a claim is exclusive before another attempt may take it over; default 180 s. */
   leaseMs?: number;
+  /**
+   * How long a fresh claim (callback, before the worker resumes it) is exclusive; default 30 s. Short,
+   * so a claim left behind by a callback that died before dispatching does not block redeliveries long.
+   */
+  claimLeaseMs?: number;
   /** How long a COMPLETED record (and an unfinished one) is kept; default 1 day. */
   completedTtlSeconds?: number;
   log?: Logger;
@@ -47,6 +61,7 @@ const RecordSchema = z.looseObject({
   attempt: z.number().int().positive().catch(1),
   leaseUntil: z.number().catch(0),
   sent: z.boolean().catch(false),
+  sentParts: z.array(z.string()).catch([]),
   replyId: z.string().optional().catch(undefined),
   expiresAt: z.number(),
 });
@@ -60,6 +75,7 @@ const NAMES = {
   "#e": "expiresAt",
   "#u": "updatedAt",
   "#sent": "sent",
+  "#parts": "sentParts",
   "#r": "replyId",
 };
 
@@ -71,6 +87,7 @@ function namesIn(...expressions: string[]): Record<string, string> {
 export class IdempotencyStore {
   private readonly now: () => number;
   private readonly leaseMs: number;
+  private readonly claimLeaseMs: number;
   private readonly completedTtlSeconds: number;
   private readonly log: Logger;
 
@@ -80,6 +97,7 @@ export class IdempotencyStore {
   ) {
     this.now = opts.now ?? Date.now;
     this.leaseMs = opts.leaseMs ?? 180_000;
+    this.claimLeaseMs = Math.min(opts.claimLeaseMs ?? 30_000, this.leaseMs);
     this.completedTtlSeconds = opts.completedTtlSeconds ?? 86_400;
     this.log = opts.log ?? silentLogger;
   }
@@ -92,13 +110,13 @@ export class IdempotencyStore {
   async claim(key: string): Promise<ClaimResult> {
     const token = randomUUID();
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      if (await this.create(key, token)) return { status: "claimed", token, attempt: 1 };
+      if (await this.create(key, token, this.claimLeaseMs)) return { status: "claimed", token, attempt: 1 };
       const rec = await this.read(key);
       if (!rec) continue;
       if (rec.status === COMPLETED) return completed(rec);
       if (rec.token === token) return { status: "claimed", token, attempt: rec.attempt };
       if (rec.leaseUntil > this.now()) return { status: "in_progress" };
-      if (await this.takeOver(key, rec, token)) {
+      if (await this.takeOver(key, rec, token, this.claimLeaseMs)) {
         this.log.info("idempotency: took over an expired claim", { attempt: rec.attempt + 1 });
         return { status: "claimed", token, attempt: rec.attempt + 1 };
       }
@@ -110,20 +128,22 @@ export class IdempotencyStore {
    * The worker re-acquires the claim it was handed (possibly as a retry of the same job): succeeds while
    * the record holds `token` (the lease is renewed, attempt unchanged), or over an expired lease or a
    * missing record (the record then holds `token`, attempt + 1). Reports completed/in_progress otherwise.
+   * A successful resume carries what earlier attempts already delivered (`progress`).
    */
   async resume(key: string, token: string): Promise<ClaimResult> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const renewed = await this.renew(key, token);
-      if (renewed) return { status: "claimed", token, attempt: renewed.attempt };
+      if (renewed) return { status: "claimed", token, attempt: renewed.attempt, progress: progressOf(renewed) };
       const rec = await this.read(key);
       if (!rec) {
-        if (await this.create(key, token)) return { status: "claimed", token, attempt: 1 };
+        if (await this.create(key, token, this.leaseMs)) return { status: "claimed", token, attempt: 1, progress: { sent: false, sentParts: [] } };
         continue;
       }
       if (rec.status === COMPLETED) return completed(rec);
       if (rec.token === token) continue;
       if (rec.leaseUntil > this.now()) return { status: "in_progress" };
-      if (await this.takeOver(key, rec, token)) return { status: "claimed", token, attempt: rec.attempt + 1 };
+      if (await this.takeOver(key, rec, token, this.leaseMs))
+        return { status: "claimed", token, attempt: rec.attempt + 1, progress: progressOf(rec) };
     }
     return { status: "in_progress" };
   }
@@ -142,6 +162,20 @@ export class IdempotencyStore {
       ":ip": toAttr(IN_PROGRESS),
     });
     if (!ok) throw await this.lost(key, "markSent");
+  }
+
+  /**
+   * Records the digests of the reply parts delivered so far, so a retry after a crash between two
+   * parts resumes after the last delivered one. Throws ClaimLostError for a stale token.
+   */
+  async recordParts(key: string, token: string, digests: string[]): Promise<void> {
+    const ok = await this.update(key, "SET #parts = :parts, #u = :now", "#t = :token AND #s = :ip", {
+      ":parts": toAttr(digests),
+      ":now": toAttr(this.now()),
+      ":token": toAttr(token),
+      ":ip": toAttr(IN_PROGRESS),
+    });
+    if (!ok) throw await this.lost(key, "recordParts");
   }
 
   /** Whether a reply already went out for this message (a COMPLETED record counts as sent). */
@@ -204,7 +238,7 @@ export class IdempotencyStore {
   }
 
   /** Puts a fresh IN_PROGRESS record over a missing or expired one. */
-  private async create(key: string, token: string): Promise<boolean> {
+  private async create(key: string, token: string, leaseMs: number): Promise<boolean> {
     const now = this.now();
     const condition = "attribute_not_exists(pk) OR #e <= :nowS";
     try {
@@ -220,7 +254,7 @@ export class IdempotencyStore {
                 status: IN_PROGRESS,
                 token,
                 attempt: 1,
-                leaseUntil: now + this.leaseMs,
+                leaseUntil: now + leaseMs,
                 sent: false,
                 expiresAt: this.recordExpiry(now),
                 updatedAt: now,
@@ -240,7 +274,7 @@ export class IdempotencyStore {
   }
 
   /** Replaces the token of an IN_PROGRESS record whose lease expired, if it still holds the token we saw. */
-  private takeOver(key: string, rec: StoredRecord, token: string): Promise<boolean> {
+  private takeOver(key: string, rec: StoredRecord, token: string, leaseMs: number): Promise<boolean> {
     const now = this.now();
     return this.update(
       key,
@@ -249,7 +283,7 @@ export class IdempotencyStore {
       {
         ":new": toAttr(token),
         ":attempt": toAttr(rec.attempt + 1),
-        ":lease": toAttr(now + this.leaseMs),
+        ":lease": toAttr(now + leaseMs),
         ":exp": toAttr(this.recordExpiry(now)),
         ":now": toAttr(now),
         ":old": toAttr(rec.token),
@@ -353,6 +387,10 @@ export class IdempotencyStore {
   private itemKey(key: string): Record<string, AttributeValue> {
     return { pk: { S: `msg#${key}` }, sk: { S: "msg" } };
   }
+}
+
+function progressOf(rec: StoredRecord): SendProgress {
+  return { sent: rec.sent, sentParts: rec.sentParts, ...(rec.replyId ? { replyId: rec.replyId } : {}) };
 }
 
 function completed(rec: StoredRecord): ClaimResult {
