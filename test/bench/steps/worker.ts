@@ -133,6 +133,7 @@ async function overhead(ctx: StepContext, world: BenchWorld, idem: IdempotencySt
     // each job's claim (made here, as the callback would) is one PutItem that is not the worker's
     const ops = opsPer(ops0, await opCounts(ctx.dynalite), rows.length);
     if (ops.PutItem) ops.PutItem = round(ops.PutItem - 1, 2);
+    if (ops.PutItem === 0) delete ops.PutItem;
     const col = (k: keyof (typeof rows)[number]) => spread(rows.map((r) => r[k]), 1);
     const figures = {
       messages: rows.length,
