@@ -1,46 +1,43 @@
 // The IPC messages between `npm run bench` (test/bench/run.ts) and the processes it measures: probes
-// of CPU time and memory taken inside each process, and the jobs the worker host runs.
-import { z } from "zod";
+// of CPU time and memory taken inside each process, and the jobs the worker host runs. Plain types
+// and no imports, so the measured processes load nothing extra; lib/procs.ts checks them with zod.
 
 /** Resource figures a host reports about itself; CPU in microseconds, memory in bytes. */
-export const ProbeSchema = z.object({
-  cpuUserUs: z.number(),
-  cpuSystemUs: z.number(),
-  rss: z.number(),
-  heapUsed: z.number(),
+export interface Probe {
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rss: number;
+  heapUsed: number;
   /** Highest RSS the OS saw for the process over its whole life (getrusage maxrss). */
-  maxRss: z.number(),
+  maxRss: number;
   /** Highest sampled RSS since the last `peak-reset` (0 when sampling is off). */
-  peakRss: z.number(),
+  peakRss: number;
   /** Milliseconds since the process started. */
-  uptimeMs: z.number(),
-});
-export type Probe = z.infer<typeof ProbeSchema>;
+  uptimeMs: number;
+}
 
 /** Time a host spent with at least one request in flight, and the sum of all request durations. */
-export const BusySchema = z.object({ requests: z.number(), busyMs: z.number(), sumMs: z.number() });
-export type Busy = z.infer<typeof BusySchema>;
+export interface Busy {
+  requests: number;
+  busyMs: number;
+  sumMs: number;
+}
 
-export const InvokeResultSchema = z.object({
-  id: z.number(),
-  ok: z.boolean(),
+export interface InvokeResult {
+  id: number;
+  ok: boolean;
   /** Epoch milliseconds (sub-millisecond precision) at the handler's start and end. */
-  startedAt: z.number(),
-  endedAt: z.number(),
-  result: z.string().optional(),
-  error: z.string().optional(),
-});
-export type InvokeResult = z.infer<typeof InvokeResultSchema>;
+  startedAt: number;
+  endedAt: number;
+  result?: string;
+  error?: string;
+}
 
-export const FromHostSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("ready"), port: z.number().optional(), info: z.record(z.string(), z.number()).default({}) }),
-  z.object({ type: z.literal("probe"), id: z.number(), probe: ProbeSchema, busy: BusySchema.optional() }),
-  z.object({ type: z.literal("invoked"), result: InvokeResultSchema }),
-  z.object({ type: z.literal("done"), id: z.number(), data: z.record(z.string(), z.unknown()) }),
-]);
-export type FromHost = z.infer<typeof FromHostSchema>;
-/** What a host sends (defaults not yet applied). */
-export type FromHostMessage = z.input<typeof FromHostSchema>;
+export type FromHost =
+  | { type: "ready"; port?: number; info: Record<string, number> }
+  | { type: "probe"; id: number; probe: Probe; busy?: Busy }
+  | { type: "invoked"; result: InvokeResult }
+  | { type: "done"; id: number; data: Record<string, unknown> };
 
 export type ToHost =
   | { type: "probe"; id: number; gc?: boolean }

@@ -25,4 +25,4 @@ serveProbes({
     if (message.type === "run") toParent({ type: "done", id: message.id, data: { ...counts } });
   },
 });
-toParent({ type: "ready", port: Number(new URL(server.endpoint).port) });
+toParent({ type: "ready", port: Number(new URL(server.endpoint).port), info: {} });

@@ -35,4 +35,4 @@ serveProbes({
     if (message.type === "run") void run(message.id, message.args);
   },
 });
-toParent({ type: "ready" });
+toParent({ type: "ready", info: {} });

@@ -1,10 +1,10 @@
 // Host side of the bench IPC (runs inside measured processes): answers probes with this process's own
 // CPU time (process.cpuUsage) and memory, samples peak RSS on request, and sends messages to the bench.
-import { epochMs, type Busy, type FromHostMessage, type Probe, type ToHost } from "../protocol.js";
+import { epochMs, type Busy, type FromHost, type Probe, type ToHost } from "../protocol.js";
 
 export { epochMs };
 
-export function toParent(message: FromHostMessage): void {
+export function toParent(message: FromHost): void {
   process.send?.(message);
 }
 

@@ -65,4 +65,4 @@ serveProbes({
     if (message.type === "run") void run(message.id, message.args);
   },
 });
-toParent({ type: "ready" });
+toParent({ type: "ready", info: {} });

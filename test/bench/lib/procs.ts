@@ -2,7 +2,8 @@
 // and `done` answers parsed with zod, their output kept (last lines) for error messages.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { FromHostSchema, epochMs, type Busy, type FromHost, type InvokeResult, type Probe, type ToHost } from "../protocol.js";
+import { epochMs, type Busy, type FromHost, type InvokeResult, type Probe, type ToHost } from "../protocol.js";
+import { FromHostSchema } from "./messages.js";
 import { ROOT } from "./paths.js";
 
 export interface StartOptions {
