@@ -1,11 +1,10 @@
 // DingTalk API usage per app in the table: a per-month call counter (atomic ADD, one item per
 // Beijing-time month, per-API breakdown) and the "AI cards paused until" mark set after a 403/429.
 // Items: pk `usage#dingtalk#<app>`, sk `month#YYYY-MM` | `cardPause`; both carry `expiresAt`.
-import { GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { silentLogger, type Logger } from "../log.js";
-import { fromItem, toAttr, toItem } from "./attributes.js";
-import { call, type Table } from "./table.js";
+import { getItem, putItem, updateItem, type ItemKey } from "./items.js";
+import type { Table } from "./table.js";
 
 export interface MonthUsage {
   /** "YYYY-MM" in Beijing time (UTC+8), the month DingTalk's quota counts in. */
@@ -58,23 +57,10 @@ export class ApiUsageStore {
   /** Counts `n` calls of `api` in the current month: one atomic ADD, no read. */
   async record(api: string, n = 1): Promise<void> {
     const now = this.now();
-    await call(
-      this.table,
-      "UpdateItem",
-      this.table.client.send(
-        new UpdateItemCommand({
-          TableName: this.table.name,
-          Key: this.key(`month#${monthKey(now)}`),
-          UpdateExpression: "ADD #c :n, #a :n SET #e = :exp, #u = :now",
-          ExpressionAttributeNames: { "#c": "calls", "#a": `${API_PREFIX}${api}`, "#e": "expiresAt", "#u": "updatedAt" },
-          ExpressionAttributeValues: {
-            ":n": toAttr(n),
-            ":exp": toAttr(Math.floor(now / 1000) + MONTH_ITEM_TTL_S),
-            ":now": toAttr(now),
-          },
-        }),
-      ),
-    );
+    await updateItem(this.table, this.key(`month#${monthKey(now)}`), "ADD #c :n, #a :n SET #e = :exp, #u = :now", {
+      names: { "#c": "calls", "#a": `${API_PREFIX}${api}`, "#e": "expiresAt", "#u": "updatedAt" },
+      values: { ":n": n, ":exp": Math.floor(now / 1000) + MONTH_ITEM_TTL_S, ":now": now },
+    });
   }
 
   /** This month's count (zero when nothing was counted yet). */
@@ -92,20 +78,8 @@ export class ApiUsageStore {
 
   /** Pauses AI cards until `until` (ms); a later pause replaces an earlier one. */
   async pauseCards(until: number, reason: string): Promise<void> {
-    const now = this.now();
-    await call(
-      this.table,
-      "PutItem",
-      this.table.client.send(
-        new PutItemCommand({
-          TableName: this.table.name,
-          Item: {
-            ...this.key("cardPause"),
-            ...toItem({ until, reason: reason.slice(0, 200), expiresAt: Math.floor(until / 1000) + 86_400, updatedAt: now }),
-          },
-        }),
-      ),
-    );
+    const fields = { until, reason: reason.slice(0, 200), expiresAt: Math.floor(until / 1000) + 86_400, updatedAt: this.now() };
+    await putItem(this.table, this.key("cardPause"), fields);
     this.log.warn("dingtalk: AI cards paused", { until: new Date(until).toISOString(), reason });
   }
 
@@ -123,16 +97,11 @@ export class ApiUsageStore {
     return { until: parsed.data.until, reason: parsed.data.reason };
   }
 
-  private async get(sk: string): Promise<Record<string, unknown> | undefined> {
-    const out = await call(
-      this.table,
-      "GetItem",
-      this.table.client.send(new GetItemCommand({ TableName: this.table.name, Key: this.key(sk) })),
-    );
-    return out.Item ? fromItem(out.Item) : undefined;
+  private get(sk: string): Promise<Record<string, unknown> | undefined> {
+    return getItem(this.table, this.key(sk));
   }
 
-  private key(sk: string): Record<string, AttributeValue> {
-    return { pk: { S: this.pk }, sk: { S: sk } };
+  private key(sk: string): ItemKey {
+    return { pk: this.pk, sk };
   }
 }

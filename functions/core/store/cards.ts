@@ -1,10 +1,9 @@
 // AI card records per inbound message (`card#<messageKey>`): which card a message's answer went to
 // and whether it was finalized, so a retry after a crash streams into the same card (never a second
 // one) and a finalized card counts as the delivered reply. Kept a day, like idempotency records.
-import { GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
-import { fromItem, toAttr, toItem } from "./attributes.js";
-import { call, isConditionalCheckFailed, type Table } from "./table.js";
+import { getItem, putItem, updateItem, type ItemKey } from "./items.js";
+import type { Table } from "./table.js";
 
 export interface CardRecord {
   outTrackId: string;
@@ -36,66 +35,36 @@ export class CardRecordStore {
   }
 
   async get(messageKey: string): Promise<CardRecord | undefined> {
-    const out = await call(
-      this.table,
-      "GetItem",
-      this.table.client.send(new GetItemCommand({ TableName: this.table.name, Key: this.key(messageKey) })),
-    );
-    if (!out.Item) return undefined;
-    const rec = RecordSchema.safeParse(fromItem(out.Item));
-    if (!rec.success || rec.data.expiresAt <= Math.floor(this.now() / 1000)) return undefined;
+    const item = await getItem(this.table, this.key(messageKey));
+    const rec = item && RecordSchema.safeParse(item);
+    if (!rec?.success || rec.data.expiresAt <= Math.floor(this.now() / 1000)) return undefined;
     return { outTrackId: rec.data.outTrackId, state: rec.data.state };
   }
 
   /** Records a created card; never downgrades a finalized one. */
   async markCreated(messageKey: string, outTrackId: string): Promise<void> {
     const now = this.now();
-    try {
-      await call(
-        this.table,
-        "PutItem",
-        this.table.client.send(
-          new PutItemCommand({
-            TableName: this.table.name,
-            Item: { ...this.key(messageKey), ...toItem({ outTrackId, state: "created", expiresAt: this.expiry(now), updatedAt: now }) },
-            ConditionExpression: "attribute_not_exists(pk) OR #s <> :fin",
-            ExpressionAttributeNames: { "#s": "state" },
-            ExpressionAttributeValues: { ":fin": toAttr("finalized") },
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+    await putItem(
+      this.table,
+      this.key(messageKey),
+      { outTrackId, state: "created", expiresAt: this.expiry(now), updatedAt: now },
+      { condition: "attribute_not_exists(pk) OR #s <> :fin", names: { "#s": "state" }, values: { ":fin": "finalized" } },
+    );
   }
 
   async markFinalized(messageKey: string, outTrackId: string): Promise<void> {
     const now = this.now();
-    await call(
-      this.table,
-      "UpdateItem",
-      this.table.client.send(
-        new UpdateItemCommand({
-          TableName: this.table.name,
-          Key: this.key(messageKey),
-          UpdateExpression: "SET #s = :fin, #o = :o, #e = :exp, #u = :now",
-          ExpressionAttributeNames: { "#s": "state", "#o": "outTrackId", "#e": "expiresAt", "#u": "updatedAt" },
-          ExpressionAttributeValues: {
-            ":fin": toAttr("finalized"),
-            ":o": toAttr(outTrackId),
-            ":exp": toAttr(this.expiry(now)),
-            ":now": toAttr(now),
-          },
-        }),
-      ),
-    );
+    await updateItem(this.table, this.key(messageKey), "SET #s = :fin, #o = :o, #e = :exp, #u = :now", {
+      names: { "#s": "state", "#o": "outTrackId", "#e": "expiresAt", "#u": "updatedAt" },
+      values: { ":fin": "finalized", ":o": outTrackId, ":exp": this.expiry(now), ":now": now },
+    });
   }
 
   private expiry(now: number): number {
     return Math.floor(now / 1000) + this.ttlSeconds;
   }
 
-  private key(messageKey: string): Record<string, AttributeValue> {
-    return { pk: { S: `card#${messageKey}` }, sk: { S: "card" } };
+  private key(messageKey: string): ItemKey {
+    return { pk: `card#${messageKey}`, sk: "card" };
   }
 }

@@ -1,12 +1,11 @@
 // Conversations: one item per scope (`conv#<scopeKey>`) with the recent turns, summary, model and usage,
 // written by optimistic locking on `version` so concurrent messages never lose a turn. Writes for one key
 // from this process are queued and coalesced into one conditional update per round.
-import { GetItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { silentLogger, type Logger } from "../log.js";
-import { fromItem, toAttr, toItem } from "./attributes.js";
+import { getItem, updateItem, type ItemKey } from "./items.js";
 import { trimToBudget, type Turn } from "./history.js";
-import { call, isConditionalCheckFailed, type Table } from "./table.js";
+import type { Table } from "./table.js";
 
 export { estimateTokens, trimToBudget, turnTokens, type Turn } from "./history.js";
 
@@ -162,6 +161,17 @@ function turnsBytes(turns: Turn[]): number[] {
   return turns.map((t) => Buffer.byteLength(JSON.stringify(t)) + 16);
 }
 
+const NAMES = {
+  "#turns": "turns",
+  "#pt": "promptTokens",
+  "#ct": "completionTokens",
+  "#v": "version",
+  "#u": "updatedAt",
+  "#e": "expiresAt",
+  "#m": "model",
+  "#s": "summary",
+};
+
 export class ConversationStore {
   private readonly now: () => number;
   private readonly ttlSeconds: number;
@@ -263,8 +273,8 @@ export class ConversationStore {
       if (!snap.found && ops.every((o) => o.kind === "reset")) return { conversation: this.view(key, snap), snapshot: snap };
       const now = this.now();
       const next = this.apply(snap, ops);
-      try {
-        const version = await this.put(key, snap, next, now);
+      const version = await this.put(key, snap, next, now);
+      if (version !== undefined)
         return {
           conversation: { key, ...next, version, exists: true },
           snapshot: {
@@ -277,9 +287,6 @@ export class ConversationStore {
             usage: { ...next.usage },
           },
         };
-      } catch (err) {
-        if (!isConditionalCheckFailed(err)) throw err;
-      }
       if (attempt >= this.maxAttempts) {
         this.log.warn("conversation: write gave up after conflicts", { attempts: attempt });
         throw new ConversationConflictError(`conversation write lost ${attempt} races in a row; try again`);
@@ -321,75 +328,47 @@ export class ConversationStore {
     return { turns, usage, ...(model ? { model } : {}), ...(summary ? { summary } : {}) };
   }
 
-  /** One conditional update; resolves to the new version, throws ConditionalCheckFailedException on a lost race. */
+  /** One conditional update; resolves to the new version, or undefined when another write won the race. */
   private async put(
     key: string,
     snap: Snapshot,
     next: Omit<Conversation, "key" | "version" | "exists">,
     now: number,
-  ): Promise<number> {
+  ): Promise<number | undefined> {
     const version = (snap.version ?? 0) + 1;
-    const names: Record<string, string> = {
-      "#turns": "turns",
-      "#pt": "promptTokens",
-      "#ct": "completionTokens",
-      "#v": "version",
-      "#u": "updatedAt",
-      "#e": "expiresAt",
-      "#m": "model",
-      "#s": "summary",
-    };
-    const values: Record<string, AttributeValue> = {
-      ":turns": { L: next.turns.map(({ role, content, at, msgId, sender }) => ({ M: toItem({ role, content, at, msgId, sender }) })) },
-      ":pt": toAttr(next.usage.promptTokens),
-      ":ct": toAttr(next.usage.completionTokens),
-      ":next": toAttr(version),
-      ":u": toAttr(now),
-      ":e": toAttr(Math.floor(now / 1000) + this.ttlSeconds),
-    };
     const set = ["#turns = :turns", "#pt = :pt", "#ct = :ct", "#v = :next", "#u = :u", "#e = :e"];
     const remove: string[] = [];
-    if (next.model) {
-      set.push("#m = :m");
-      values[":m"] = toAttr(next.model);
-    } else remove.push("#m");
-    if (next.summary) {
-      set.push("#s = :s");
-      values[":s"] = toAttr(next.summary);
-    } else remove.push("#s");
-
-    let condition: string;
-    if (!snap.found) condition = "attribute_not_exists(pk)";
-    else if (snap.version === undefined) condition = "attribute_exists(pk) AND attribute_not_exists(#v)";
-    else {
-      condition = "#v = :v";
-      values[":v"] = toAttr(snap.version);
-    }
-    await call(
-      this.table,
-      "UpdateItem",
-      this.table.client.send(
-        new UpdateItemCommand({
-          TableName: this.table.name,
-          Key: this.itemKey(key),
-          UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
-    return version;
+    if (next.model) set.push("#m = :m");
+    else remove.push("#m");
+    if (next.summary) set.push("#s = :s");
+    else remove.push("#s");
+    const condition = !snap.found
+      ? "attribute_not_exists(pk)"
+      : snap.version === undefined
+        ? "attribute_exists(pk) AND attribute_not_exists(#v)"
+        : "#v = :v";
+    const ok = await updateItem(this.table, this.itemKey(key), `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`, {
+      condition,
+      names: NAMES,
+      values: {
+        ":turns": next.turns.map(({ role, content, at, msgId, sender }) => ({ role, content, at, msgId, sender })),
+        ":pt": next.usage.promptTokens,
+        ":ct": next.usage.completionTokens,
+        ":next": version,
+        ":u": now,
+        ":e": Math.floor(now / 1000) + this.ttlSeconds,
+        ":m": next.model,
+        ":s": next.summary,
+        ":v": snap.version,
+      },
+    });
+    return ok ? version : undefined;
   }
 
   private async read(key: string): Promise<Snapshot> {
-    const out = await call(
-      this.table,
-      "GetItem",
-      this.table.client.send(new GetItemCommand({ TableName: this.table.name, Key: this.itemKey(key) })),
-    );
-    if (!out.Item) return { found: false, version: undefined, live: false, turns: [], model: undefined, summary: undefined, usage: emptyUsage() };
-    const s = StoredSchema.parse(fromItem(out.Item));
+    const item = await getItem(this.table, this.itemKey(key));
+    if (!item) return { found: false, version: undefined, live: false, turns: [], model: undefined, summary: undefined, usage: emptyUsage() };
+    const s = StoredSchema.parse(item);
     return {
       found: true,
       version: s.version,
@@ -414,7 +393,7 @@ export class ConversationStore {
     };
   }
 
-  private itemKey(key: string): Record<string, AttributeValue> {
-    return { pk: { S: `conv#${key}` }, sk: { S: "conv" } };
+  private itemKey(key: string): ItemKey {
+    return { pk: `conv#${key}`, sk: "conv" };
   }
 }

@@ -2,17 +2,11 @@
 // claim puts IN_PROGRESS with a lease and a fencing token; a crashed attempt's lease can be taken over;
 // COMPLETED keeps the reply id for a day; `sent` survives takeovers so a reply is never sent twice.
 import { randomUUID } from "node:crypto";
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { silentLogger, type Logger } from "../log.js";
-import { fromItem, toAttr, toItem } from "./attributes.js";
-import { call, isConditionalCheckFailed, type Table } from "./table.js";
+import type { Plain } from "./attributes.js";
+import { deleteItem, getItem, putItem, updateItem, updateItemReturning, type ItemKey } from "./items.js";
+import type { Table } from "./table.js";
 
 export type ClaimResult =
   | { status: "claimed"; token: string; attempt: number; progress?: SendProgress }
@@ -78,11 +72,6 @@ const NAMES = {
   "#parts": "sentParts",
   "#r": "replyId",
 };
-
-function namesIn(...expressions: string[]): Record<string, string> {
-  const text = expressions.join(" ");
-  return Object.fromEntries(Object.entries(NAMES).filter(([alias]) => new RegExp(`${alias}\\b`).test(text)));
-}
 
 export class IdempotencyStore {
   private readonly now: () => number;
@@ -150,16 +139,10 @@ export class IdempotencyStore {
 
   /** Records that the reply went out, so no later attempt sends it again. Throws ClaimLostError for a stale token. */
   async markSent(key: string, token: string, replyId?: string): Promise<void> {
-    const set = ["#sent = :true", "#u = :now"];
-    const values: Record<string, AttributeValue> = { ":true": toAttr(true), ":now": toAttr(this.now()) };
-    if (replyId) {
-      set.push("#r = :r");
-      values[":r"] = toAttr(replyId);
-    }
-    const ok = await this.update(key, `SET ${set.join(", ")}`, "#t = :token AND #s = :ip", {
-      ...values,
-      ":token": toAttr(token),
-      ":ip": toAttr(IN_PROGRESS),
+    const ok = await this.update(key, `SET #sent = :true, #u = :now${replyId ? ", #r = :r" : ""}`, "#t = :token AND #s = :ip", {
+      ":true": true,
+      ":r": replyId,
+      ":token": token,
     });
     if (!ok) throw await this.lost(key, "markSent");
   }
@@ -169,12 +152,7 @@ export class IdempotencyStore {
    * parts resumes after the last delivered one. Throws ClaimLostError for a stale token.
    */
   async recordParts(key: string, token: string, digests: string[]): Promise<void> {
-    const ok = await this.update(key, "SET #parts = :parts, #u = :now", "#t = :token AND #s = :ip", {
-      ":parts": toAttr(digests),
-      ":now": toAttr(this.now()),
-      ":token": toAttr(token),
-      ":ip": toAttr(IN_PROGRESS),
-    });
+    const ok = await this.update(key, "SET #parts = :parts, #u = :now", "#t = :token AND #s = :ip", { ":parts": digests, ":token": token });
     if (!ok) throw await this.lost(key, "recordParts");
   }
 
@@ -187,20 +165,12 @@ export class IdempotencyStore {
 
   /** Marks the message done and keeps the record `completedTtlSeconds`. Idempotent for the same token. */
   async complete(key: string, token: string, replyId?: string): Promise<void> {
-    const now = this.now();
-    const set = ["#s = :done", "#e = :exp", "#u = :now"];
-    const values: Record<string, AttributeValue> = {
-      ":done": toAttr(COMPLETED),
-      ":exp": toAttr(Math.floor(now / 1000) + this.completedTtlSeconds),
-      ":now": toAttr(now),
-      ":token": toAttr(token),
-      ":ip": toAttr(IN_PROGRESS),
-    };
-    if (replyId) {
-      set.push("#r = :r");
-      values[":r"] = toAttr(replyId);
-    }
-    const ok = await this.update(key, `SET ${set.join(", ")} REMOVE #l`, "#t = :token AND (#s = :ip OR #s = :done)", values);
+    const ok = await this.update(
+      key,
+      `SET #s = :done, #e = :exp, #u = :now${replyId ? ", #r = :r" : ""} REMOVE #l`,
+      "#t = :token AND (#s = :ip OR #s = :done)",
+      { ":exp": Math.floor(this.now() / 1000) + this.completedTtlSeconds, ":r": replyId, ":token": token },
+    );
     if (!ok) throw await this.lost(key, "complete");
   }
 
@@ -209,25 +179,12 @@ export class IdempotencyStore {
    * holds the claim. If the reply was in fact already sent, the record is completed instead.
    */
   async release(key: string, token: string): Promise<void> {
-    const condition = "#t = :token AND #s = :ip AND (attribute_not_exists(#sent) OR #sent = :false)";
-    try {
-      await call(
-        this.table,
-        "DeleteItem",
-        this.table.client.send(
-          new DeleteItemCommand({
-            TableName: this.table.name,
-            Key: this.itemKey(key),
-            ConditionExpression: condition,
-            ExpressionAttributeNames: namesIn(condition),
-            ExpressionAttributeValues: { ":token": toAttr(token), ":ip": toAttr(IN_PROGRESS), ":false": toAttr(false) },
-          }),
-        ),
-      );
-      return;
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+    const deleted = await deleteItem(this.table, this.itemKey(key), {
+      condition: "#t = :token AND #s = :ip AND (attribute_not_exists(#sent) OR #sent = :false)",
+      names: NAMES,
+      values: { ":token": token, ":ip": IN_PROGRESS, ":false": false },
+    });
+    if (deleted) return;
     const rec = await this.read(key);
     if (rec && rec.status === IN_PROGRESS && rec.token === token && rec.sent) {
       this.log.info("idempotency: release after the reply was sent; completing instead");
@@ -238,137 +195,65 @@ export class IdempotencyStore {
   }
 
   /** Puts a fresh IN_PROGRESS record over a missing or expired one. */
-  private async create(key: string, token: string, leaseMs: number): Promise<boolean> {
+  private create(key: string, token: string, leaseMs: number): Promise<boolean> {
     const now = this.now();
-    const condition = "attribute_not_exists(pk) OR #e <= :nowS";
-    try {
-      await call(
-        this.table,
-        "PutItem",
-        this.table.client.send(
-          new PutItemCommand({
-            TableName: this.table.name,
-            Item: {
-              ...this.itemKey(key),
-              ...toItem({
-                status: IN_PROGRESS,
-                token,
-                attempt: 1,
-                leaseUntil: now + leaseMs,
-                sent: false,
-                expiresAt: this.recordExpiry(now),
-                updatedAt: now,
-              }),
-            },
-            ConditionExpression: condition,
-            ExpressionAttributeNames: namesIn(condition),
-            ExpressionAttributeValues: { ":nowS": toAttr(Math.floor(now / 1000)) },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+    const fields = {
+      status: IN_PROGRESS,
+      token,
+      attempt: 1,
+      leaseUntil: now + leaseMs,
+      sent: false,
+      expiresAt: this.recordExpiry(now),
+      updatedAt: now,
+    };
+    return putItem(this.table, this.itemKey(key), fields, {
+      condition: "attribute_not_exists(pk) OR #e <= :nowS",
+      names: NAMES,
+      values: { ":nowS": Math.floor(now / 1000) },
+    });
   }
 
   /** Replaces the token of an IN_PROGRESS record whose lease expired, if it still holds the token we saw. */
   private takeOver(key: string, rec: StoredRecord, token: string, leaseMs: number): Promise<boolean> {
     const now = this.now();
-    return this.update(
-      key,
-      "SET #t = :new, #a = :attempt, #l = :lease, #e = :exp, #u = :now",
-      "#t = :old AND #s = :ip AND #l <= :now",
-      {
-        ":new": toAttr(token),
-        ":attempt": toAttr(rec.attempt + 1),
-        ":lease": toAttr(now + leaseMs),
-        ":exp": toAttr(this.recordExpiry(now)),
-        ":now": toAttr(now),
-        ":old": toAttr(rec.token),
-        ":ip": toAttr(IN_PROGRESS),
-      },
-    );
+    return this.update(key, "SET #t = :new, #a = :attempt, #l = :lease, #e = :exp, #u = :now", "#t = :old AND #s = :ip AND #l <= :now", {
+      ":new": token,
+      ":attempt": rec.attempt + 1,
+      ":lease": now + leaseMs,
+      ":old": rec.token,
+    });
   }
 
   /** Renews the lease while the record holds `token`; resolves to the record, or undefined if it does not. */
   private async renew(key: string, token: string): Promise<StoredRecord | undefined> {
     const now = this.now();
-    const condition = "#t = :token AND #s = :ip AND #e > :nowS";
-    const update = "SET #l = :lease, #e = :exp, #u = :now";
-    try {
-      const out = await call(
-        this.table,
-        "UpdateItem",
-        this.table.client.send(
-          new UpdateItemCommand({
-            TableName: this.table.name,
-            Key: this.itemKey(key),
-            UpdateExpression: update,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: namesIn(update, condition),
-            ExpressionAttributeValues: {
-              ":lease": toAttr(now + this.leaseMs),
-              ":exp": toAttr(this.recordExpiry(now)),
-              ":now": toAttr(now),
-              ":nowS": toAttr(Math.floor(now / 1000)),
-              ":token": toAttr(token),
-              ":ip": toAttr(IN_PROGRESS),
-            },
-            ReturnValues: "ALL_NEW",
-          }),
-        ),
-      );
-      return out.Attributes ? this.parse(key, out.Attributes) : undefined;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return undefined;
-      throw err;
-    }
+    const item = await updateItemReturning(this.table, this.itemKey(key), "SET #l = :lease, #e = :exp, #u = :now", {
+      condition: "#t = :token AND #s = :ip AND #e > :nowS",
+      names: NAMES,
+      values: { ...this.common(now), ":lease": now + this.leaseMs, ":nowS": Math.floor(now / 1000), ":token": token },
+    });
+    return item ? this.parse(key, item) : undefined;
   }
 
-  private async update(
-    key: string,
-    update: string,
-    condition: string,
-    values: Record<string, AttributeValue>,
-  ): Promise<boolean> {
-    try {
-      await call(
-        this.table,
-        "UpdateItem",
-        this.table.client.send(
-          new UpdateItemCommand({
-            TableName: this.table.name,
-            Key: this.itemKey(key),
-            UpdateExpression: update,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: namesIn(update, condition),
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+  /** A conditional update with the values every write shares (`:now`, `:exp`, `:ip`, `:done`). */
+  private update(key: string, update: string, condition: string, values: Record<string, Plain | undefined>): Promise<boolean> {
+    return updateItem(this.table, this.itemKey(key), update, { condition, names: NAMES, values: { ...this.common(this.now()), ...values } });
+  }
+
+  private common(now: number): Record<string, Plain> {
+    return { ":now": now, ":exp": this.recordExpiry(now), ":ip": IN_PROGRESS, ":done": COMPLETED };
   }
 
   /** The live record, or undefined when missing or expired. */
   private async read(key: string): Promise<StoredRecord | undefined> {
-    const out = await call(
-      this.table,
-      "GetItem",
-      this.table.client.send(new GetItemCommand({ TableName: this.table.name, Key: this.itemKey(key) })),
-    );
-    if (!out.Item) return undefined;
-    const rec = this.parse(key, out.Item);
+    const item = await getItem(this.table, this.itemKey(key));
+    if (!item) return undefined;
+    const rec = this.parse(key, item);
     return rec.expiresAt > Math.floor(this.now() / 1000) ? rec : undefined;
   }
 
-  private parse(key: string, item: Record<string, AttributeValue>): StoredRecord {
-    const rec = RecordSchema.safeParse(fromItem(item));
+  private parse(key: string, item: Record<string, unknown>): StoredRecord {
+    const rec = RecordSchema.safeParse(item);
     if (!rec.success) throw new Error(`idempotency record for ${key} is malformed (${rec.error.issues[0]?.path.join(".") ?? "?"})`);
     return rec.data;
   }
@@ -384,8 +269,8 @@ export class IdempotencyStore {
     return Math.floor(now / 1000) + Math.max(this.completedTtlSeconds, Math.ceil(this.leaseMs / 1000));
   }
 
-  private itemKey(key: string): Record<string, AttributeValue> {
-    return { pk: { S: `msg#${key}` }, sk: { S: "msg" } };
+  private itemKey(key: string): ItemKey {
+    return { pk: `msg#${key}`, sk: "msg" };
   }
 }
 
