@@ -28,7 +28,10 @@ const { values } = parseArgs({
 const quick = values.quick;
 const only = new Set(values.only?.split(",").map((s) => s.trim()) ?? STEPS);
 for (const step of only)
-  if (!(STEPS as readonly string[]).includes(step)) throw new Error(`--only: unknown step "${step}" (steps: ${STEPS.join(", ")})`);
+  if (!(STEPS as readonly string[]).includes(step)) {
+    console.error(`bench: --only: unknown step "${step}" (steps: ${STEPS.join(", ")})`);
+    process.exit(2);
+  }
 const want = (step: (typeof STEPS)[number]) => only.has(step);
 /** How busy the whole machine was during each step (percent of all cores, anyone's processes). */
 const machineBusy: Record<string, number | undefined> = {};
