@@ -8,7 +8,7 @@ import { openAnswer, sendHelp, sendMarkdown, type AnswerChannel, type Delivered 
 import type { InboundMessage } from "./dingtalk/inbound.js";
 import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { messageKey } from "./ingest.js";
-import { LlmError, type ChatMessage, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/client.js";
+import { LlmError, type ChatMessage, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/index.js";
 import type { Logger } from "./log.js";
 import { hasMedia, pictureCodes, readUserInput, toContent, type MediaSource, type UserInput } from "./media.js";
 import { chooseModel } from "./model-choice.js";

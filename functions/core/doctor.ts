@@ -5,7 +5,7 @@ import { z } from "zod";
 import { ConfigError, loadConfig, type AppConfig, type Env, type ModelEndpoint } from "./config.js";
 import { DingTalkClient } from "./dingtalk/client.js";
 import { DingTalkApiError } from "./dingtalk/http.js";
-import { LlmClient, LlmError } from "./llm/client.js";
+import { LlmClient, LlmError } from "./llm/index.js";
 import { describeError, silentLogger } from "./log.js";
 import { describeTable, openTable } from "./store/table.js";
 

@@ -2,7 +2,7 @@
 // notes, plus the default system prompt. No stack traces, no secrets, no internal codes.
 import type { ModelEndpoint } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
-import type { LlmErrorKind } from "./llm/client.js";
+import type { LlmErrorKind } from "./llm/index.js";
 
 export const DEFAULT_SYSTEM_PROMPT =
   "你是企业钉钉里的 AI 助手，回答准确、简洁、友好，默认使用中文。" +

@@ -7,7 +7,7 @@ import type { AppConfig } from "./config.js";
 import { DingTalkClient } from "./dingtalk/client.js";
 import { MediaDownloader, allowPrivateFor, type ResolveHost } from "./dingtalk/download.js";
 import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
-import { LlmClient } from "./llm/client.js";
+import { LlmClient } from "./llm/index.js";
 import type { Logger } from "./log.js";
 import type { WorkerDeps } from "./process-job.js";
 import { CardGovernor } from "./quota.js";

@@ -8,17 +8,6 @@ import { FINAL_KINDS, LlmError, classifyError, detailOf, statusOf } from "./erro
 import { estimatePromptTokens, estimateTokens } from "./tokens.js";
 import type { AttemptRecord, ChatRequest, ChatResult, Usage } from "./types.js";
 
-export { LlmError, classifyError } from "./errors.js";
-export type {
-  AttemptRecord,
-  ChatMessage,
-  ChatRequest,
-  ChatResult,
-  ContentPart,
-  LlmErrorKind,
-  Usage,
-} from "./types.js";
-
 export interface LlmClientOptions {
   log?: Logger;
   now?: () => number;
