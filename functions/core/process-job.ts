@@ -48,12 +48,12 @@ export async function processJob(input: unknown, deps: WorkerDeps): Promise<JobO
     return { status: "skipped", reason: "already_sent" };
   }
 
-  const send = partRecordingSend(deps, claim.key, token, previous, log);
+  const parts = new PartRecorder(deps, claim.key, token, previous, log);
   let outcome: AgentOutcome;
   try {
-    outcome = await handleMessage(msg, { ...deps, send, log }, {
+    outcome = await handleMessage(msg, { ...deps, send: parts.send, log }, {
       requestId,
-      onSent: (r) => deps.idempotency.markSent(claim.key, token, r.processQueryKey),
+      onSent: (r) => deps.idempotency.markSent(claim.key, token, r.processQueryKey, parts.delivered),
     });
   } catch (err) {
     log.error("job failed", { attempt: held.attempt, error: describeError(err) });
@@ -76,30 +76,41 @@ export async function processJob(input: unknown, deps: WorkerDeps): Promise<JobO
 const digest = (message: OutgoingMessage) => createHash("sha256").update(JSON.stringify(message)).digest("base64url").slice(0, 22);
 
 /**
- * Wraps `send` so each delivered message is recorded (by digest) on the claim, and a retry skips the
- * leading messages an earlier attempt already delivered — but only while they are identical, so a
- * retry that produces a different reply sends all of it.
+ * Wraps `send` so each delivered message is recorded (by digest) on the claim — lazily, just before
+ * the next send, or with `markSent` after the last — and a retry skips the leading messages an
+ * earlier attempt already delivered, but only while they are identical, so a retry that produces a
+ * different reply sends all of it.
  */
-function partRecordingSend(
-  deps: WorkerDeps,
-  key: string,
-  token: string,
-  previous: SendProgress,
-  log: WorkerDeps["log"],
-): WorkerDeps["send"] {
-  const delivered: string[] = [];
-  let replaying = previous.sentParts.length > 0;
-  return async (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {
+class PartRecorder {
+  readonly delivered: string[] = [];
+  private recorded: number;
+  private replaying: boolean;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly key: string,
+    private readonly token: string,
+    private readonly previous: SendProgress,
+    private readonly log: WorkerDeps["log"],
+  ) {
+    this.recorded = previous.sentParts.length;
+    this.replaying = previous.sentParts.length > 0;
+  }
+
+  readonly send = async (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {
     const d = digest(message);
-    if (replaying && previous.sentParts[delivered.length] === d) {
-      delivered.push(d);
-      log.info("part already delivered by an earlier attempt, not resent", { part: delivered.length });
+    if (this.replaying && this.previous.sentParts[this.delivered.length] === d) {
+      this.delivered.push(d);
+      this.log.info("part already delivered by an earlier attempt, not resent", { part: this.delivered.length });
       return { route: "webhook" };
     }
-    replaying = false;
-    const result = await deps.send(target, message);
-    delivered.push(d);
-    await deps.idempotency.recordParts(key, token, [...delivered]);
+    this.replaying = false;
+    if (this.delivered.length > this.recorded) {
+      await this.deps.idempotency.recordParts(this.key, this.token, [...this.delivered]);
+      this.recorded = this.delivered.length;
+    }
+    const result = await this.deps.send(target, message);
+    this.delivered.push(d);
     return result;
   };
 }

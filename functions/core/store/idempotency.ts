@@ -137,11 +137,16 @@ export class IdempotencyStore {
     return { status: "in_progress" };
   }
 
-  /** Records that the reply went out, so no later attempt sends it again. Throws ClaimLostError for a stale token. */
-  async markSent(key: string, token: string, replyId?: string): Promise<void> {
-    const ok = await this.update(key, `SET #sent = :true, #u = :now${replyId ? ", #r = :r" : ""}`, "#t = :token AND #s = :ip", {
+  /**
+   * Records that the reply went out (with the digests of its parts), so no later attempt sends it
+   * again. Throws ClaimLostError for a stale token.
+   */
+  async markSent(key: string, token: string, replyId?: string, sentParts?: string[]): Promise<void> {
+    const set = `SET #sent = :true, #u = :now${replyId ? ", #r = :r" : ""}${sentParts ? ", #parts = :parts" : ""}`;
+    const ok = await this.update(key, set, "#t = :token AND #s = :ip", {
       ":true": true,
       ":r": replyId,
+      ":parts": sentParts,
       ":token": token,
     });
     if (!ok) throw await this.lost(key, "markSent");
