@@ -144,6 +144,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const answerTurn: Turn = { role: "assistant", content: result.text, at: msg.createdAt, msgId: msg.msgId };
   await deps.conversations.append(key, [userTurn, answerTurn], {
     usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
+    basedOn: conversation,
   });
   return replied("answer", await channel.finish(result.text), {
     modelName: result.modelName,

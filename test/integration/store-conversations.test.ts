@@ -88,6 +88,19 @@ describe("ConversationStore concurrency", () => {
     expect(conv.turns.map((t) => t.content)).toEqual(["q1", "a1", "q2", "a2"]);
   });
 
+  it("writes on top of a conversation loaded earlier, and survives it being stale", async () => {
+    const store = new ConversationStore(db.table, base);
+    const other = new ConversationStore(await db.openTable(), base);
+    const key = freshKey();
+    await store.append(key, [turn(1)]);
+    const loaded = await store.load(key);
+    expect((await store.append(key, [turn(2)], { basedOn: loaded })).turns.map((t) => t.at)).toEqual([1_001, 1_002]);
+    await other.append(key, [turn(3)]);
+    const written = await store.append(key, [turn(4)], { basedOn: loaded });
+    expect(written.turns.map((t) => t.at)).toEqual([1_001, 1_002, 1_003, 1_004]);
+    expect((await other.load(key)).turns).toHaveLength(4);
+  });
+
   it("skips a replayed turn (same msgId and role), e.g. from a retried job", async () => {
     const store = new ConversationStore(db.table, base);
     const key = freshKey();

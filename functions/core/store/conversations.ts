@@ -121,6 +121,10 @@ function queuesFor(table: Table, now: () => number): Map<string, Pending[]> {
 
 const emptyUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0 });
 
+function snapshotOf(c: Conversation): Snapshot {
+  return { found: true, version: c.version, live: true, turns: [...c.turns], model: c.model, summary: c.summary, usage: { ...c.usage } };
+}
+
 function clip(text: string, max: number): string {
   if (text.length <= max) return text;
   let cut = max - 1;
@@ -201,15 +205,19 @@ export class ConversationStore {
     return this.view(key, await this.read(key));
   }
 
-  /** Adds turns (kept ordered by `at`), adds `usage` to the counters, optionally replaces the summary. */
-  async append(key: string, turns: Turn[], opts: { usage?: Usage; summary?: string } = {}): Promise<Conversation> {
+  /**
+   * Adds turns (kept ordered by `at`), adds `usage` to the counters, optionally replaces the summary.
+   * `basedOn`: the conversation as loaded earlier; the first write tries it instead of reading again
+   * (a stale one only costs a lost race and a re-read).
+   */
+  async append(key: string, turns: Turn[], opts: { usage?: Usage; summary?: string; basedOn?: Conversation } = {}): Promise<Conversation> {
     const op: Op = {
       kind: "append",
       turns: turns.map(checkTurn),
       usage: checkUsage(opts.usage),
       summary: opts.summary === undefined ? undefined : clip(opts.summary, MAX_SUMMARY_CHARS),
     };
-    return this.enqueue(key, op);
+    return this.enqueue(key, op, opts.basedOn?.exists ? snapshotOf(opts.basedOn) : undefined);
   }
 
   /**
@@ -226,7 +234,7 @@ export class ConversationStore {
     return this.enqueue(key, { kind: "model", model: m ? m : undefined });
   }
 
-  private enqueue(key: string, op: Op): Promise<Conversation> {
+  private enqueue(key: string, op: Op, known?: Snapshot): Promise<Conversation> {
     const slot = `${this.ttlSeconds}|${this.maxHistoryTokens}|${this.maxAttempts}|${key}`;
     return new Promise<Conversation>((resolve, reject) => {
       const queue = this.queues.get(slot);
@@ -236,7 +244,7 @@ export class ConversationStore {
       }
       const fresh: Pending[] = [{ op, resolve, reject }];
       this.queues.set(slot, fresh);
-      void this.drain(slot, key, fresh);
+      void this.drain(slot, key, fresh, known);
     });
   }
 
@@ -244,8 +252,8 @@ export class ConversationStore {
    * Writes queued operations for one key, one round at a time: ops queued during a round form the next,
    * and ops queued while a round retries after a lost race join that round.
    */
-  private async drain(slot: string, key: string, queue: Pending[]): Promise<void> {
-    let known: Snapshot | undefined;
+  private async drain(slot: string, key: string, queue: Pending[], first?: Snapshot): Promise<void> {
+    let known = first;
     while (queue.length > 0) {
       const batch = queue.splice(0, queue.length);
       try {
