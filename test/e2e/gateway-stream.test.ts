@@ -10,7 +10,8 @@ let gw: HostProcess;
 
 beforeAll(async () => {
   w = await startWorld({ dingtalk: { stream: { redelivery: { delayMs: 300, max: 2 } } } });
-  gw = startHost("functions/gateway.ts", { ...w.env, DINGCLAW_CONFIG_JSON: w.configJson, PORT: "0" });
+  // As `npm start` runs it: bundled by infra/launch.mjs, under plain node.
+  gw = startHost("functions/gateway.ts", { ...w.env, DINGCLAW_CONFIG_JSON: w.configJson, PORT: "0" }, [], { via: "launch" });
   await gw.waitFor((l) => l.includes("dingtalk: Listening for messages"), 20_000);
 });
 

@@ -18,8 +18,9 @@ afterAll(async () => {
   await llm?.close();
 });
 
+/** As the npm scripts run them: bundled by infra/launch.mjs, under plain node. */
 function start(script: string, env: Record<string, string>): HostProcess {
-  const host = startHost(script, { PORT: "0", DINGCLAW_CONFIG_JSON: "{}", ...env });
+  const host = startHost(script, { PORT: "0", DINGCLAW_CONFIG_JSON: "{}", ...env }, [], { via: "launch" });
   hosts.push(host);
   return host;
 }

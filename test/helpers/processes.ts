@@ -17,9 +17,18 @@ export interface HostProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `node --import tsx <script>` from the repository root. */
-export function startHost(script: string, env: Record<string, string | undefined>, args: string[] = []): HostProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+/**
+ * Starts a TypeScript entry from the repository root: by default `node --import tsx <script>`; with
+ * `via: "launch"` as the npm scripts run it (`node infra/launch.mjs <script>`: bundled, plain node).
+ */
+export function startHost(
+  script: string,
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+  opts: { via?: "tsx" | "launch" } = {},
+): HostProcess {
+  const runner = opts.via === "launch" ? ["infra/launch.mjs"] : ["--import", "tsx"];
+  const child = spawn(process.execPath, [...runner, script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
