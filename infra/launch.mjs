@@ -1,6 +1,7 @@
 // Runs a TypeScript entry (`node infra/launch.mjs functions/gateway.ts`) under plain Node: bundles our
 // own sources with esbuild (packages stay external) into node_modules/.cache/dingclaw/, then imports it.
 // What `npm start` uses: faster to start and lighter than a TypeScript loader in the process.
+/* global process */
 import { build, stop } from "esbuild";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
