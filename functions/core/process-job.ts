@@ -11,6 +11,11 @@ import type { IdempotencyStore, SendProgress } from "./store/idempotency.js";
 
 export interface WorkerDeps extends AgentDeps {
   idempotency: IdempotencyStore;
+  /**
+   * Waits for side records the job started without waiting on them (DingTalk API-call counts), so they
+   * are written before the job returns: an FC instance may be frozen right after.
+   */
+  settle?: () => Promise<void>;
 }
 
 export type JobOutcome =
@@ -20,6 +25,14 @@ export type JobOutcome =
 
 /** Throws only when a retry may succeed (table, DingTalk or network trouble); the host lets its queue retry. */
 export async function processJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
+  try {
+    return await runJob(input, deps);
+  } finally {
+    await deps.settle?.();
+  }
+}
+
+async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
   const job = JobSchema.safeParse(input);
   if (!job.success) {
     deps.log.error("invalid job dropped", { issues: job.error.issues.length });

@@ -87,6 +87,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     send,
     now,
     log,
+    ...(dingtalk ? { settle: () => dingtalk.countsSettled() } : {}),
     ...(media ? { media } : {}),
     ...(cards ? { cards } : {}),
     ...(governor ? { quota: governor } : {}),

@@ -6,7 +6,9 @@ import { ingest } from "../../functions/core/ingest.js";
 import type { Job } from "../../functions/core/job.js";
 import { LocalDispatcher } from "../../functions/core/local-dispatch.js";
 import { processJob, type WorkerDeps } from "../../functions/core/process-job.js";
+import { createRuntime } from "../../functions/core/runtime.js";
 import { IdempotencyStore } from "../../functions/core/store/idempotency.js";
+import { openTable } from "../../functions/core/store/table.js";
 import { signedHeaders } from "../helpers/messages.js";
 import { CLIENT_ID, CLIENT_SECRET, startWorld, type World } from "../helpers/world.js";
 
@@ -43,6 +45,29 @@ describe("processJob", () => {
     expect((await accept(body, rec)).result).toMatchObject({ status: "duplicate", state: "completed" });
     expect(w.dt.sent()).toHaveLength(1);
     expect(w.llm.chatRequests()).toHaveLength(1);
+  });
+
+  it("returns only once every DingTalk call it made is counted in the table, however slow the count", async () => {
+    const slowTable = await openTable(w.config.table);
+    slowTable.client.middlewareStack.add(
+      (next) => async (args) => {
+        const names = (args.input as { ExpressionAttributeNames?: Record<string, string> }).ExpressionAttributeNames;
+        if (names?.["#c"] === "calls") await new Promise((r) => setTimeout(r, 150));
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    try {
+      const runtime = createRuntime(w.config, slowTable, { log: w.log, sleep: () => Promise.resolve() });
+      const { jobs } = await accept(w.message({ text: "数一数调用", staffId: "count-user" }));
+      const before = (await runtime.apiUsage!.month()).calls;
+      const calls = w.dt.calls.length;
+      expect(await processJob(jobs[0], runtime)).toMatchObject({ status: "done" });
+      expect(w.dt.calls.length).toBeGreaterThan(calls);
+      expect((await runtime.apiUsage!.month()).calls - before).toBe(w.dt.calls.length - calls);
+    } finally {
+      await slowTable.close();
+    }
   });
 
   it("a crash after the reply was sent never resends it", async () => {

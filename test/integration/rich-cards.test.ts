@@ -128,6 +128,7 @@ describe("the API-call governor", () => {
     const before = (await rt.apiUsage!.month()).calls;
     streamed();
     await ask(rt, "数一数");
+    await rt.settle!();
     const after = await rt.apiUsage!.month();
     expect(w.dt.calls.length).toBeGreaterThanOrEqual(3);
     expect(after.calls - before).toBe(w.dt.calls.length);

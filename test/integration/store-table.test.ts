@@ -5,6 +5,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ApiUsageStore } from "../../functions/core/store/api-usage.js";
 import { ConversationStore } from "../../functions/core/store/conversations.js";
 import { IdempotencyStore } from "../../functions/core/store/idempotency.js";
 import {
@@ -87,6 +88,23 @@ describe("openTable", () => {
       const conv = await new ConversationStore(again, conversationOpts).load("chat");
       expect(conv.turns.map((t) => t.content)).toEqual(["记住我"]);
       expect(await new IdempotencyStore(again).claim("robot:m1")).toEqual({ status: "completed", replyId: "reply-1" });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("closing waits for writes in flight: none is cut off, all are on disk after reopening", async () => {
+    const dataDir = tempDir();
+    const cfg = { endpoint: undefined, name: "dingclaw", dataDir, region: "local" };
+    const first = await openTable(cfg);
+    await ensureTable(first.client, first.name);
+    const counts = Array.from({ length: 100 }, () => new ApiUsageStore(first, { app: "ding1" }).record("robot.send"));
+    await first.close();
+    expect((await Promise.allSettled(counts)).filter((r) => r.status === "rejected")).toEqual([]);
+
+    const again = await openTable(cfg);
+    try {
+      expect((await new ApiUsageStore(again, { app: "ding1" }).month()).calls).toBe(100);
     } finally {
       await again.close();
     }

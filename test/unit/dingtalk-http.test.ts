@@ -97,6 +97,28 @@ describe("DingTalkHttp", () => {
     expect(s.calls).toBe(1);
   });
 
+  it("counts each attempt without making it wait, and countsSettled awaits the counts under way", async () => {
+    const counted: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const http = new DingTalkHttp({
+      fetch: scripted([[200, { ok: true }]]).fetch,
+      onCall: async (api) => {
+        await gate;
+        counted.push(api);
+      },
+    });
+    expect(await http.request({ api: "robot.send", url: "http://x/send", body: {}, schema: Ok })).toEqual({ ok: true });
+    expect(counted).toEqual([]);
+    let settled = false;
+    const waiting = http.countsSettled().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    release();
+    await waiting;
+    expect(counted).toEqual(["robot.send"]);
+  });
+
   it("keeps registered tokens out of error messages", async () => {
     registerSecret("tok-5f3a9c1e77d2");
     const s = scripted([[400, { code: "InvalidAuthentication", message: "不合法的access_token tok-5f3a9c1e77d2" }]]);

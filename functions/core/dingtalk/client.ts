@@ -85,6 +85,11 @@ export class DingTalkClient {
   }
 
   /** The app's current access token (for APIs this client does not wrap yet). */
+  /** Waits for the API-call counts this client started (see DingTalkHttp.countsSettled). */
+  countsSettled(): Promise<void> {
+    return this.http.countsSettled();
+  }
+
   accessToken(): Promise<string> {
     return this.tokens.get(this.opts.credentials);
   }

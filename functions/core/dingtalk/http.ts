@@ -112,7 +112,8 @@ export interface HttpOptions {
   maxDelayMs?: number;
   /**
    * Called once per HTTP attempt with the API's name (e.g. "card.streaming"), to count calls against
-   * DingTalk's monthly quota. Runs alongside the request; its failure is logged, never thrown.
+   * DingTalk's monthly quota. Runs alongside the request (`countsSettled()` awaits the ones under
+   * way); its failure is logged, never thrown.
    */
   onCall?: (api: string) => Promise<void> | void;
 }
@@ -140,6 +141,7 @@ export class DingTalkHttp {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly onCall: HttpOptions["onCall"];
+  private readonly counting = new Set<Promise<void>>();
 
   constructor(opts: HttpOptions = {}) {
     this.onCall = opts.onCall;
@@ -182,8 +184,15 @@ export class DingTalkHttp {
 
   /** Counts the call without making the reply wait for the table (the count is a side record). */
   private once<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
-    void this.count(req.api);
+    const counted = this.count(req.api);
+    this.counting.add(counted);
+    void counted.finally(() => this.counting.delete(counted));
     return this.exchange(req);
+  }
+
+  /** Resolves once every call count started so far is written (or has failed and was logged). */
+  async countsSettled(): Promise<void> {
+    while (this.counting.size > 0) await Promise.all([...this.counting]);
   }
 
   private async count(api: string): Promise<void> {

@@ -22,7 +22,10 @@ export interface Table {
   /** The endpoint URL the client talks to (the embedded server's own URL when embedded). */
   endpoint: string;
   embedded: boolean;
-  /** Destroys the client and, when embedded, stops the server (LevelDB files are flushed). Idempotent. */
+  /**
+   * Waits (up to `closeDrainMs`) for table calls already in flight, then destroys the client and, when
+   * embedded, stops the server (LevelDB files are flushed). Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -36,6 +39,8 @@ export interface OpenTableOptions {
   maxAttempts?: number;
   /** Where AWS_* credentials are looked up to decide on dummy ones; default process.env. */
   env?: Record<string, string | undefined>;
+  /** How long `close()` waits for calls in flight; default 5000 ms. */
+  closeDrainMs?: number;
 }
 
 /** The table cannot be reached or is overloaded (network, timeout, 5xx, throttling). Hosts map it to 503. */
@@ -213,6 +218,7 @@ export async function openTable(cfg: AppConfig["table"], opts: OpenTableOptions 
     },
   });
 
+  const inFlight = trackInFlight(client);
   let closing: Promise<void> | undefined;
   const table: Table = {
     client,
@@ -221,6 +227,8 @@ export async function openTable(cfg: AppConfig["table"], opts: OpenTableOptions 
     embedded: server !== undefined,
     close: () =>
       (closing ??= (async () => {
+        if (!(await inFlight.drained(opts.closeDrainMs ?? 5000)))
+          log.warn("table: closing with calls still in flight", { calls: inFlight.count() });
         client.destroy();
         await server?.close();
       })()),
@@ -236,6 +244,42 @@ export async function openTable(cfg: AppConfig["table"], opts: OpenTableOptions 
     }
   }
   return table;
+}
+
+/**
+ * Counts the client's calls in flight, so closing waits for writes still under way (background records,
+ * a job cut short by shutdown) instead of cutting them off mid-request.
+ */
+function trackInFlight(client: DynamoDBClient): { count(): number; drained(timeoutMs: number): Promise<boolean> } {
+  let count = 0;
+  const waiters = new Set<() => void>();
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      count++;
+      try {
+        return await next(args);
+      } finally {
+        if (--count === 0) for (const wake of waiters) wake();
+      }
+    },
+    { step: "initialize", name: "dingclawInFlight" },
+  );
+  return {
+    count: () => count,
+    drained: (timeoutMs) =>
+      count === 0
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const done = (ok: boolean) => {
+              clearTimeout(timer);
+              waiters.delete(wake);
+              resolve(ok);
+            };
+            const wake = () => done(true);
+            const timer = setTimeout(() => done(false), timeoutMs);
+            waiters.add(wake);
+          }),
+  };
 }
 
 async function describeTableRaw(
