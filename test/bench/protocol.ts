@@ -8,12 +8,19 @@ export interface Probe {
   cpuSystemUs: number;
   rss: number;
   heapUsed: number;
+  /** V8 heap committed (process.memoryUsage().heapTotal). */
+  heapTotal: number;
+  /** Memory of C++ objects bound to JS objects, Buffers included (process.memoryUsage().external). */
+  external: number;
+  arrayBuffers: number;
   /** Highest RSS the OS saw for the process over its whole life (getrusage maxrss). */
   maxRss: number;
   /** Highest sampled RSS since the last `peak-reset` (0 when sampling is off). */
   peakRss: number;
   /** Milliseconds since the process started. */
   uptimeMs: number;
+  /** V8 heap spaces (committed and used bytes each), when the probe asked for them. */
+  spaces?: Record<string, { committed: number; used: number }>;
 }
 
 /** Time a host spent with at least one request in flight, and the sum of all request durations. */
@@ -40,7 +47,7 @@ export type FromHost =
   | { type: "done"; id: number; data: Record<string, unknown> };
 
 export type ToHost =
-  | { type: "probe"; id: number; gc?: boolean }
+  | { type: "probe"; id: number; gc?: boolean; spaces?: boolean }
   | { type: "peak-reset" }
   | { type: "busy-reset" }
   | { type: "invoke"; id: number; event: string }

@@ -45,8 +45,8 @@ async function step<T>(name: (typeof STEPS)[number], run: () => Promise<T>): Pro
 }
 
 const SIZES = quick
-  ? { requests: 300, rounds: 2, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100 }
-  : { requests: 3000, rounds: 3, warmup: 300, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000 };
+  ? { requests: 300, rounds: 2, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100, idleAfterS: 10 }
+  : { requests: 3000, rounds: 3, warmup: 300, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000, idleAfterS: 30 };
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   }
   const m = machine();
   progress(`dingclaw bench${quick ? " (quick)" : ""}: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverageAtStart.join(" ")}`);
-  progress("build: npm run build (dist/), bench hosts, SDK-only baseline bundle, gateway as one plain-node module");
+  progress("build: npm run build (dist/), bench hosts, SDK-only baseline bundle, the gateway prebuilt as infra/launch.mjs bundles it");
   for (const line of await runNpmBuild()) progress(`  ${line}`);
   await buildHosts();
   await buildGatewayForNode();
@@ -105,7 +105,15 @@ async function main(): Promise<void> {
     await dynalite.stop();
   }
   results.gateway = await step("gateway", () =>
-    benchGateway(ctx, { connectRuns: SIZES.connectRuns, turns: SIZES.turns, messages: SIZES.messages, inFlight: 20, burst: 50, burstLlmMs: 2000 }),
+    benchGateway(ctx, {
+      connectRuns: SIZES.connectRuns,
+      turns: SIZES.turns,
+      messages: SIZES.messages,
+      inFlight: 20,
+      burst: 50,
+      burstLlmMs: 2000,
+      idleAfterS: SIZES.idleAfterS,
+    }),
   );
   if (results.callback && results.worker) results.cost = await computeCost(results.callback, results.worker);
 

@@ -1,6 +1,7 @@
-// dynalite in its own process for the bench (in memory, 127.0.0.1, random port) with the dingclaw
-// table created; answers probes (the table's own CPU) and `run` messages with the number of requests
-// it served per DynamoDB action, read from Node's HTTP diagnostics channel.
+// dynalite in its own process for the bench (in memory, or LevelDB files in DINGCLAW_BENCH_TABLE_DIR;
+// 127.0.0.1, random port) with the dingclaw table created; answers probes (the table's own CPU) and
+// `run` messages with the number of requests it served per DynamoDB action, read from Node's HTTP
+// diagnostics channel.
 import { subscribe } from "node:diagnostics_channel";
 import type { IncomingMessage } from "node:http";
 import { startDynalite } from "../../../functions/core/store/embedded.js";
@@ -15,7 +16,8 @@ subscribe("http.server.request.start", (message) => {
 });
 
 const name = process.env.DINGCLAW_TABLE_NAME ?? "dingclaw";
-const server = await startDynalite();
+const dir = process.env.DINGCLAW_BENCH_TABLE_DIR;
+const server = await startDynalite(dir ? { path: dir } : {});
 const table = await openTable({ endpoint: server.endpoint, name, dataDir: "", region: "local" }, { env: {} });
 await ensureTable(table.client, name);
 await table.close();

@@ -37,6 +37,9 @@ export function serveProbes(opts: ProbeOptions = {}): void {
       cpuSystemUs: cpu.system,
       rss: mem.rss,
       heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
       maxRss: process.resourceUsage().maxRSS * 1024,
       peakRss: peak,
       uptimeMs: performance.now(),
@@ -48,7 +51,10 @@ export function serveProbes(opts: ProbeOptions = {}): void {
       case "probe": {
         const gc = (globalThis as { gc?: () => void }).gc;
         if (message.gc && gc) gc();
-        toParent({ type: "probe", id: message.id, probe: probe(), ...(opts.busy ? { busy: opts.busy() } : {}) });
+        const answer = (spaces?: Probe["spaces"]) =>
+          toParent({ type: "probe", id: message.id, probe: { ...probe(), ...(spaces ? { spaces } : {}) }, ...(opts.busy ? { busy: opts.busy() } : {}) });
+        if (message.spaces) void heapSpaces().then(answer);
+        else answer();
         return;
       }
       case "peak-reset":
@@ -63,6 +69,12 @@ export function serveProbes(opts: ProbeOptions = {}): void {
         opts.onMessage?.(message);
     }
   });
+}
+
+/** V8's heap spaces; node:v8 is loaded only when a probe asks, so other probes load nothing. */
+async function heapSpaces(): Promise<NonNullable<Probe["spaces"]>> {
+  const v8 = await import("node:v8");
+  return Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, { committed: s.space_size, used: s.space_used_size }]));
 }
 
 /** Counts requests, the time at least one was in flight (what FC bills an instance with concurrency) and their summed durations. */

@@ -47,7 +47,8 @@ export async function buildHosts(): Promise<void> {
 
 /**
  * The gateway (functions/gateway.ts) as one ES module for plain `node`, dependencies left in
- * node_modules: to show what `npm start`'s tsx loader costs in start time and memory.
+ * node_modules, with the settings infra/launch.mjs uses: the bundle `npm start` runs, prebuilt, to show
+ * what bundling at every start costs in start time and memory.
  */
 export async function buildGatewayForNode(): Promise<string> {
   const outfile = path.join(HOSTS_OUT, "gateway.mjs");

@@ -8,9 +8,13 @@ const Probe = z.object({
   cpuSystemUs: z.number(),
   rss: z.number(),
   heapUsed: z.number(),
+  heapTotal: z.number(),
+  external: z.number(),
+  arrayBuffers: z.number(),
   maxRss: z.number(),
   peakRss: z.number(),
   uptimeMs: z.number(),
+  spaces: z.record(z.string(), z.object({ committed: z.number(), used: z.number() })).optional(),
 });
 const Busy = z.object({ requests: z.number(), busyMs: z.number(), sumMs: z.number() });
 const InvokeResult = z.object({

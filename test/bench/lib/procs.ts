@@ -38,6 +38,12 @@ process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
 
+/** Kills `child` (SIGKILL) if the bench exits while it still runs. */
+export function killOnBenchExit(child: ChildProcess): void {
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+}
+
 export class HostProc {
   readonly child: ChildProcess;
   readonly spawnedAt: number;
@@ -141,7 +147,8 @@ export class HostProc {
     this.child.send(message);
   }
 
-  probe(gc = false): Promise<{ probe: Probe; busy?: Busy }> {
+  /** CPU and memory from inside the process; after a full GC with `gc`, V8's heap spaces with `spaces`. */
+  probe(gc = false, spaces = false): Promise<{ probe: Probe; busy?: Busy }> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(this.failure("did not answer a probe")), 10_000);
@@ -149,7 +156,7 @@ export class HostProc {
         clearTimeout(timer);
         resolve(p);
       });
-      this.send({ type: "probe", id, gc });
+      this.send({ type: "probe", id, gc, ...(spaces ? { spaces } : {}) });
     });
   }
 

@@ -7,6 +7,7 @@ import type { CostFigures } from "../steps/cost.js";
 import type { GatewayFigures } from "../steps/gateway.js";
 import type { WorkerFigures } from "../steps/worker.js";
 import type { BundleSize } from "./build.js";
+import type { MemoryPoint } from "./gateway-run.js";
 import { kb, round } from "./stats.js";
 import { totalOps } from "./table-ops.js";
 
@@ -70,14 +71,48 @@ export function rows(r: Results): Row[] {
   }
   if (g) {
     const l = g.launch;
+    const m = g.memory;
     const runs = `median of ${g.options.connectRuns}`;
-    add("Gateway (npm start): Stream socket open after start", `${l.gatewayTsx.connectMs} ms`, `${l.sdkTsx.connectMs} ms (dingtalk-stream SDK alone, node + tsx)`, x(l.gatewayTsx.connectMs, l.sdkTsx.connectMs), `${runs}; spawn → WebSocket open at the double; DESIGN §7: < 1500 ms`);
-    add("Gateway as a plain-node module: Stream socket open", `${l.gatewayNode.connectMs} ms`, `${l.sdkNode.connectMs} ms (SDK alone, plain node)`, x(l.gatewayNode.connectMs, l.sdkNode.connectMs), `${runs}; esbuild bundle, dependencies from node_modules`);
-    add("Gateway (npm start): idle RSS, connected", `${g.memory.idleRssMb} MB`, `${l.sdkTsx.rssMb} MB (SDK alone, node + tsx)`, x(g.memory.idleRssMb, l.sdkTsx.rssMb), `an empty program under node + tsx: ${l.emptyTsxRssMb} MB; heap ${g.memory.idleHeapMb} MB; DESIGN §7: < 80 MB`);
-    add("Gateway as a plain-node module: idle RSS, connected", `${l.gatewayNode.rssMb} MB`, `${l.sdkNode.rssMb} MB (SDK alone, plain node)`, x(l.gatewayNode.rssMb, l.sdkNode.rssMb), `an empty program under plain node: ${l.emptyNodeRssMb} MB`);
-    add(`Gateway RSS after ${g.memory.messages} messages (3 s later)`, `${g.memory.settledRssMb} MB`, `${g.memory.idleRssMb} MB (idle)`, x(g.memory.settledRssMb, g.memory.idleRssMb), `growth ${g.memory.growthMb} MB; RSS along the way ${g.memory.trace.map((t) => `${t.messages}: ${t.rssMb}`).join(", ")} MB; heap after GC ${g.memory.heapAfterGcIdleMb} → ${g.memory.heapAfterGcMb} MB; ${g.memory.messagesPerSecond} msg/s`);
-    add("Gateway added per turn p50 / p99", pp(g.turn.addedMs), `${pp(g.turn.llmMs)} (the LLM's own time)`, "", `first turn after start: ${g.turn.firstTurnAddedMs} ms; DESIGN §7: < 50 ms`);
-    add(`Gateway: ${g.burst.messages} DMs at once, each LLM call ${g.burst.llmMs} ms`, `${g.burst.wallMs} ms`, `${g.burst.llmMs} ms (one LLM round-trip)`, x(g.burst.wallMs, g.burst.llmMs), `${g.burst.replies} replies`);
+    const sdk = (what: string) => `${what} (dingtalk-stream SDK alone, plain node)`;
+    add("Gateway, npm start's command (node infra/launch.mjs functions/gateway.ts): Stream socket open", `${l.npmStart.connectMs} ms`, sdk(`${l.sdk.connectMs} ms`), x(l.npmStart.connectMs, l.sdk.connectMs), `${runs} (${l.npmStart.raw.join(", ")}); spawn → WebSocket open at the double, esbuild bundling included; DESIGN §7: < 1500 ms`);
+    add("  the same bundle prebuilt (no esbuild at start)", `${l.bundle.connectMs} ms`, `${l.sdk.connectMs} ms`, x(l.bundle.connectMs, l.sdk.connectMs), `${runs} (${l.bundle.raw.join(", ")}); what bundling at each start costs: ${round(l.npmStart.connectMs - l.bundle.connectMs, 0)} ms`);
+    if (l.npmTyped)
+      add("  npm start as typed (npm → sh → node)", `${l.npmTyped.connectMs} ms`, `${l.sdk.connectMs} ms`, x(l.npmTyped.connectMs, l.sdk.connectMs), `${l.npmTyped.raw.length} run; from spawning npm`);
+    add("Gateway, npm start's command: idle RSS, connected", `${m.idle.rssMb} MB`, sdk(`${l.sdk.rssMb} MB`), x(m.idle.rssMb, l.sdk.rssMb), `the node process; an empty node: ${l.emptyNodeRssMb} MB; JS heap ${m.idle.heapUsedMb} MB used of ${m.idle.heapTotalMb} MB; ${runs} at start: ${l.npmStart.rssMb} MB; DESIGN §7: < 80 MB`);
+    add("  the same bundle prebuilt: idle RSS, connected", `${l.bundle.rssMb} MB`, `${l.sdk.rssMb} MB`, x(l.bundle.rssMb, l.sdk.rssMb), runs);
+    if (l.npmTyped)
+      add("  npm start as typed: RSS of all its processes", `${l.npmTyped.totalRssMb} MB`, `${l.sdk.rssMb} MB`, x(l.npmTyped.totalRssMb, l.sdk.rssMb), `from /proc: ${l.npmTyped.processes.map((p) => `${p.comm} ${p.rssMb}`).join(" + ")} MB`);
+    add(
+      `Gateway RSS after ${m.messages} messages (3 s later, after a full GC)`,
+      `${m.settled.rssMb} MB`,
+      `${m.idle.rssMb} MB (idle, before any message)`,
+      x(m.settled.rssMb, m.idle.rssMb),
+      `growth ${m.growthMb} MB; RSS along the way ${m.trace.map((t) => `${t.messages}: ${t.rssMb}`).join(", ")} MB; ${m.messagesPerSecond} msg/s`,
+    );
+    add(
+      "  of which V8's heap (committed / used after GC)",
+      `${m.settled.heapTotalMb} / ${m.settled.heapUsedMb} MB`,
+      `${m.idle.heapTotalMb} / ${m.beforeLoad.heapUsedMb} MB (idle; used after GC right before the messages)`,
+      x(m.settled.heapTotalMb, m.idle.heapTotalMb),
+      `committed along the way ${m.trace.map((t) => t.heapTotalMb).join(", ")} MB${v8Split(m.idle, m.settled)}`,
+    );
+    if (m.idle.parts && m.settled.parts)
+      add(
+        "  of which malloc (main + thread arenas)",
+        `${round(m.settled.parts.mallocMainMb + m.settled.parts.mallocThreadArenasMb, 1)} MB`,
+        `${round(m.idle.parts.mallocMainMb + m.idle.parts.mallocThreadArenasMb, 1)} MB (idle)`,
+        x(m.settled.parts.mallocMainMb + m.settled.parts.mallocThreadArenasMb, m.idle.parts.mallocMainMb + m.idle.parts.mallocThreadArenasMb),
+        `native memory (LevelDB, V8's helper threads, OpenSSL…) from /proc/<pid>/smaps: main ${m.idle.parts.mallocMainMb} → ${m.settled.parts.mallocMainMb}, ${m.settled.parts.threadArenas} thread arenas ${m.idle.parts.mallocThreadArenasMb} → ${m.settled.parts.mallocThreadArenasMb} MB`,
+      );
+    add(
+      `Gateway RSS ${g.options.idleAfterS} s after the messages (idle)`,
+      `${m.later.rssMb} MB`,
+      `${m.idle.rssMb} MB (idle, before any message)`,
+      x(m.later.rssMb, m.idle.rssMb),
+      `V8 heap committed ${m.later.heapTotalMb} MB${m.later.parts ? `, malloc ${round(m.later.parts.mallocMainMb + m.later.parts.mallocThreadArenasMb, 1)} MB` : ""}; no GC forced; peak RSS over the process's life ${m.maxRssMb} MB; DESIGN §7: flat after 1,000 messages`,
+    );
+    add("Gateway added per turn p50 / p99", pp(g.turn.addedMs), `${pp(g.turn.llmMs)} (the LLM's own time)`, "", `npm start's command; first turn after start: ${g.turn.firstTurnAddedMs} ms; DESIGN §7: < 50 ms`);
+    add(`Gateway: ${g.burst.messages} DMs at once, each LLM call ${g.burst.llmMs} ms`, `${g.burst.wallMs} ms`, `${g.burst.llmMs} ms (one LLM round-trip)`, x(g.burst.wallMs, g.burst.llmMs), `${g.burst.replies} replies; DESIGN §7: ≈ one LLM round-trip`);
   }
   if (c) {
     add("FC GB-s per 1,000 messages: callback", `${c.callback.gbSecondsPer1000With}`, `${c.callback.gbSecondsPer1000Without}`, x(c.callback.gbSecondsPer1000With, c.callback.gbSecondsPer1000Without), `${c.callback.memoryMb} MB; ${c.callback.basis}`);
@@ -85,6 +120,12 @@ export function rows(r: Results): Row[] {
     add("FC GB-s per 1,000 messages: total", `${c.totalPer1000With} (instance concurrency)`, `${c.totalPer1000Without} (none)`, x(c.totalPer1000With, c.totalPer1000Without), "memory sizes from serverless.yml; multiply by the GB-s price");
   }
   return out;
+}
+
+/** V8's young generation vs the rest, committed, when the probes carried the heap spaces. */
+function v8Split(idle: MemoryPoint, settled: MemoryPoint): string {
+  if (!idle.v8 || !settled.v8) return "";
+  return `; young generation ${idle.v8.youngCommittedMb} → ${settled.v8.youngCommittedMb} MB, old and other spaces ${idle.v8.oldCommittedMb} → ${settled.v8.oldCommittedMb} MB`;
 }
 
 function fmtOps(ops: Record<string, number>): string {

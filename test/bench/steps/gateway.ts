@@ -1,18 +1,32 @@
-// The gateway as `npm start` runs it (node + tsx, functions/gateway.ts, embedded store on disk, Stream
-// mode) against the in-process doubles: Stream socket open time and RSS after start (against the bare
-// SDK launched the same way, and both again as plain-node modules to separate the loader's share),
-// RSS after 1,000 messages, added time per turn on top of the LLM's own time (first reply included),
-// and 50 DMs at once with a 2 s LLM. CPU and memory are probed from inside (--import probe).
+// The gateway as `npm start` runs it (`node infra/launch.mjs functions/gateway.ts`: esbuild bundles our
+// sources at start, plain node runs them; embedded store on disk; Stream mode) against the in-process
+// doubles: Stream socket open time and RSS after start against the dingtalk-stream SDK alone under
+// plain node (and the same bundle prebuilt, and `npm start` typed with npm in front), RSS along 1,000
+// messages and after idling, added time per turn on top of the LLM's own time, and 50 DMs at once with
+// a 2 s LLM. CPU and memory are probed from inside (--import probe); where the RSS sits, from /proc.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { epochMs } from "../protocol.js";
-import type { Exchange } from "../lib/http-timing.js";
-import { hostFile } from "../lib/paths.js";
-import { HostProc, cpuUs } from "../lib/procs.js";
+import {
+  LLM_PATH,
+  REPLY_PATH,
+  emptyNodeRss,
+  launch,
+  memoryPoint,
+  npmStartOnce,
+  pumpMessages,
+  repliesSince,
+  sleep,
+  streamOpened,
+  turn,
+  type LaunchKind,
+  type MemoryPoint,
+} from "../lib/gateway-run.js";
+import type { HostProc } from "../lib/procs.js";
+import { cpuUs } from "../lib/procs.js";
 import { mb, median, round, spread, type Spread } from "../lib/stats.js";
-import { CLIENT_ID, CLIENT_SECRET, startBenchWorld, type BenchWorld } from "../lib/world.js";
+import { CLIENT_ID, startBenchWorld, type BenchWorld } from "../lib/world.js";
 import type { StepContext } from "./context.js";
 
 export interface GatewayOptions {
@@ -22,6 +36,8 @@ export interface GatewayOptions {
   inFlight: number;
   burst: number;
   burstLlmMs: number;
+  /** Seconds to leave the gateway idle after the messages before reading its RSS once more. */
+  idleAfterS: number;
 }
 
 /** One way of launching: connect time (spawn → socket open at the double) and RSS once connected. */
@@ -33,19 +49,31 @@ export interface Launch {
 
 export interface GatewayFigures {
   options: GatewayOptions;
-  /** `npm start` (node + tsx) and the SDK alone the same way; then both as plain-node modules. */
-  launch: { gatewayTsx: Launch; sdkTsx: Launch; gatewayNode: Launch; sdkNode: Launch; emptyTsxRssMb: number; emptyNodeRssMb: number };
+  launch: {
+    /** `node infra/launch.mjs functions/gateway.ts`, what `npm start` runs. */
+    npmStart: Launch;
+    /** The same bundle prebuilt by the bench, imported by plain node (no esbuild in the process). */
+    bundle: Launch;
+    /** The dingtalk-stream SDK alone, prebuilt, plain node: the baseline. */
+    sdk: Launch;
+    emptyNodeRssMb: number;
+    /** `npm start` typed as is: npm, its shell and node (socket open from spawning npm; RSS from /proc). */
+    npmTyped: { connectMs: number; raw: number[]; totalRssMb: number; processes: { comm: string; rssMb: number }[] } | undefined;
+  };
   memory: {
-    idleRssMb: number;
-    idleHeapMb: number;
-    afterLoadRssMb: number;
-    settledRssMb: number;
+    /** The kept npm-start gateway, connected, before any message. */
+    idle: MemoryPoint;
+    /** After the turns and the burst, after a full GC, right before the messages. */
+    beforeLoad: MemoryPoint;
+    /** Along the messages (every tenth of them) and right after the last reply. */
+    trace: MemoryPoint[];
+    /** 3 s after the last reply, after a full GC. */
+    settled: MemoryPoint;
+    /** `idleAfterS` later, no GC forced. */
+    later: MemoryPoint;
     growthMb: number;
-    heapAfterGcIdleMb: number;
-    heapAfterGcMb: number;
     maxRssMb: number;
     messages: number;
-    trace: { messages: number; rssMb: number }[];
     replies: number;
     messagesPerSecond: number;
     cpuMsPerMessage: number;
@@ -60,44 +88,15 @@ export interface GatewayFigures {
   burst: { messages: number; llmMs: number; wallMs: number; replies: number };
 }
 
-const REPLY_PATH = /\/robot\/sendBySession$/;
-const LLM_PATH = /\/chat\/completions$/;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function opened(world: BenchWorld): number {
-  return world.dt.stream.connections()[CLIENT_ID]?.opened ?? 0;
-}
-
 async function connectTime(world: BenchWorld, proc: HostProc, before: number): Promise<number> {
   await world.dt.stream.waitForConnection(CLIENT_ID, 30_000, { nth: before + 1 });
   return epochMs() - proc.spawnedAt;
 }
 
-const PROBE = () => pathToFileURL(hostFile("probe")).href;
-const TSX = ["--import", "tsx"];
-
-type Variant = "gatewayTsx" | "sdkTsx" | "gatewayNode" | "sdkNode";
-
-function launch(variant: Variant, world: BenchWorld, dataDir: string): HostProc {
-  const gatewayEnv = { ...world.env, DINGCLAW_DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" };
-  const sdkEnv = { DINGTALK_API_BASE: world.dt.url, DINGTALK_CLIENT_ID: CLIENT_ID, DINGTALK_CLIENT_SECRET: CLIENT_SECRET };
-  const probe = ["--import", PROBE()];
-  switch (variant) {
-    case "gatewayTsx":
-      return HostProc.start("gateway", "functions/gateway.ts", { nodeArgs: ["--expose-gc", ...TSX, ...probe], env: gatewayEnv, waitReady: false });
-    case "gatewayNode":
-      return HostProc.start("gateway (node)", hostFile("gateway"), { nodeArgs: probe, env: gatewayEnv, waitReady: false });
-    case "sdkTsx":
-      return HostProc.start("stream-sdk-only", "test/bench/hosts/stream-floor.ts", { nodeArgs: [...TSX, ...probe], env: sdkEnv, waitReady: false });
-    case "sdkNode":
-      return HostProc.start("stream-sdk-only (node)", hostFile("stream-floor"), { nodeArgs: probe, env: sdkEnv, waitReady: false });
-  }
-}
-
-/** Starts a variant, times its Stream connection, reads its RSS a second later; stops it unless `keep`. */
-async function launchOnce(variant: Variant, world: BenchWorld, dataDir: string, keep: boolean): Promise<{ ms: number; rss: number; proc: HostProc }> {
-  const before = opened(world);
-  const proc = launch(variant, world, dataDir);
+/** Starts a launch kind, times its Stream connection, reads its RSS a second later; stops it unless `keep`. */
+async function launchOnce(kind: LaunchKind, world: BenchWorld, dataDir: string, keep: boolean): Promise<{ ms: number; rss: number; proc: HostProc }> {
+  const before = streamOpened(world);
+  const proc = launch(kind, world, dataDir);
   try {
     const ms = await connectTime(world, proc, before);
     await sleep(1_000);
@@ -110,28 +109,41 @@ async function launchOnce(variant: Variant, world: BenchWorld, dataDir: string, 
   }
 }
 
-async function emptyRss(nodeArgs: string[], script: string): Promise<number> {
-  const proc = HostProc.start("empty program", script, { nodeArgs: [...nodeArgs, "--import", PROBE()], env: {} });
-  try {
-    await proc.ready;
-    await sleep(1_000);
-    return (await proc.probe()).probe.rss;
-  } finally {
-    await proc.stop();
+async function measureLaunches(world: BenchWorld, dataDir: string, o: GatewayOptions, ctx: StepContext): Promise<{ launched: GatewayFigures["launch"]; kept: HostProc }> {
+  const samples: Record<LaunchKind, { ms: number[]; rss: number[] }> = { sdk: { ms: [], rss: [] }, bundle: { ms: [], rss: [] }, npmStart: { ms: [], rss: [] } };
+  const typed: { ms: number[]; totals: number[]; processes: { comm: string; rssMb: number }[] } = { ms: [], totals: [], processes: [] };
+  let kept: HostProc | undefined;
+  for (let i = 0; i < o.connectRuns; i++) {
+    for (const kind of ["sdk", "bundle", "npmStart"] as const) {
+      const keep = i === o.connectRuns - 1 && kind === "npmStart";
+      if (keep) {
+        const run = await npmStartOnce(world, `${dataDir}-npm`);
+        typed.ms.push(run.connectMs);
+        typed.totals.push(run.tree.reduce((sum, p) => sum + p.rssKb * 1024, 0));
+        typed.processes = run.tree.map((p) => ({ comm: p.comm, rssMb: mb(p.rssKb * 1024) }));
+      }
+      const run = await launchOnce(kind, world, kind === "bundle" ? `${dataDir}-bundle` : dataDir, keep);
+      samples[kind].ms.push(run.ms);
+      samples[kind].rss.push(run.rss);
+      if (keep) kept = run.proc;
+    }
   }
-}
-
-/** Pushes one message and resolves with its push → reply timestamps. */
-async function turn(world: BenchWorld, staffId: string, text: string): Promise<{ pushed: number; reply: Exchange }> {
-  const { body, session } = world.message(staffId, text);
-  const replied = world.timeline.next((e) => e.port === world.dt.port && REPLY_PATH.test(e.path) && e.url.includes(session), 30_000);
-  const pushed = epochMs();
-  world.dt.stream.push(CLIENT_ID, body);
-  return { pushed, reply: await replied };
-}
-
-function repliesSince(world: BenchWorld, from: number): number {
-  return world.timeline.select(world.dt.port, REPLY_PATH, from).length;
+  const summary = (k: LaunchKind): Launch => ({ connectMs: round(median(samples[k].ms), 0), rssMb: mb(median(samples[k].rss)), raw: samples[k].ms.map((ms) => round(ms, 0)) });
+  const launched = {
+    npmStart: summary("npmStart"),
+    bundle: summary("bundle"),
+    sdk: summary("sdk"),
+    emptyNodeRssMb: mb(await emptyNodeRss()),
+    npmTyped: typed.ms.length
+      ? { connectMs: round(median(typed.ms), 0), raw: typed.ms.map((ms) => round(ms, 0)), totalRssMb: mb(median(typed.totals)), processes: typed.processes }
+      : undefined,
+  };
+  ctx.progress(
+    `  npm start's command: ${launched.npmStart.connectMs} ms, ${launched.npmStart.rssMb} MB; prebuilt bundle ${launched.bundle.connectMs} ms, ${launched.bundle.rssMb} MB; SDK alone ${launched.sdk.connectMs} ms, ${launched.sdk.rssMb} MB; empty node ${launched.emptyNodeRssMb} MB`,
+  );
+  if (launched.npmTyped)
+    ctx.progress(`  npm start typed: ${launched.npmTyped.connectMs} ms; ${launched.npmTyped.totalRssMb} MB in ${launched.npmTyped.processes.map((p) => `${p.comm} ${p.rssMb}`).join(" + ")}`);
+  return { launched, kept: kept! };
 }
 
 export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise<GatewayFigures> {
@@ -139,38 +151,15 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
   const dataDir = await mkdtemp(path.join(tmpdir(), "dingclaw-bench-"));
   let gw: HostProc | undefined;
   try {
-    ctx.progress(`gateway: Stream socket open time and RSS after start, ${o.connectRuns} runs of: the dingtalk-stream SDK alone and the gateway, under node + tsx (npm start) and as plain-node modules`);
-    const samples: Record<Variant, { ms: number[]; rss: number[] }> = {
-      sdkTsx: { ms: [], rss: [] },
-      gatewayTsx: { ms: [], rss: [] },
-      sdkNode: { ms: [], rss: [] },
-      gatewayNode: { ms: [], rss: [] },
-    };
-    for (let i = 0; i < o.connectRuns; i++) {
-      for (const variant of ["sdkTsx", "sdkNode", "gatewayNode", "gatewayTsx"] as const) {
-        const last = i === o.connectRuns - 1 && variant === "gatewayTsx";
-        const run = await launchOnce(variant, world, variant === "gatewayNode" ? `${dataDir}-node` : dataDir, last);
-        samples[variant].ms.push(run.ms);
-        samples[variant].rss.push(run.rss);
-        if (last) gw = run.proc;
-      }
-    }
-    const summary = (v: Variant): Launch => ({ connectMs: round(median(samples[v].ms), 0), rssMb: mb(median(samples[v].rss)), raw: samples[v].ms.map((ms) => round(ms, 0)) });
-    const launched = {
-      gatewayTsx: summary("gatewayTsx"),
-      sdkTsx: summary("sdkTsx"),
-      gatewayNode: summary("gatewayNode"),
-      sdkNode: summary("sdkNode"),
-      emptyTsxRssMb: mb(await emptyRss(TSX, "test/bench/hosts/idle.ts")),
-      emptyNodeRssMb: mb(await emptyRss([], hostFile("idle"))),
-    };
     ctx.progress(
-      `  npm start: ${launched.gatewayTsx.connectMs} ms, ${launched.gatewayTsx.rssMb} MB (SDK alone ${launched.sdkTsx.connectMs} ms, ${launched.sdkTsx.rssMb} MB); plain node: ${launched.gatewayNode.connectMs} ms, ${launched.gatewayNode.rssMb} MB (SDK alone ${launched.sdkNode.connectMs} ms, ${launched.sdkNode.rssMb} MB)`,
+      `gateway: Stream socket open time and RSS after start, ${o.connectRuns} runs of: the dingtalk-stream SDK alone (plain node), the gateway prebuilt (plain node) and npm start's command (node infra/launch.mjs functions/gateway.ts); once npm start as typed`,
     );
-    const gateway = gw!;
+    const { launched, kept } = await measureLaunches(world, dataDir, o, ctx);
+    gw = kept;
+    const gateway = kept;
     await gateway.waitForLine((l) => l.includes("dingtalk: Listening for messages"), 10_000).catch(() => 0);
     await sleep(1_000);
-    const idle = await gateway.probe();
+    const idle = await memoryPoint(gateway, 0);
 
     ctx.progress(`gateway: ${o.turns} turns one after another (LLM answers in ~30 ms)`);
     world.llm.reset();
@@ -203,50 +192,40 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
     const burst = { messages: o.burst, llmMs: o.burstLlmMs, wallMs: round(lastReply - burstStart, 0), replies: repliesSince(world, burstStart) };
     ctx.progress(`  all ${burst.replies} answered ${burst.wallMs} ms after the first push`);
 
-    ctx.progress(`gateway: ${o.messages} messages (${o.inFlight} in flight at most, 100 users), then RSS`);
+    ctx.progress(`gateway: ${o.messages} messages (${o.inFlight} in flight at most, 100 users), memory every ${o.messages / 10}, then ${o.idleAfterS} s idle`);
     world.llm.reset();
     await sleep(1_000);
-    const heapIdle = await gateway.probe(true);
+    const beforeLoad = await memoryPoint(gateway, 0, true);
+    const cpuBefore = cpuUs((await gateway.probe()).probe);
     const loadStart = epochMs();
-    let sent = 0;
-    let done = 0;
-    const trace: { messages: number; rssMb: number }[] = [];
-    const every = Math.max(1, Math.floor(o.messages / 4));
-    const pump = async () => {
-      while (sent < o.messages) {
-        const i = sent++;
-        await turn(world, `mem${i % 100}`, `消息 ${i}：今天天气怎么样？`);
-        if (++done % every === 0 && done < o.messages) trace.push({ messages: done, rssMb: mb((await gateway.probe()).probe.rss) });
-      }
-    };
-    await Promise.all(Array.from({ length: o.inFlight }, pump));
-    const loadMs = epochMs() - loadStart;
-    const afterLoad = await gateway.probe();
+    const { wallMs, traces } = await pumpMessages(world, { messages: o.messages, inFlight: o.inFlight, users: 100, every: Math.max(1, Math.floor(o.messages / 10)) }, [gateway]);
+    const cpuAfter = cpuUs((await gateway.probe()).probe);
+    const afterLoad = await memoryPoint(gateway, o.messages);
+    const replies = repliesSince(world, loadStart);
     await sleep(3_000);
-    const settled = await gateway.probe();
-    const heapAfter = await gateway.probe(true);
+    const settled = await memoryPoint(gateway, o.messages, true);
+    await sleep(o.idleAfterS * 1000);
+    const later = await memoryPoint(gateway, o.messages);
     const memory = {
-      idleRssMb: mb(idle.probe.rss),
-      idleHeapMb: mb(idle.probe.heapUsed),
-      afterLoadRssMb: mb(afterLoad.probe.rss),
-      settledRssMb: mb(settled.probe.rss),
-      growthMb: round(mb(settled.probe.rss) - mb(idle.probe.rss), 1),
-      heapAfterGcIdleMb: mb(heapIdle.probe.heapUsed),
-      heapAfterGcMb: mb(heapAfter.probe.heapUsed),
-      maxRssMb: mb(heapAfter.probe.maxRss),
+      idle,
+      beforeLoad,
+      trace: [...traces[0]!, afterLoad],
+      settled,
+      later,
+      growthMb: round(settled.rssMb - idle.rssMb, 1),
+      maxRssMb: mb((await gateway.probe()).probe.maxRss),
       messages: o.messages,
-      /** RSS while the messages were going through (every quarter). */
-      trace: [...trace, { messages: o.messages, rssMb: mb(afterLoad.probe.rss) }],
-      replies: repliesSince(world, loadStart),
-      messagesPerSecond: round(o.messages / (loadMs / 1000), 0),
-      cpuMsPerMessage: round((cpuUs(afterLoad.probe) - cpuUs(heapIdle.probe)) / 1000 / o.messages, 2),
+      replies,
+      messagesPerSecond: round(o.messages / (wallMs / 1000), 0),
+      cpuMsPerMessage: round((cpuAfter - cpuBefore) / 1000 / o.messages, 2),
     };
-    ctx.progress(`  idle ${memory.idleRssMb} MB → ${memory.settledRssMb} MB after ${o.messages} messages (${memory.messagesPerSecond} msg/s)`);
+    ctx.progress(
+      `  RSS idle ${idle.rssMb} MB → ${settled.rssMb} MB 3 s after ${o.messages} messages (${memory.messagesPerSecond} msg/s) → ${later.rssMb} MB after ${o.idleAfterS} s idle; V8 heap committed ${idle.heapTotalMb} → ${settled.heapTotalMb} → ${later.heapTotalMb} MB, used after GC ${beforeLoad.heapUsedMb} → ${settled.heapUsedMb} MB`,
+    );
     return { options: o, launch: launched, memory, turn: turnFigures, burst };
   } finally {
     await gw?.stop();
     await world.close();
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(`${dataDir}-node`, { recursive: true, force: true });
+    for (const dir of [dataDir, `${dataDir}-bundle`, `${dataDir}-npm`]) await rm(dir, { recursive: true, force: true });
   }
 }
