@@ -29,19 +29,24 @@ export async function runNpmBuild(): Promise<string[]> {
   return out.trim().split("\n");
 }
 
+/** One ES module per entry for plain `node`, dependencies left in node_modules (infra/launch.mjs's settings). */
+const NODE_ESM = {
+  absWorkingDir: ROOT,
+  bundle: true,
+  packages: "external",
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  logLevel: "silent",
+} as const;
+
 export async function buildHosts(): Promise<void> {
   await mkdir(HOSTS_OUT, { recursive: true });
   await build({
-    absWorkingDir: ROOT,
+    ...NODE_ESM,
     entryPoints: HOSTS.map((h) => path.join(ROOT, "test/bench/hosts", `${h}.ts`)),
     outdir: HOSTS_OUT,
     outExtension: { ".js": ".mjs" },
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    logLevel: "silent",
   });
 }
 
@@ -52,17 +57,7 @@ export async function buildHosts(): Promise<void> {
  */
 export async function buildGatewayForNode(): Promise<string> {
   const outfile = path.join(HOSTS_OUT, "gateway.mjs");
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: [path.join(ROOT, "functions/gateway.ts")],
-    outfile,
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    logLevel: "silent",
-  });
+  await build({ ...NODE_ESM, entryPoints: [path.join(ROOT, "functions/gateway.ts")], outfile });
   return outfile;
 }
 
