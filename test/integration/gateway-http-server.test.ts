@@ -1,9 +1,9 @@
 // The gateway's HTTP server against hostile raw requests: a request target that is not a URL, a body
 // cut short by the client, a bad chunked body → a 4xx or a closed socket, never a crash or a 5xx.
-import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { json, startHttpServer, type GatewayServer } from "../../functions/core/gateway/http-server.js";
 import { createLogger } from "../../functions/core/log.js";
+import { rawStatus } from "../helpers/raw-http.js";
 
 const lines: string[] = [];
 let server: GatewayServer;
@@ -23,27 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** Sends raw bytes; resolves with the status code, or "closed" when the server closed without answering. */
-function raw(text: string, endInput = false): Promise<number | "closed"> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    let head = "";
-    const done = (v: number | "closed") => {
-      socket.destroy();
-      resolve(v);
-    };
-    socket.on("data", (chunk: Buffer) => {
-      head += chunk.toString("latin1");
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-      if (m) done(Number(m[1]));
-    });
-    socket.on("error", () => undefined);
-    socket.on("close", () => done("closed"));
-    socket.write(text, () => {
-      if (endInput) socket.end();
-    });
-  });
-}
+const raw = (text: string, endInput = false) => rawStatus(port, text, endInput);
 
 describe("gateway HTTP server", () => {
   it.each(["////", "//x:y/callback", "//[::1/healthz"])("answers 400 to the request target %j and keeps serving", async (target) => {

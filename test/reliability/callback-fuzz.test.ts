@@ -1,7 +1,6 @@
 // Property-based fuzzing of the HTTP callback (fast-check): ≥10,000 generated requests in-process
 // (random, truncated, wrong types, huge, odd unicode, bad headers; unsigned and validly signed), raw
 // requests over real sockets to the gateway's HTTP server, and Stream frames → 0 crashes, 0 5xx.
-import { connect } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import type { Job } from "../../functions/core/job.js";
 import { processJob } from "../../functions/core/process-job.js";
 import { IdempotencyStore } from "../../functions/core/store/idempotency.js";
 import { callbackBody, signedHeaders } from "../helpers/messages.js";
+import { rawStatus } from "../helpers/raw-http.js";
 import { CLIENT_ID, CLIENT_SECRET } from "../helpers/world.js";
 import { expectNoSecrets, pool, runSeed, startRig, summary, type Rig } from "./harness.js";
 
@@ -180,35 +180,6 @@ function checkResponse(res: { status: number; body: string }, allowed: Set<numbe
   if (responseBodies.length < 5_000) responseBodies.push(res.body);
 }
 
-// ── raw HTTP ─────────────────────────────────────────────────────────────────────────────────────
-
-/** Writes raw bytes to the gateway and reads the status line; "closed" when the server closed without answering. */
-function rawRequest(bytes: Buffer, port: number, endInput: boolean): Promise<number | "closed"> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let head = "";
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no answer within 10 s to: ${JSON.stringify(bytes.subarray(0, 200).toString("latin1"))}`));
-    }, 10_000);
-    const done = (v: number | "closed") => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(v);
-    };
-    socket.on("data", (chunk: Buffer) => {
-      head += chunk.toString("latin1");
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-      if (m) done(Number(m[1]));
-    });
-    socket.on("error", () => undefined);
-    socket.on("close", () => done("closed"));
-    socket.write(bytes, () => {
-      if (endInput) socket.end();
-    });
-  });
-}
-
 const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,16}$/);
 const rawHttp = fc
   .record({
@@ -314,7 +285,7 @@ describe("callback fuzzing", () => {
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(rawHttp, async ({ bytes, truncated }) => {
-        const status = await rawRequest(bytes, port, truncated);
+        const status = await rawStatus(port, bytes, truncated);
         count("raw", status);
         if (status !== "closed") expect(RAW_STATUSES.has(status), `status ${status} for ${bytes.subarray(0, 120).toString("latin1")}`).toBe(true);
         if (++runs % 50 === 0) expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
