@@ -6,6 +6,7 @@ import { DingTalkApiError } from "../../functions/core/dingtalk/http.js";
 import { renderReply } from "../../functions/core/dingtalk/split.js";
 import { silentLogger } from "../../functions/core/log.js";
 import { startDingTalkDouble, type DingTalkDouble } from "../doubles/dingtalk/index.js";
+import { rejection } from "../helpers/rejection.js";
 
 const CLIENT_ID = "dingclienttest01";
 const SECRET = "client-secret-for-tests-8f2c";
@@ -44,15 +45,7 @@ function directTarget(extra: Partial<ReplyTarget> = {}): ReplyTarget {
   return { conversationType: "direct", conversationId: "cidDirect==", staffId: STAFF, robotCode: CLIENT_ID, ...extra };
 }
 
-async function failure(p: Promise<unknown>): Promise<DingTalkApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DingTalkApiError) return err;
-    throw err;
-  }
-  throw new Error("expected a DingTalkApiError");
-}
+const failure = (p: Promise<unknown>) => rejection(p, DingTalkApiError);
 
 const md = { kind: "markdown", title: "天气", text: "今天**晴**" } as const;
 

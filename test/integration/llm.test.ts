@@ -5,6 +5,7 @@ import { parseConfig, type AppConfig } from "../../functions/core/config.js";
 import { LlmClient, LlmError, type ChatMessage } from "../../functions/core/llm/index.js";
 import { createLogger } from "../../functions/core/log.js";
 import { startLlmDouble, type LlmDouble } from "../doubles/llm/server.js";
+import { rejection } from "../helpers/rejection.js";
 
 const KEY_A = "sk-alpha-key-0001";
 const KEY_B = "sk-bravo-key-0002";
@@ -55,15 +56,7 @@ function configOf(
   return { models: cfg.models, agent: { ...cfg.agent, llmTimeoutMs: timeoutMs } };
 }
 
-async function failure(p: Promise<unknown>): Promise<LlmError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof LlmError) return err;
-    throw err;
-  }
-  throw new Error("expected an LlmError");
-}
+const failure = (p: Promise<unknown>) => rejection(p, LlmError);
 
 describe("LlmClient chain and endpoints", () => {
   it("sends the model id after the provider prefix, and each key only to its own base URL", async () => {

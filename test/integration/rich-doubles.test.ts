@@ -10,6 +10,7 @@ import type { ReplyTarget } from "../../functions/core/dingtalk/outgoing.js";
 import { startDingTalkDouble, type DingTalkDouble } from "../doubles/dingtalk/index.js";
 import { startLlmDouble, type LlmDouble } from "../doubles/llm/server.js";
 import { PNG } from "../helpers/images.js";
+import { rejection } from "../helpers/rejection.js";
 
 const APP = { clientId: "dingcards", clientSecret: "cards-secret-0001" };
 const TEMPLATE: CardTemplate = { templateId: "tpl-1.schema", contentKey: "content" };
@@ -44,15 +45,7 @@ beforeEach(() => {
 const direct: ReplyTarget = { conversationType: "direct", conversationId: "cidD", staffId: "u1", robotCode: APP.clientId };
 const group: ReplyTarget = { conversationType: "group", conversationId: "cidG==", robotCode: APP.clientId };
 
-async function failure(p: Promise<unknown>): Promise<DingTalkApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DingTalkApiError) return err;
-    throw err;
-  }
-  throw new Error("expected a DingTalkApiError");
-}
+const failure = (p: Promise<unknown>) => rejection(p, DingTalkApiError);
 
 describe("DingTalk double: AI cards", () => {
   it("creates, streams (full text, idempotent guid) and finalizes; a second create says the card exists", async () => {

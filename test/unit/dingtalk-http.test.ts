@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DingTalkApiError, DingTalkHttp, errorFromBody, type FetchLike } from "../../functions/core/dingtalk/http.js";
 import { registerSecret } from "../../functions/core/log.js";
+import { rejection } from "../helpers/rejection.js";
 
 function scripted(answers: Array<[number, unknown] | Error>): { fetch: FetchLike; calls: number } {
   const state = {
@@ -27,15 +28,7 @@ function client(fetch: FetchLike, delays: number[] = []) {
     }, random: () => 0.5, maxAttempts: 4 });
 }
 
-async function failure(p: Promise<unknown>): Promise<DingTalkApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DingTalkApiError) return err;
-    throw err;
-  }
-  throw new Error("expected a DingTalkApiError");
-}
+const failure = (p: Promise<unknown>) => rejection(p, DingTalkApiError);
 
 describe("errorFromBody", () => {
   it("reads legacy errcode on HTTP 200 and new-API codes on non-2xx", () => {

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DownloadError, allowPrivateFor, download, isPrivateAddress, type DownloadPolicy } from "../../functions/core/dingtalk/download.js";
+import { rejection } from "../helpers/rejection.js";
 
 let server: Server;
 let base: string;
@@ -62,15 +63,7 @@ const strict = (over: Partial<DownloadPolicy> = {}): DownloadPolicy => ({
   ...over,
 });
 
-async function failure(p: Promise<unknown>): Promise<DownloadError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DownloadError) return err;
-    throw err;
-  }
-  throw new Error("expected a DownloadError");
-}
+const failure = (p: Promise<unknown>) => rejection(p, DownloadError);
 
 describe("isPrivateAddress", () => {
   it("knows loopback, private, link-local, CGNAT, multicast and mapped addresses", () => {
