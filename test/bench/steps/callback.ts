@@ -13,7 +13,7 @@ import { startRecorder } from "../lib/recorder.js";
 import { median, round, spread, type Spread } from "../lib/stats.js";
 import { opCounts, opsPer, type OpCounts } from "../lib/table-ops.js";
 import { CLIENT_ID, CLIENT_SECRET } from "../lib/world.js";
-import { FC_CONTEXT, type StepContext } from "./context.js";
+import { callbackEnv, type StepContext } from "./context.js";
 
 export interface CallbackOptions {
   /** Loaded requests per measured process, split over `rounds`. */
@@ -197,13 +197,7 @@ export async function benchCallback(ctx: StepContext, o: CallbackOptions): Promi
   const recorder = await startRecorder();
   const started: HostProc[] = [];
   try {
-    const env = {
-      ...ctx.tableEnv,
-      DINGCLAW_CONFIG_JSON: JSON.stringify({ channels: { dingtalk: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET } } }),
-      ALIBABA_CLOUD_FC_ENDPOINT: recorder.url,
-      DINGCLAW_WORKER_FUNCTION: "worker",
-      BENCH_FC_CONTEXT: JSON.stringify({ ...FC_CONTEXT, function: { name: "callback" } }),
-    };
+    const env = callbackEnv(ctx, recorder.url);
     ctx.progress("callback: starting the floor (bare node:http: HMAC + JSON.parse), dist/callback.cjs (FC 2.0 adapter, dispatch to a recording FC endpoint) and a raw PutItem loader; warming each up");
     const floor = await startHttp("floor", hostFile("floor-http"), [], { BENCH_SECRET: CLIENT_SECRET }, o);
     started.push(floor.host);

@@ -9,7 +9,7 @@ import { HostProc, cpuUs } from "../lib/procs.js";
 import { startRecorder } from "../lib/recorder.js";
 import { median, round } from "../lib/stats.js";
 import { CLIENT_ID, CLIENT_SECRET } from "../lib/world.js";
-import { FC_CONTEXT, type StepContext } from "./context.js";
+import { callbackEnv, type StepContext } from "./context.js";
 
 export interface ColdRun {
   /** Spawn → first response received, ms. */
@@ -75,13 +75,7 @@ function medians(runs: ColdRun[]): ColdRun {
 export async function benchColdStart(ctx: StepContext, runs: number): Promise<ColdStartFigures> {
   const recorder = await startRecorder();
   try {
-    const env = {
-      ...ctx.tableEnv,
-      DINGCLAW_CONFIG_JSON: JSON.stringify({ channels: { dingtalk: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET } } }),
-      ALIBABA_CLOUD_FC_ENDPOINT: recorder.url,
-      DINGCLAW_WORKER_FUNCTION: "worker",
-      BENCH_FC_CONTEXT: JSON.stringify({ ...FC_CONTEXT, function: { name: "callback" } }),
-    };
+    const env = callbackEnv(ctx, recorder.url);
     const raw: ColdStartFigures["raw"] = { callback: [], sdkOnly: [] };
     for (let i = 0; i < runs; i++) {
       raw.callback.push(await once("callback (cold)", path.join(DIST, "callback.cjs"), env));
