@@ -30,8 +30,8 @@ export interface CardStreamerOptions {
   log: Logger;
   /** Resolves true once the card exists, false when it could not be made (then nothing is streamed). */
   ready: Promise<boolean>;
-  /** Told about every failed update (the governor pauses card mode on 403/429). */
-  onError: (err: unknown) => void;
+  /** Told about every failed update, and awaited (the governor records a card pause on 403/429). */
+  onError: (err: unknown) => Promise<unknown>;
 }
 
 /**
@@ -83,10 +83,10 @@ export class CardStreamer {
         this.sent = content;
         this.updates++;
       })
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
         this.stopped = true;
         this.opts.log.warn("dingtalk: card update failed; the card waits for the final text", { error: describeError(err) });
-        this.opts.onError(err);
+        await this.opts.onError(err);
       })
       .finally(() => {
         this.inflight = undefined;
@@ -173,7 +173,7 @@ export class AiCardService {
       now: this.opts.now,
       log: req.log,
       ready,
-      onError: (err) => void governor.reportCardError(err),
+      onError: (err) => governor.reportCardError(err),
     });
 
     /** Finalizes (or fails) the card with the whole text; false when the card could not take it. */

@@ -108,7 +108,7 @@ describe("CardStreamer", () => {
       now: () => t,
       log: silentLogger,
       ready: Promise.resolve(opts.ready ?? true),
-      onError: (e) => errors.push(e),
+      onError: (e) => (errors.push(e), Promise.resolve()),
     });
     const settle = () => new Promise((r) => setTimeout(r, 0));
     return { streamer, bodies, errors, releases, settle, at: (ms: number) => (t = ms) };
