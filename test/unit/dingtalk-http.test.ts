@@ -90,26 +90,30 @@ describe("DingTalkHttp", () => {
     expect(s.calls).toBe(1);
   });
 
-  it("counts each attempt without making it wait, and countsSettled awaits the counts under way", async () => {
+  it("counts each attempt without making it wait; countsSettled awaits the counts started so far, not later ones", async () => {
     const counted: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+    const gates = new Map<string, () => void>();
     const http = new DingTalkHttp({
       fetch: scripted([[200, { ok: true }]]).fetch,
       onCall: async (api) => {
-        await gate;
+        await new Promise<void>((r) => gates.set(api, r));
         counted.push(api);
       },
     });
-    expect(await http.request({ api: "robot.send", url: "http://x/send", body: {}, schema: Ok })).toEqual({ ok: true });
+    const call = (api: string) => http.request({ api, url: "http://x/send", body: {}, schema: Ok });
+    expect(await call("robot.send")).toEqual({ ok: true });
     expect(counted).toEqual([]);
     let settled = false;
     const waiting = http.countsSettled().then(() => (settled = true));
+    await call("card.streaming");
     await new Promise((r) => setTimeout(r, 10));
     expect(settled).toBe(false);
-    release();
+    gates.get("robot.send")!();
     await waiting;
     expect(counted).toEqual(["robot.send"]);
+    gates.get("card.streaming")!();
+    await http.countsSettled();
+    expect(counted).toEqual(["robot.send", "card.streaming"]);
   });
 
   it("keeps registered tokens out of error messages", async () => {

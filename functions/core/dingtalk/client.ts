@@ -84,12 +84,12 @@ export class DingTalkClient {
     this.tokens = opts.tokens ?? new AccessTokenCache({ apiBase: this.apiBase, http: this.http, now: this.now });
   }
 
-  /** The app's current access token (for APIs this client does not wrap yet). */
-  /** Waits for the API-call counts this client started (see DingTalkHttp.countsSettled). */
+  /** Waits for the API-call counts this client started so far (see DingTalkHttp.countsSettled). */
   countsSettled(): Promise<void> {
     return this.http.countsSettled();
   }
 
+  /** The app's current access token (for APIs this client does not wrap yet). */
   accessToken(): Promise<string> {
     return this.tokens.get(this.opts.credentials);
   }

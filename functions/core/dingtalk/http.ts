@@ -190,9 +190,12 @@ export class DingTalkHttp {
     return this.exchange(req);
   }
 
-  /** Resolves once every call count started so far is written (or has failed and was logged). */
+  /**
+   * Resolves once the call counts started so far are written (or have failed and were logged); counts
+   * started later (other jobs' calls on a shared client) are not waited for.
+   */
   async countsSettled(): Promise<void> {
-    while (this.counting.size > 0) await Promise.all([...this.counting]);
+    await Promise.all([...this.counting]);
   }
 
   private async count(api: string): Promise<void> {
