@@ -29,10 +29,11 @@ export interface Bundle {
   inputs: string[];
 }
 
-/** What each function's bundle must not contain (cold start, and the callback never touches the LLM). */
+/** What each function's bundle must not contain (cold start, the callback never touches the LLM, the
+ * playground and its simulated DingTalk are never shipped to FC). */
 export const FORBIDDEN_INPUTS: Record<string, RegExp[]> = {
-  callback: [/node_modules\/openai\//, /node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/, /functions\/core\/llm\/client\.ts$/],
-  worker: [/node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/],
+  callback: [/node_modules\/openai\//, /node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/, /functions\/core\/llm\/client\.ts$/, /functions\/playground\//],
+  worker: [/node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/, /functions\/playground\//],
 };
 
 /** Fixed timestamp so identical sources give identical zips (and FC code checksums). */

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { AppConfig } from "../core/config.js";
 import { cardIdFor } from "../core/dingtalk/cards.js";
-import type { CardInstance, DingTalkDouble, SentMessage } from "../../test/doubles/dingtalk/index.js";
+import type { CardInstance, DingTalkDouble, SentMessage } from "./dingtalk/index.js";
 import { callbackBody, dmChat, dmConversationId, groupChat, newMsgId, playgroundGroups, playgroundUsers, type Content } from "./chats.js";
 import type { PlaygroundApp } from "./config.js";
 import type { EventHub } from "./events.js";

@@ -5,7 +5,7 @@ import type { AppConfig } from "../core/config.js";
 import { startGateway, type Gateway } from "../core/gateway/start.js";
 import type { Level, Logger } from "../core/log.js";
 import type { Table } from "../core/store/table.js";
-import type { DingTalkDouble } from "../../test/doubles/dingtalk/index.js";
+import type { DingTalkDouble } from "./dingtalk/index.js";
 import { buildAssets } from "./assets.js";
 import { generateApp, modelHelp, playgroundConfig } from "./config.js";
 import { EventHub } from "./events.js";
@@ -50,7 +50,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
 
   const app = generateApp();
   const assets = await buildAssets();
-  const { startDingTalkDouble } = await import("../../test/doubles/dingtalk/index.js");
+  const { startDingTalkDouble } = await import("./dingtalk/index.js");
   const double = await startDingTalkDouble({ apps: [{ clientId: app.clientId, clientSecret: app.clientSecret, robotCode: app.robotCode }] });
   const config: AppConfig = playgroundConfig(opts.config, app, double.url, opts.cards ?? true);
   if (config.dingtalk.cards.templateId) double.cardTemplate(config.dingtalk.cards.templateId);

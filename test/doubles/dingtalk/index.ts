@@ -1,4 +1,3 @@
-// Entry point of the DingTalk double for tests: re-exports the in-process API.
-export * from "./server.js";
-export * from "./stream/index.js";
-export { NEW_API_THROTTLE_CODES, LEGACY_THROTTLE_CODES } from "./faults.js";
+// The DingTalk double for tests: the playground's simulated DingTalk (functions/playground/dingtalk),
+// one implementation shared by the product and the tests. Its README documents the API.
+export * from "../../../functions/playground/dingtalk/index.js";

@@ -1,7 +1,7 @@
 // Runs the DingTalk double as its own process: `tsx test/doubles/dingtalk/main.ts --port N
 // [--host H] [--app clientId:secret[:robotCode]]...`; prints one JSON line {"url","port"} when ready.
 import { parseArgs } from "node:util";
-import { startDingTalkDouble } from "./server.js";
+import { startDingTalkDouble } from "./index.js";
 
 const { values } = parseArgs({
   options: {

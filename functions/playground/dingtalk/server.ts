@@ -1,6 +1,6 @@
 // The DingTalk double's HTTP server: one node:http server answering both api.dingtalk.com and
 // oapi.dingtalk.com paths through a Router, recording calls and applying fault switches.
-// `startDingTalkDouble` is the in-process API; main.ts runs it as a standalone process.
+// `startDingTalkDouble` is the in-process API; test/doubles/dingtalk/main.ts runs it as a standalone process.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CardPlatform, type CardInstance, type CardSettings } from "./cards.js";
