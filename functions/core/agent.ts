@@ -1,18 +1,18 @@
 // The agent: one inbound DingTalk message in, one reply out. Orchestrates access rules, commands,
 // inbound media (media.ts), model choice (model-choice.ts), the LLM call with its fallback chain, and
-// delivery (delivery.ts: markdown, the /help card, or a streaming AI card); collaborators are injected.
-import type { AiCardService } from "./card-answer.js";
+// delivery through the job's Replier (markdown, the /help card, or a streaming AI card); collaborators
+// are injected.
 import { parseCommand, type Command } from "./commands.js";
 import type { AppConfig } from "./config.js";
-import { openAnswer, sendHelp, sendMarkdown, type AnswerChannel, type Delivered } from "./delivery.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
-import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
+import type { ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { messageKey } from "./ingest.js";
 import { LlmError, type ChatMessage, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/index.js";
 import type { Logger } from "./log.js";
 import { hasMedia, pictureCodes, readUserInput, toContent, type MediaSource, type UserInput } from "./media.js";
 import { chooseModel } from "./model-choice.js";
 import type { CardGovernor } from "./quota.js";
+import { Replier, type AnswerChannel, type Delivered, type ReplierDeps } from "./replier.js";
 import * as say from "./replies.js";
 import type { Conversation, ConversationStore, Turn } from "./store/conversations.js";
 
@@ -20,21 +20,21 @@ export interface AgentDeps {
   config: Pick<AppConfig, "agent" | "dingtalk" | "models">;
   conversations: ConversationStore;
   llm: Pick<LlmClient, "chat">;
-  send: (target: ReplyTarget, message: OutgoingMessage) => Promise<SendResult>;
+  send: ReplierDeps["send"];
   log: Logger;
   now: () => number;
   /** Inbound pictures and files; absent: such messages get a clear "not supported" reply. */
   media?: MediaSource;
   /** Streaming AI cards for answers (card_mode "answer"); absent: markdown only. */
-  cards?: Pick<AiCardService, "open">;
+  cards?: ReplierDeps["cards"];
   /** This month's DingTalk API calls, for `/usage`. */
   quota?: Pick<CardGovernor, "status">;
 }
 
 export interface AgentContext {
   requestId?: string;
-  /** Called once the whole reply has been delivered (the worker records it so a retry never resends). */
-  onSent?: (result: SendResult) => Promise<void>;
+  /** The job's Replier (the worker's records each delivered part on the job's claim). */
+  replier?: Replier;
 }
 
 export type AgentOutcome =
@@ -93,15 +93,16 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const robotCode = config.dingtalk.credentials?.robotCode ?? "";
   const target = replyTarget(msg, robotCode);
   const log = deps.log.child({ msgId: msg.msgId, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) });
+  const replier = ctx.replier ?? new Replier(target, messageKey(msg, robotCode), { ...deps, log });
   const markdown = (text: string, kind: Replied["kind"], extra: Partial<Replied> = {}) =>
-    sendMarkdown(target, text, deps, ctx.onSent).then((d) => replied(kind, d, extra));
+    replier.markdown(text).then((d) => replied(kind, d, extra));
 
   if (group && !msg.mentioned) return { action: "ignored", reason: "not_mentioned" };
   if (!isAllowed(msg, config.dingtalk.allowFrom)) return markdown(say.notAllowed(), "refused");
 
   const command = parseCommand(msg.text);
   const key = scopeKey(msg, config.dingtalk.groupScope);
-  if (command?.name === "help") return replied("help", await sendHelp(target, { ...deps, log }, ctx.onSent));
+  if (command?.name === "help") return replied("help", await replier.help());
   if (command) return markdown(await runCommand(command, key, deps), "command");
 
   const unsupported = say.unsupportedKind(msg);
@@ -109,10 +110,9 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   if (msg.text.trim() === "" && !hasMedia(msg)) return markdown(group ? say.emptyMention() : say.help(group), "help");
 
   const conversation = await deps.conversations.load(key);
-  const answer = { target, messageKey: messageKey(msg, robotCode), onSent: ctx.onSent, log };
   const earlier = conversation.turns.find((t) => t.role === "assistant" && t.msgId === msg.msgId);
   if (earlier) {
-    const opened = await openAnswer({ ...answer, reuse: true }, deps);
+    const opened = await replier.answer(true);
     const d = "delivered" in opened ? opened.delivered : await opened.channel.finish(earlier.content);
     return replied("answer", d, { reused: true });
   }
@@ -126,14 +126,14 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   }
   if (choice.switchedForVision) log.info("using the vision model for this turn", { modelName: choice.modelName });
 
-  const opened = await openAnswer({ ...answer, reuse: false }, deps);
+  const opened = await replier.answer(false);
   if ("delivered" in opened) return replied("answer", opened.delivered, { reused: true });
   const channel = opened.channel;
   const images = input.input.images.length > 0 ? { images: input.input.images.length } : {};
 
   let result: ChatResult;
   try {
-    result = await askWithContext(msg, conversation, input.input, { modelName: choice.modelName, needsVision: choice.needsVision }, deps, ctx, channel);
+    result = await askWithContext(msg, conversation, input.input, { modelName: choice.modelName, needsVision: choice.needsVision }, deps, ctx.requestId, channel);
   } catch (err) {
     const kind = err instanceof LlmError ? err.kind : "other";
     log.warn("llm failed", { kind, error: err });
@@ -174,7 +174,7 @@ async function askWithContext(
   input: UserInput,
   model: { modelName: string | undefined; needsVision: boolean },
   deps: AgentDeps,
-  ctx: AgentContext,
+  requestId: string | undefined,
   channel: AnswerChannel,
 ): Promise<ChatResult> {
   const shared = msg.conversation.type === "group" && deps.config.dingtalk.groupScope === "conversation";
@@ -183,7 +183,7 @@ async function askWithContext(
   const history = conversation.turns.map((t) => toChat(t, shared));
   const request = {
     modelName: model.modelName,
-    requestId: ctx.requestId,
+    requestId,
     ...(model.needsVision ? { needsVision: true } : {}),
     ...(channel.onText ? { onText: channel.onText } : {}),
   };
@@ -191,7 +191,7 @@ async function askWithContext(
     return await deps.llm.chat({ messages: [system, ...history, current], ...request });
   } catch (err) {
     if (!(err instanceof LlmError) || err.kind !== "context_length" || history.length === 0) throw err;
-    deps.log.info("context too long, retrying without history", { msgId: msg.msgId, requestId: ctx.requestId });
+    deps.log.info("context too long, retrying without history", { msgId: msg.msgId, requestId });
     return deps.llm.chat({ messages: [system, current], ...request });
   }
 }

@@ -1,7 +1,6 @@
 // Answers as streaming AI cards: AiCardService decides per answer (governor, earlier attempts' card
 // records) and opens an AnswerChannel that creates the card alongside the LLM call, streams the text
 // at most once per interval, finalizes it (or marks it failed) and falls back to markdown on failure.
-import type { AnswerChannel, Delivered } from "./delivery.js";
 import {
   canDeliverCard,
   cardIdFor,
@@ -12,7 +11,7 @@ import {
 } from "./dingtalk/cards.js";
 import { DingTalkApiError } from "./dingtalk/http.js";
 import { renderMarkdown } from "./dingtalk/markdown.js";
-import type { ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
+import type { ReplyTarget } from "./dingtalk/outgoing.js";
 import { describeError, type Logger } from "./log.js";
 import type { CardGovernor } from "./quota.js";
 import type { CardRecordStore } from "./store/cards.js";
@@ -43,6 +42,8 @@ export class CardStreamer {
   /** Intermediate updates that reached DingTalk. */
   updates = 0;
   private latest = "";
+  /** Shown under the text until more text arrives (e.g. "正在搜索：…" while a tool runs). */
+  private statusLine = "";
   private sent = "";
   private lastStart = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
@@ -51,7 +52,13 @@ export class CardStreamer {
   constructor(private readonly opts: CardStreamerOptions) {}
 
   push(textSoFar: string): void {
+    if (textSoFar !== this.latest) this.statusLine = "";
     this.latest = textSoFar;
+    this.pump();
+  }
+
+  status(line: string): void {
+    this.statusLine = line;
     this.pump();
   }
 
@@ -68,7 +75,8 @@ export class CardStreamer {
 
   private pump(): void {
     if (this.stopped || this.inflight) return;
-    const content = renderMarkdown(this.latest);
+    const text = renderMarkdown(this.latest);
+    const content = this.statusLine ? `${text}${text ? "\n\n" : ""}*${this.statusLine}*` : text;
     if (!content || content === this.sent) return;
     const now = this.opts.now();
     if (now - this.lastStart < this.opts.intervalMs) return;
@@ -110,17 +118,23 @@ export interface CardOpenRequest {
   target: ReplyTarget;
   /** The answer is already known (a retry reusing a stored answer): never start a new card for it. */
   reuse: boolean;
-  /** How to deliver the answer as markdown instead (it reports onSent itself). */
-  markdown: (text: string) => Promise<Delivered>;
-  onSent: ((result: SendResult) => Promise<void>) | undefined;
   log: Logger;
+}
+
+/** An answer card being written: the text streams in, then `finish` finalizes it (or marks it failed). */
+export interface CardChannel {
+  onText(textSoFar: string): void;
+  /** Shows what the bot is doing until more answer text arrives. */
+  status(line: string): void;
+  /** `ok: false` when the card could not take the answer: the caller delivers it another way. */
+  finish(text: string, error: boolean): Promise<{ ok: true; outTrackId: string; updates: number } | { ok: false }>;
 }
 
 export type CardOpenResult =
   | { kind: "markdown"; reason: string }
   /** An earlier attempt already finalized this message's card: the answer reached the user. */
-  | { kind: "delivered"; delivered: Delivered }
-  | { kind: "card"; channel: AnswerChannel };
+  | { kind: "finalized"; outTrackId: string }
+  | { kind: "card"; channel: CardChannel };
 
 export class AiCardService {
   constructor(private readonly opts: AiCardServiceOptions) {}
@@ -135,11 +149,7 @@ export class AiCardService {
       req.log.warn("card record unreadable, answering with markdown", { error: describeError(err) });
       return { kind: "markdown", reason: "card record unreadable" };
     }
-    if (record?.state === "finalized") {
-      const result: SendResult = { route: "card", processQueryKey: record.outTrackId };
-      await req.onSent?.(result);
-      return { kind: "delivered", delivered: { route: "card", parts: 1, sendMs: 0, card: { outTrackId: record.outTrackId, updates: 0 } } };
-    }
+    if (record?.state === "finalized") return { kind: "finalized", outTrackId: record.outTrackId };
     // A card record means an earlier attempt may have delivered a card: always finish that card.
     if (!record) {
       const allowed = await decision;
@@ -150,9 +160,8 @@ export class AiCardService {
     return { kind: "card", channel: this.channel(req, outTrackId) };
   }
 
-  private channel(req: CardOpenRequest, outTrackId: string): AnswerChannel {
+  private channel(req: CardOpenRequest, outTrackId: string): CardChannel {
     const { client, template, records, governor } = this.opts;
-    const started = this.opts.now();
     const ready = (async (): Promise<boolean> => {
       try {
         await records.markCreated(req.messageKey, outTrackId);
@@ -176,36 +185,27 @@ export class AiCardService {
       onError: (err) => governor.reportCardError(err),
     });
 
-    /** Finalizes (or fails) the card with the whole text; false when the card could not take it. */
-    const finishCard = async (text: string, error: boolean): Promise<boolean> => {
-      if (!(await ready)) return false;
-      try {
-        await streamer.end(renderMarkdown(text) || text, error);
-      } catch (err) {
-        req.log.warn("dingtalk: cannot finish the answer card, sending markdown", { error: describeError(err) });
-        await governor.reportCardError(err);
-        if (err instanceof DingTalkApiError && err.code === "param.stream.content")
-          await streamCard(client, template, outTrackId, { content: CARD_TOO_LONG_NOTE, finalize: true, maxAttempts: 1 }).catch(() => undefined);
-        return false;
-      }
-      try {
-        await records.markFinalized(req.messageKey, outTrackId);
-      } catch (err) {
-        req.log.warn("card record not updated (the idempotency record still is)", { error: describeError(err) });
-      }
-      return true;
-    };
-
-    const deliver = async (text: string, error: boolean): Promise<Delivered> => {
-      if (!(await finishCard(text, error))) return req.markdown(text);
-      await req.onSent?.({ route: "card", processQueryKey: outTrackId });
-      return { route: "card", parts: 1, sendMs: this.opts.now() - started, card: { outTrackId, updates: streamer.updates } };
-    };
-
     return {
       onText: (textSoFar) => streamer.push(textSoFar),
-      finish: (text) => deliver(text, false),
-      fail: (text) => deliver(text, true),
+      status: (line) => streamer.status(line),
+      finish: async (text, error) => {
+        if (!(await ready)) return { ok: false };
+        try {
+          await streamer.end(renderMarkdown(text) || text, error);
+        } catch (err) {
+          req.log.warn("dingtalk: cannot finish the answer card, sending markdown", { error: describeError(err) });
+          await governor.reportCardError(err);
+          if (err instanceof DingTalkApiError && err.code === "param.stream.content")
+            await streamCard(client, template, outTrackId, { content: CARD_TOO_LONG_NOTE, finalize: true, maxAttempts: 1 }).catch(() => undefined);
+          return { ok: false };
+        }
+        try {
+          await records.markFinalized(req.messageKey, outTrackId);
+        } catch (err) {
+          req.log.warn("card record not updated (the idempotency record still is)", { error: describeError(err) });
+        }
+        return { ok: true, outTrackId, updates: streamer.updates };
+      },
     };
   }
 }

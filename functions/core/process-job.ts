@@ -1,13 +1,13 @@
-// The worker's job, platform-free: re-acquire the message's claim, run the agent once, record each
-// delivered part and then that the reply went out, complete. Safe under retries: a retry after a crash
-// finishes the message, and neither a reply nor a part of one that was already sent is sent again.
-import { createHash } from "node:crypto";
-import { handleMessage, type AgentDeps, type AgentOutcome } from "./agent.js";
+// The worker's job, platform-free: re-acquire the message's claim, build the job's Replier over the
+// claim (each delivered part and then the whole reply are recorded on it), run the agent once,
+// complete. Safe under retries: a retry after a crash finishes the message, and neither a reply nor a
+// part of one that was already sent is sent again.
+import { handleMessage, replyTarget, type AgentDeps, type AgentOutcome } from "./agent.js";
 import { parseCallback } from "./dingtalk/inbound.js";
 import { JobSchema } from "./job.js";
 import { describeError } from "./log.js";
-import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
-import type { IdempotencyStore, SendProgress } from "./store/idempotency.js";
+import { Replier, type ReplyLedger } from "./replier.js";
+import type { IdempotencyStore } from "./store/idempotency.js";
 
 export interface WorkerDeps extends AgentDeps {
   idempotency: IdempotencyStore;
@@ -61,13 +61,15 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
     return { status: "skipped", reason: "already_sent" };
   }
 
-  const parts = new PartRecorder(deps, claim.key, token, previous, log);
+  const ledger: ReplyLedger = {
+    delivered: previous.sentParts,
+    recordParts: (digests) => deps.idempotency.recordParts(claim.key, token, digests),
+    markSent: (result, digests) => deps.idempotency.markSent(claim.key, token, result.processQueryKey, digests),
+  };
+  const replier = new Replier(replyTarget(msg, deps.config.dingtalk.credentials?.robotCode ?? ""), claim.key, { ...deps, log }, ledger);
   let outcome: AgentOutcome;
   try {
-    outcome = await handleMessage(msg, { ...deps, send: parts.send, log }, {
-      requestId,
-      onSent: (r) => deps.idempotency.markSent(claim.key, token, r.processQueryKey, parts.delivered),
-    });
+    outcome = await handleMessage(msg, { ...deps, log }, { requestId, replier });
   } catch (err) {
     log.error("job failed", { attempt: held.attempt, error: describeError(err) });
     throw err;
@@ -84,46 +86,4 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
     conversation: msg.conversation.id,
   });
   return { status: "done", outcome };
-}
-
-const digest = (message: OutgoingMessage) => createHash("sha256").update(JSON.stringify(message)).digest("base64url").slice(0, 22);
-
-/**
- * Wraps `send` so each delivered message is recorded (by digest) on the claim — lazily, just before
- * the next send, or with `markSent` after the last — and a retry skips the leading messages an
- * earlier attempt already delivered, but only while they are identical, so a retry that produces a
- * different reply sends all of it.
- */
-class PartRecorder {
-  readonly delivered: string[] = [];
-  private recorded: number;
-  private replaying: boolean;
-
-  constructor(
-    private readonly deps: WorkerDeps,
-    private readonly key: string,
-    private readonly token: string,
-    private readonly previous: SendProgress,
-    private readonly log: WorkerDeps["log"],
-  ) {
-    this.recorded = previous.sentParts.length;
-    this.replaying = previous.sentParts.length > 0;
-  }
-
-  readonly send = async (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {
-    const d = digest(message);
-    if (this.replaying && this.previous.sentParts[this.delivered.length] === d) {
-      this.delivered.push(d);
-      this.log.info("part already delivered by an earlier attempt, not resent", { part: this.delivered.length });
-      return { route: "webhook" };
-    }
-    this.replaying = false;
-    if (this.delivered.length > this.recorded) {
-      await this.deps.idempotency.recordParts(this.key, this.token, [...this.delivered]);
-      this.recorded = this.delivered.length;
-    }
-    const result = await this.deps.send(target, message);
-    this.delivered.push(d);
-    return result;
-  };
 }

@@ -2,7 +2,7 @@
 // full-text updates, finalize / failed, the governor switching to one markdown message on 403/429 or
 // near the monthly budget and back again, /usage, call counting, and no second card after a crash.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { handleMessage } from "../../functions/core/agent.js";
+import { handleMessage, replyTarget } from "../../functions/core/agent.js";
 import { CARD_TOO_LONG_NOTE } from "../../functions/core/card-answer.js";
 import { parseConfig } from "../../functions/core/config.js";
 import { cardIdFor } from "../../functions/core/dingtalk/cards.js";
@@ -12,6 +12,7 @@ import { ingest } from "../../functions/core/ingest.js";
 import type { Job } from "../../functions/core/job.js";
 import { processJob, type WorkerDeps } from "../../functions/core/process-job.js";
 import { CARD_PAUSE_MS } from "../../functions/core/quota.js";
+import { Replier } from "../../functions/core/replier.js";
 import { createRuntime, type Runtime } from "../../functions/core/runtime.js";
 import type { ConversationStore } from "../../functions/core/store/conversations.js";
 import type { IdempotencyStore } from "../../functions/core/store/idempotency.js";
@@ -45,12 +46,14 @@ const streamed = (reply: Record<string, unknown> = {}) => w.llm.script({ text: A
 async function ask(rt: Runtime, text: string, o: Parameters<World["message"]>[0] = {}) {
   const sent: SendResult[] = [];
   const msg = w.parse(w.message({ text, ...o }));
-  const outcome = await handleMessage(msg, rt, { onSent: (r) => (sent.push(r), Promise.resolve()) });
+  const ledger = { delivered: [], recordParts: () => Promise.resolve(), markSent: (r: SendResult) => (sent.push(r), Promise.resolve()) };
+  const replier = new Replier(replyTarget(msg, CLIENT_ID), `${CLIENT_ID}:${msg.msgId}`, rt, ledger);
+  const outcome = await handleMessage(msg, rt, { replier });
   return { msg, outcome, sent };
 }
 
 describe("AI card answers", () => {
-  it("creates a card in the 1:1 chat, streams the full text and finalizes it; onSent once", async () => {
+  it("creates a card in the 1:1 chat, streams the full text and finalizes it; marked sent once", async () => {
     const rt = cardRuntime();
     streamed();
     const { msg, outcome, sent } = await ask(rt, "介绍一下 AI 卡片", { staffId: "card-user" });

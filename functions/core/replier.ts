@@ -1,0 +1,178 @@
+// The one owner of everything a job sends back to its chat: markdown replies (rendered and split), the
+// `/help` ActionCard, and the channel an LLM answer streams into (an AI card when the card service
+// allows it, else markdown). It records every delivered part on the job's ledger, so a retried job
+// never sends a part twice, and marks the reply sent once the user has all of it.
+import { createHash } from "node:crypto";
+import type { AiCardService, CardChannel } from "./card-answer.js";
+import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
+import { renderReply } from "./dingtalk/split.js";
+import { describeError, type Logger } from "./log.js";
+import * as say from "./replies.js";
+
+export interface Delivered {
+  route: SendResult["route"];
+  /** Messages sent (markdown parts; a card counts as one). */
+  parts: number;
+  sendMs: number;
+  /** Set when the answer went into an AI card. */
+  card?: { outTrackId: string; updates: number };
+}
+
+/** Where an answer goes while the LLM writes it. */
+export interface AnswerChannel {
+  /** Pass to the LLM as `onText` (streaming); absent when the channel only needs the final text. */
+  onText?: (textSoFar: string) => void;
+  /** Shows what the bot is doing meanwhile (e.g. "正在搜索：…"): in the card, or once as a short markdown line. */
+  status(line: string): Promise<void>;
+  /** Delivers the final answer; resolves once the user has all of it. */
+  finish(text: string): Promise<Delivered>;
+  /** Delivers a failure note instead (a card is marked failed). */
+  fail(text: string): Promise<Delivered>;
+}
+
+/** What earlier attempts of this job delivered, and where this attempt records its own progress. */
+export interface ReplyLedger {
+  /** Digests of the parts earlier attempts delivered. */
+  readonly delivered: readonly string[];
+  /** Records the digests of every part delivered so far (before the next part is sent). */
+  recordParts(digests: string[]): Promise<void>;
+  /** Records that the whole reply went out. */
+  markSent(result: SendResult, digests: string[]): Promise<void>;
+}
+
+export interface ReplierDeps {
+  send: (target: ReplyTarget, message: OutgoingMessage) => Promise<SendResult>;
+  now: () => number;
+  log: Logger;
+  /** Streaming AI cards; absent when card mode is off. */
+  cards?: Pick<AiCardService, "open">;
+}
+
+const digest = (message: OutgoingMessage) => createHash("sha256").update(JSON.stringify(message)).digest("base64url").slice(0, 22);
+
+export class Replier {
+  /** Digests delivered so far, earlier attempts' included. */
+  private readonly delivered: string[] = [];
+  /** Earlier attempts' parts not met again yet (a part is skipped when its exact message was delivered). */
+  private readonly earlier = new Map<string, number>();
+  private recorded: number;
+  private statusSent = false;
+
+  constructor(
+    readonly target: ReplyTarget,
+    readonly messageKey: string,
+    private readonly deps: ReplierDeps,
+    private readonly ledger?: ReplyLedger,
+  ) {
+    for (const d of ledger?.delivered ?? []) this.earlier.set(d, (this.earlier.get(d) ?? 0) + 1);
+    this.delivered.push(...(ledger?.delivered ?? []));
+    this.recorded = this.delivered.length;
+  }
+
+  /** Renders `text` for DingTalk, sends every part in order and marks the reply sent. */
+  async markdown(text: string): Promise<Delivered> {
+    const started = this.deps.now();
+    const { last, parts } = await this.sendParts(text || say.emptyAnswer());
+    await this.markSent(last);
+    return { route: last.route, parts, sendMs: this.deps.now() - started };
+  }
+
+  /**
+   * `/help`: in 1:1 chats an ActionCard whose buttons send the commands (in groups a button's message
+   * would not @ the bot, so groups get markdown). If the card cannot be sent, the markdown help is.
+   */
+  async help(): Promise<Delivered> {
+    const group = this.target.conversationType === "group";
+    if (!group) {
+      const started = this.deps.now();
+      try {
+        const sent = await this.sendOnce({ kind: "actionCard", ...say.helpCard() });
+        await this.markSent(sent);
+        return { route: sent.route, parts: 1, sendMs: this.deps.now() - started };
+      } catch (err) {
+        this.deps.log.warn("help card not delivered, sending markdown help", { error: describeError(err) });
+      }
+    }
+    return this.markdown(say.help(group));
+  }
+
+  /**
+   * The channel for an LLM answer (`reuse`: the answer is a stored one being re-sent after a crash), or
+   * what an earlier attempt already delivered when it finalized this message's card.
+   */
+  async answer(reuse: boolean): Promise<{ channel: AnswerChannel } | { delivered: Delivered }> {
+    if (this.deps.cards) {
+      const opened = await this.deps.cards.open({ messageKey: this.messageKey, target: this.target, reuse, log: this.deps.log });
+      if (opened.kind === "card") return { channel: this.cardChannel(opened.channel) };
+      if (opened.kind === "finalized") {
+        await this.markSent({ route: "card", processQueryKey: opened.outTrackId });
+        return { delivered: { route: "card", parts: 1, sendMs: 0, card: { outTrackId: opened.outTrackId, updates: 0 } } };
+      }
+      this.deps.log.debug("answer as markdown", { reason: opened.reason });
+    }
+    const markdown = (text: string) => this.markdown(text);
+    return {
+      channel: {
+        status: async (line) => {
+          if (this.statusSent) return;
+          this.statusSent = true;
+          await this.sendOnce({ kind: "markdown", title: line, text: line });
+        },
+        finish: markdown,
+        fail: markdown,
+      },
+    };
+  }
+
+  private cardChannel(card: CardChannel): AnswerChannel {
+    const started = this.deps.now();
+    const deliver = async (text: string, error: boolean): Promise<Delivered> => {
+      const done = await card.finish(text, error);
+      if (!done.ok) return this.markdown(text);
+      await this.markSent({ route: "card", processQueryKey: done.outTrackId });
+      return { route: "card", parts: 1, sendMs: this.deps.now() - started, card: { outTrackId: done.outTrackId, updates: done.updates } };
+    };
+    return {
+      onText: (textSoFar) => card.onText(textSoFar),
+      status: (line) => Promise.resolve(card.status(line)),
+      finish: (text) => deliver(text, false),
+      fail: (text) => deliver(text, true),
+    };
+  }
+
+  /** Sends `text` rendered and split, in order; every part goes through `sendOnce`. */
+  private async sendParts(text: string): Promise<{ last: SendResult; parts: number }> {
+    const rendered = renderReply(text);
+    const parts = rendered.length > 0 ? rendered : renderReply(say.emptyAnswer());
+    let last: SendResult | undefined;
+    for (const part of parts) last = await this.sendOnce({ kind: "markdown", title: part.title, text: part.text });
+    if (!last) throw new Error("nothing to send");
+    return { last, parts: parts.length };
+  }
+
+  /**
+   * Sends one message unless an earlier attempt delivered exactly this message; records the parts
+   * delivered so far on the ledger first, so a crash after this send never repeats them.
+   */
+  private async sendOnce(message: OutgoingMessage): Promise<SendResult> {
+    const d = digest(message);
+    const seen = this.earlier.get(d) ?? 0;
+    if (seen > 0) {
+      this.earlier.set(d, seen - 1);
+      this.deps.log.info("part already delivered by an earlier attempt, not resent");
+      return { route: this.target.sessionWebhook ? "webhook" : "openapi" };
+    }
+    if (this.ledger && this.delivered.length > this.recorded) {
+      await this.ledger.recordParts([...this.delivered]);
+      this.recorded = this.delivered.length;
+    }
+    const result = await this.deps.send(this.target, message);
+    this.delivered.push(d);
+    return result;
+  }
+
+  private async markSent(result: SendResult): Promise<void> {
+    await this.ledger?.markSent(result, [...this.delivered]);
+    this.recorded = this.delivered.length;
+  }
+}
