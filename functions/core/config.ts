@@ -55,6 +55,8 @@ const ModelEntrySchema = z.looseObject({
   api_key: optionalText,
   api_base: httpUrl,
   vision: z.boolean().optional(),
+  /** false: never offer this endpoint tools (e.g. a vision-only model). */
+  tools: z.boolean().optional(),
 });
 
 const DefaultsSchema = z.looseObject({
@@ -107,6 +109,8 @@ export interface ModelEndpoint {
   baseURL: string;
   apiKey: string | undefined;
   vision: boolean;
+  /** Whether requests to this endpoint may carry tools (model_list[].tools, default true). */
+  tools: boolean;
 }
 
 export interface DingTalkConfig {
@@ -232,6 +236,7 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
       baseURL,
       apiKey: entry.api_key,
       vision: entry.vision ?? false,
+      tools: entry.tools ?? true,
     });
   });
 

@@ -35,6 +35,7 @@ describe("config", () => {
         baseURL: "https://open.bigmodel.cn/api/paas/v4",
         apiKey: "zhipu-key-123456",
         vision: false,
+        tools: true,
       },
     ]);
     expect(cfg.dingtalk.credentials).toEqual({

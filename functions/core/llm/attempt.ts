@@ -1,17 +1,22 @@
 // One attempt against one endpoint: a chat completion (streamed or not) under a timeout that is also
 // the longest allowed gap between stream chunks; the answer is schema-checked and reasoning removed.
+// With tools, the request carries OpenAI's `tools` and the answer may be tool calls (streamed
+// fragments assembled while the text before them streams on).
 import type OpenAI from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { LlmError } from "./errors.js";
 import { visibleText } from "./reasoning.js";
 import { ChunkSchema, CompletionSchema, describeIssues, parseUsage } from "./schemas.js";
-import type { ChatMessage, Usage } from "./types.js";
+import { ToolCallAssembler, toolCallsOf } from "./tool-calls.js";
+import type { ChatMessage, ContentPart, ToolCall, ToolSpec, Usage } from "./types.js";
 
 export interface AttemptInput {
   client: OpenAI;
   model: string;
   messages: readonly ChatMessage[];
   onText?: (textSoFar: string) => void;
+  /** Sent as `tools`; undefined or empty: none. */
+  tools?: readonly ToolSpec[];
   timeoutMs: number;
   maxTokens?: number;
   temperature?: number;
@@ -23,6 +28,9 @@ export interface AttemptInput {
 
 export interface AttemptAnswer {
   text: string;
+  /** Non-empty when the model asked for tool calls. */
+  toolCalls?: ToolCall[];
+  reasoning?: string;
   /** As reported by the provider; undefined when it sent none. */
   usage?: Usage;
   finishReason?: string;
@@ -32,15 +40,42 @@ export interface AttemptAnswer {
 /** finish_reason values that mean the provider's moderation stopped the answer. */
 const MODERATED = new Set(["sensitive", "content_filter"]);
 
+const plain = (content: string | ContentPart[]): string =>
+  typeof content === "string" ? content : content.map((p) => (p.type === "text" ? p.text : "")).join("");
+
+/** Our messages as the Chat Completions API takes them (assistant `tool_calls`, `role: "tool"` results). */
 function toWire(messages: readonly ChatMessage[]): ChatCompletionMessageParam[] {
   return messages.map((m): ChatCompletionMessageParam => {
-    if (m.role === "user") return { role: "user", content: m.content };
-    const text =
-      typeof m.content === "string"
-        ? m.content
-        : m.content.map((p) => (p.type === "text" ? p.text : "")).join("");
-    return { role: m.role, content: text };
+    switch (m.role) {
+      case "user":
+        return { role: "user", content: m.content };
+      case "tool":
+        return { role: "tool", tool_call_id: m.toolCallId, content: m.content };
+      case "system":
+        return { role: "system", content: plain(m.content) };
+      case "assistant": {
+        const text = plain(m.content);
+        if (!m.toolCalls?.length) return { role: "assistant", content: text };
+        const wire = {
+          role: "assistant" as const,
+          content: text || null,
+          tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.arguments } })),
+        };
+        // DeepSeek and Moonshot thinking models ask for the reasoning behind a call back within the turn.
+        return m.reasoning ? ({ ...wire, reasoning_content: m.reasoning } as ChatCompletionMessageParam) : wire;
+      }
+    }
   });
+}
+
+function wireTools(tools: readonly ToolSpec[] | undefined) {
+  if (!tools?.length) return {};
+  return {
+    tools: tools.map((t) => ({
+      type: "function" as const,
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    })),
+  };
 }
 
 function moderated(finishReason: string | null | undefined): LlmError | undefined {
@@ -80,6 +115,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
     messages: toWire(input.messages),
     ...(input.maxTokens !== undefined ? { max_tokens: input.maxTokens } : {}),
     ...(input.temperature !== undefined ? { temperature: input.temperature } : {}),
+    ...wireTools(input.tools),
   };
 
   try {
@@ -95,8 +131,15 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
       const blocked = moderated(choice.finish_reason);
       if (blocked) throw blocked;
       const text = visibleText(choice.message.content ?? "", true);
-      if (!text) throw emptyReply(choice.finish_reason);
-      return { text, usage: parseUsage(parsed.data.usage), finishReason: choice.finish_reason ?? undefined };
+      const toolCalls = toolCallsOf(choice.message.tool_calls);
+      if (!text && toolCalls.length === 0) throw emptyReply(choice.finish_reason);
+      return {
+        text,
+        usage: parseUsage(parsed.data.usage),
+        finishReason: choice.finish_reason ?? undefined,
+        ...(toolCalls.length ? { toolCalls } : {}),
+        ...(toolCalls.length && choice.message.reasoning_content ? { reasoning: choice.message.reasoning_content } : {}),
+      };
     }
 
     const stream = await client.chat.completions.create(
@@ -106,6 +149,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
     phase = `the stream stalled for more than ${timeoutMs} ms`;
     arm();
     let raw = "";
+    let reasoning = "";
+    const calls = new ToolCallAssembler();
     let shown = "";
     let usage: Usage | undefined;
     let finishReason: string | undefined;
@@ -120,6 +165,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
       const blocked = moderated(choice.finish_reason);
       if (blocked) throw blocked;
       if (choice.finish_reason) finishReason = choice.finish_reason;
+      if (choice.delta?.tool_calls?.length) calls.add(choice.delta.tool_calls);
+      if (choice.delta?.reasoning_content) reasoning += choice.delta.reasoning_content;
       const piece = choice.delta?.content;
       if (!piece) continue;
       raw += piece;
@@ -133,9 +180,17 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
     const stopped = interrupted();
     if (stopped) throw stopped;
     const text = visibleText(raw, true);
-    if (!text) throw emptyReply(finishReason);
+    const toolCalls = calls.calls();
+    if (!text && toolCalls.length === 0) throw emptyReply(finishReason);
     if (text !== shown) input.onText(text);
-    return { text, usage, finishReason, firstTokenMs };
+    return {
+      text,
+      usage,
+      finishReason,
+      firstTokenMs,
+      ...(toolCalls.length ? { toolCalls } : {}),
+      ...(toolCalls.length && reasoning ? { reasoning } : {}),
+    };
   } catch (err) {
     throw interrupted() ?? err;
   } finally {

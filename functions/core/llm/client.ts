@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from "../log.js";
 import { runAttempt } from "./attempt.js";
 import { FINAL_KINDS, LlmError, classifyError, detailOf, statusOf } from "./errors.js";
 import { estimatePromptTokens, estimateTokens } from "./tokens.js";
+import { flattenToolMessages } from "./tool-calls.js";
 import type { AttemptRecord, ChatRequest, ChatResult, Usage } from "./types.js";
 
 export interface LlmClientOptions {
@@ -58,11 +59,13 @@ export class LlmClient {
         if (req.signal?.aborted) throw this.abortedError(attempts);
         tried++;
         const t0 = this.now();
+        const tools = ep.tools && req.tools?.length ? req.tools : undefined;
         try {
           const answer = await runAttempt({
             client: this.sdkFor(index, ep),
             model: ep.model,
-            messages: req.messages,
+            messages: tools ? req.messages : flattenToolMessages(req.messages),
+            ...(tools ? { tools } : {}),
             onText: req.onText ? this.guard(req.onText, log) : undefined,
             timeoutMs: this.config.agent.llmTimeoutMs,
             maxTokens: this.config.agent.maxTokens,
@@ -87,12 +90,15 @@ export class LlmClient {
             kind: "ok",
             ms,
             firstTokenMs: answer.firstTokenMs,
+            ...(answer.toolCalls ? { toolCalls: answer.toolCalls.length } : {}),
             promptTokens: usage.promptTokens,
             completionTokens: usage.completionTokens,
             usageEstimated: usage.estimated,
           });
           return {
             text: answer.text,
+            ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}),
+            ...(answer.reasoning ? { reasoning: answer.reasoning } : {}),
             modelName: ep.name,
             provider: ep.provider,
             model: ep.model,

@@ -11,5 +11,7 @@ export type {
   ChatResult,
   ContentPart,
   LlmErrorKind,
+  ToolCall,
+  ToolSpec,
   Usage,
 } from "./types.js";

@@ -1,14 +1,36 @@
-// zod schemas for what OpenAI-compatible providers send back: completions, stream chunks, usage.
+// zod schemas for what OpenAI-compatible providers send back: completions, stream chunks (tool-call
+// deltas included), usage. Shapes: https://platform.openai.com/docs/api-reference/chat/object and
+// .../chat/streaming (`choices[].message.tool_calls[]`, `choices[].delta.tool_calls[]` with `index`).
 import { z } from "zod";
 import type { Usage } from "./types.js";
 
 const FinishReason = z.string().nullable().optional();
+const Text = z.string().nullable().optional();
+
+const ToolCallSchema = z.looseObject({
+  id: z.string().nullable().optional(),
+  type: z.string().nullable().optional(),
+  function: z.looseObject({ name: z.string().min(1), arguments: z.string().nullable().optional() }),
+});
+
+const ToolCallDeltaSchema = z.looseObject({
+  index: z.number().int().nonnegative().nullable().optional(),
+  id: z.string().nullable().optional(),
+  type: z.string().nullable().optional(),
+  function: z.looseObject({ name: Text, arguments: Text }).nullable().optional(),
+});
+
+export type ToolCallDelta = z.infer<typeof ToolCallDeltaSchema>;
 
 export const CompletionSchema = z.looseObject({
   choices: z
     .array(
       z.looseObject({
-        message: z.looseObject({ content: z.string().nullable().optional() }),
+        message: z.looseObject({
+          content: Text,
+          reasoning_content: Text,
+          tool_calls: z.array(ToolCallSchema).nullable().optional(),
+        }),
         finish_reason: FinishReason,
       }),
     )
@@ -20,7 +42,14 @@ export const ChunkSchema = z.looseObject({
   choices: z
     .array(
       z.looseObject({
-        delta: z.looseObject({ content: z.string().nullable().optional() }).nullable().optional(),
+        delta: z
+          .looseObject({
+            content: Text,
+            reasoning_content: Text,
+            tool_calls: z.array(ToolCallDeltaSchema).nullable().optional(),
+          })
+          .nullable()
+          .optional(),
         finish_reason: FinishReason,
       }),
     )

@@ -1,10 +1,33 @@
-// Public shapes of the LLM client: chat messages in, one answer (text, usage, attempt history) out.
+// Public shapes of the LLM client: chat messages in (tool calls and tool results included), one
+// answer (text and/or tool calls, usage, attempt history) out.
 
 export type ContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
 
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string | ContentPart[];
+/** A function call the model asked for; `arguments` is the model's raw JSON text (it may be malformed). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: "system" | "user"; content: string | ContentPart[] }
+  | {
+      role: "assistant";
+      content: string | ContentPart[];
+      /** The calls this turn of the model asked for (OpenAI `tool_calls`). */
+      toolCalls?: ToolCall[];
+      /** Reasoning that came with the calls; providers whose thinking models call tools want it back. */
+      reasoning?: string;
+    }
+  | { role: "tool"; toolCallId: string; content: string };
+
+/** A function offered to the model (OpenAI `tools[].function`). */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
 }
 
 export interface Usage {
@@ -26,6 +49,11 @@ export interface ChatRequest {
    * endpoint fails mid-stream and the next one answers, the text starts again from that endpoint.
    */
   onText?: (textSoFar: string) => void;
+  /**
+   * Functions the model may call. Endpoints with `tools: false` get none, and see earlier calls and
+   * results as plain text, so a fallback without tools continues from the same messages.
+   */
+  tools?: ToolSpec[];
   signal?: AbortSignal;
   /** Correlates log lines. */
   requestId?: string;
@@ -63,7 +91,12 @@ export interface AttemptRecord {
 }
 
 export interface ChatResult {
+  /** Visible text; may be empty when the model only asked for tool calls. */
   text: string;
+  /** Present (non-empty) when the model asked for tool calls instead of, or after, its text. */
+  toolCalls?: ToolCall[];
+  /** Reasoning sent alongside tool calls (`reasoning_content`), to hand back with them. */
+  reasoning?: string;
   modelName: string;
   provider: string;
   model: string;

@@ -34,6 +34,13 @@ const UsageSchema = z.object({
 
 const MatchSchema = z.object({ key: z.string().optional(), model: z.string().optional() });
 
+/** A scripted tool call; `arguments` as an object is serialised, as a string it is sent verbatim (malformed JSON too). */
+const ToolCallSchema = z.object({
+  id: z.string().optional(),
+  name: z.string().min(1),
+  arguments: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+});
+
 const Common = {
   /** Only requests with this bearer key and/or this `model` use the entry. */
   match: MatchSchema.optional(),
@@ -60,6 +67,13 @@ export const ReplySchema = z.strictObject({
   chunkSize: z.number().int().positive().optional(),
   /** Milliseconds between SSE chunks. */
   chunkDelayMs: z.number().nonnegative().optional(),
+  /** Tool calls after the text (finish_reason "tool_calls"); `text` defaults to none then. */
+  toolCalls: z.array(ToolCallSchema).min(1).optional(),
+  /**
+   * How streamed calls arrive: "fragments" (default, OpenAI: id and name first, then the arguments in
+   * pieces) or "whole" (each call in one delta, as Zhipu and DashScope send them).
+   */
+  toolCallChunks: z.enum(["fragments", "whole"]).optional(),
 });
 
 export const FaultSchema = z.strictObject({
@@ -78,6 +92,7 @@ export const ScriptBodySchema = z.union([ScriptEntrySchema, z.array(ScriptEntryS
 export const KeysBodySchema = z.object({ keys: z.array(z.string()).nullable() });
 
 export type Usage = z.infer<typeof UsageSchema>;
+export type ScriptedToolCall = z.infer<typeof ToolCallSchema>;
 export type Reply = z.infer<typeof ReplySchema>;
 export type Fault = z.infer<typeof FaultSchema>;
 export type ScriptEntry = Reply | Fault;

@@ -1,7 +1,8 @@
 // LLM double: an OpenAI-compatible HTTP server (node:http) for tests. Serves `POST {base}/chat/completions`
-// (JSON or SSE) and `GET {base}/models`, checks bearer keys, records every request (image parts
-// included; images refused for non-vision models when `visionModels` is set), and is scripted
-// in-process (script/fault) or over HTTP (`/__control/*`) with replies and provider-shaped faults.
+// (JSON or SSE) and `GET {base}/models`, checks bearer keys, records every request (image parts and
+// offered tools included; images refused for non-vision models when `visionModels` is set; malformed
+// `tools` and unanswered tool calls refused as OpenAI does), and is scripted in-process
+// (script/fault) or over HTTP (`/__control/*`) with replies, tool calls and provider-shaped faults.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
@@ -16,6 +17,7 @@ import {
   type ScriptEntry,
   type Usage,
 } from "./script.js";
+import { checkToolMessages, checkTools, messageToolCalls, toolCallDeltas, wireCalls } from "./tools.js";
 import {
   chunkBody,
   completionBody,
@@ -63,6 +65,8 @@ export interface RecordedRequest {
   stream: boolean;
   /** URLs of every image_url content part (data URLs included whole). */
   images: string[];
+  /** Names of the functions offered in `tools`. */
+  tools: string[];
   time: number;
   /** Client's TCP port: equal ports on two requests mean the connection was reused. */
   remotePort: number | undefined;
@@ -122,6 +126,7 @@ const ChatBodySchema = z.looseObject({
     .min(1, { error: "messages must not be empty" }),
   stream: z.boolean().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  tools: z.unknown().optional(),
 });
 type ChatBody = z.infer<typeof ChatBodySchema>;
 
@@ -208,20 +213,31 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
 
   async function serveReply(res: ServerResponse, body: ChatBody, reply: Reply) {
     const lastUser = [...body.messages].reverse().find((m) => m.role === "user");
-    const text = reply.text ?? `echo: ${lastUser ? textOf(lastUser.content) : ""}`;
+    const calls = reply.toolCalls ? wireCalls(reply.toolCalls) : undefined;
+    const text = reply.text ?? (calls ? "" : `echo: ${lastUser ? textOf(lastUser.content) : ""}`);
     const content = reply.think !== undefined ? `<think>${reply.think}</think>\n\n${text}` : text;
     const promptText = body.messages.map((m) => textOf(m.content)).join("\n");
+    const completionText = content + (reply.reasoning ?? "") + (calls ?? []).map((c) => c.name + c.arguments).join("");
     const usage: Usage | false =
       reply.usage === false
         ? false
         : (reply.usage ?? {
             prompt_tokens: countTokens(promptText),
-            completion_tokens: countTokens(content) + countTokens(reply.reasoning ?? ""),
-            total_tokens: countTokens(promptText) + countTokens(content) + countTokens(reply.reasoning ?? ""),
+            completion_tokens: countTokens(completionText),
+            total_tokens: countTokens(promptText) + countTokens(completionText),
           });
-    const finishReason = reply.finishReason ?? "stop";
+    const finishReason = reply.finishReason ?? (calls ? "tool_calls" : "stop");
     if (!body.stream) {
-      sendJson(res, 200, completionBody(body.model, content, { reasoning: reply.reasoning, finishReason, usage }));
+      sendJson(
+        res,
+        200,
+        completionBody(body.model, calls && !content ? null : content, {
+          reasoning: reply.reasoning,
+          finishReason,
+          usage,
+          ...(calls ? { toolCalls: messageToolCalls(calls) } : {}),
+        }),
+      );
       return;
     }
     startSse(res);
@@ -230,6 +246,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     const pieces: Array<Record<string, unknown>> = [
       ...splitText(reply.reasoning ?? "", size).map((p) => ({ reasoning_content: p })),
       ...splitText(content, size).map((p) => ({ content: p })),
+      ...(calls ? toolCallDeltas(calls, reply.toolCallChunks ?? "fragments", size * 2) : []),
     ];
     for (const delta of pieces) {
       if (!(await pause(reply.chunkDelayMs, res))) return;
@@ -326,6 +343,14 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
     const body = parsed.data;
     record.model = body.model;
     record.stream = body.stream === true;
+    const tools = checkTools(body.tools);
+    const toolProblem = "error" in tools ? tools.error : checkToolMessages(body.messages);
+    if ("names" in tools) record.tools = tools.names;
+    if (toolProblem) {
+      record.served = "400";
+      sendJson(res, 400, problem(toolProblem, "invalid_request_error"));
+      return;
+    }
     if (opts.knownModels && !opts.knownModels.includes(body.model)) {
       record.served = "404";
       sendJson(res, 404, problem(`The model \`${body.model}\` does not exist`, "model_not_found"));
@@ -397,6 +422,7 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
       model: undefined,
       stream: false,
       images: [],
+      tools: [],
       time: Date.now(),
       remotePort: req.socket.remotePort,
       served: "",

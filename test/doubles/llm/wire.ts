@@ -133,8 +133,8 @@ function maskKey(key: string | undefined): string {
 
 export function completionBody(
   model: string,
-  content: string,
-  opts: { reasoning?: string; finishReason: string; usage: Usage | false },
+  content: string | null,
+  opts: { reasoning?: string; finishReason: string; usage: Usage | false; toolCalls?: unknown[] },
 ): Record<string, unknown> {
   return {
     id: "chatcmpl-double",
@@ -148,6 +148,7 @@ export function completionBody(
           role: "assistant",
           content,
           ...(opts.reasoning !== undefined ? { reasoning_content: opts.reasoning } : {}),
+          ...(opts.toolCalls ? { tool_calls: opts.toolCalls } : {}),
         },
         finish_reason: opts.finishReason,
       },
