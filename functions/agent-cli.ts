@@ -3,6 +3,7 @@
 // secret-free line on stderr with a hint, exit 1.
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type AppConfig } from "./core/config.js";
+import { readEnv } from "./core/env.js";
 import { LlmClient, LlmError, type AttemptRecord, type ChatMessage, type LlmErrorKind } from "./core/llm/index.js";
 import { createLogger, describeError, redact, silentLogger } from "./core/log.js";
 
@@ -106,9 +107,8 @@ async function main(argv: string[]): Promise<number> {
       );
       return 1;
     }
-    const log = process.env.LOG_LEVEL
-      ? createLogger({ write: (line) => process.stderr.write(`${line}\n`) })
-      : silentLogger;
+    const level = readEnv().LOG_LEVEL;
+    const log = level ? createLogger({ level, write: (line) => process.stderr.write(`${line}\n`) }) : silentLogger;
     const llm = new LlmClient(config, { log });
     const messages: ChatMessage[] = [
       ...(config.agent.systemPrompt ? [{ role: "system" as const, content: config.agent.systemPrompt }] : []),

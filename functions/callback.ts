@@ -1,6 +1,7 @@
 // FC HTTP trigger host: adapts FC 2.0 `(req, resp, context)` and FC 3.0 events to the core callback,
 // which verifies, claims and dispatches the worker asynchronously. Thin; everything else is the core.
 import { loadConfig, type AppConfig } from "./core/config.js";
+import { readEnv, type Env } from "./core/env.js";
 import { handleCallback, type CallbackRequest, type CallbackResponse } from "./core/http-callback.js";
 import { captureConsole, createLogger, describeError, type Logger } from "./core/log.js";
 import { IdempotencyStore } from "./core/store/idempotency.js";
@@ -10,34 +11,39 @@ import { fromFc2, fromFc3, isFc2Response, toFc2, toFc3, type Fc2Request, type Fc
 import { fcDispatch } from "./fc/invoke-worker.js";
 
 interface Instance {
+  env: Env;
   config: AppConfig;
   idempotency: IdempotencyStore;
   log: Logger;
 }
 
-const log = createLogger();
-captureConsole(log);
+// Until the environment is read: start-up failures only.
+const bootLog = createLogger();
+captureConsole(bootLog);
 let instance: Promise<Instance> | undefined;
 
 async function init(): Promise<Instance> {
+  const env = readEnv();
+  const log = createLogger({ level: env.LOG_LEVEL });
+  captureConsole(log);
   const config = loadConfig(process.env);
   if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a DynamoDB-compatible table");
   const table = await openTable(config.table, { log });
-  return { config, idempotency: new IdempotencyStore(table), log };
+  return { env, config, idempotency: new IdempotencyStore(table), log };
 }
 
 async function respond(req: CallbackRequest | undefined, context: unknown): Promise<CallbackResponse> {
-  const ctx = readContext(context);
   if (!req) return { status: 400, headers: { "content-type": "application/json" }, body: '{"error":"not an HTTP event"}' };
   let inst: Instance;
   try {
     inst = await (instance ??= init());
   } catch (err) {
     instance = undefined;
-    log.error("callback cannot start", { requestId: ctx.requestId, error: describeError(err) });
+    bootLog.error("callback cannot start", { requestId: req.requestId, error: describeError(err) });
     return { status: 503, headers: { "content-type": "application/json" }, body: '{"error":"bot not available"}' };
   }
   const credentials = inst.config.dingtalk.credentials;
+  const ctx = readContext(context, inst.env);
   return handleCallback(req, {
     secret: credentials?.clientSecret,
     robotCode: credentials?.robotCode ?? "",
@@ -45,9 +51,9 @@ async function respond(req: CallbackRequest | undefined, context: unknown): Prom
     now: Date.now,
     log: inst.log,
     dispatch: fcDispatch(ctx, {
-      serviceName: process.env.DINGCLAW_WORKER_SERVICE || ctx.serviceName || "dingclaw",
-      functionName: process.env.DINGCLAW_WORKER_FUNCTION || "worker",
-      endpoint: process.env.ALIBABA_CLOUD_FC_ENDPOINT || undefined,
+      serviceName: inst.env.DINGCLAW_WORKER_SERVICE ?? ctx.serviceName ?? "dingclaw",
+      functionName: inst.env.DINGCLAW_WORKER_FUNCTION,
+      endpoint: inst.env.ALIBABA_CLOUD_FC_ENDPOINT,
     }),
   });
 }

@@ -2,9 +2,11 @@
 // per problem; exit code 1 when anything failed. Thin: the checks live in core/doctor.ts.
 import FC from "@alicloud/fc2";
 import { formatResults, runDoctor } from "./core/doctor.js";
+import { readEnv } from "./core/env.js";
 
+/** Called only after runDoctor has read the environment without error. */
 async function readFcService({ serviceName, region }: { serviceName: string; region: string }): Promise<void> {
-  const env = process.env;
+  const env = readEnv();
   const client = new FC(env.ALIBABA_CLOUD_ACCOUNT_ID ?? "", {
     accessKeyID: env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? "",
     accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? "",

@@ -1,21 +1,15 @@
 // Host for `npm start`: the long-lived gateway (Stream mode + local HTTP callback). Thin: reads the
 // environment and config, starts the core gateway (or, with no DingTalk app configured, the
 // playground), and handles signals.
-import { z } from "zod";
 import { ConfigError, loadConfig, type AppConfig } from "./core/config.js";
+import { DEFAULT_CONFIG_PATH, EnvError, readEnv, type Env } from "./core/env.js";
 import { setupGuide } from "./core/gateway/setup-guide.js";
 import { startGateway } from "./core/gateway/start.js";
 import { captureConsole, createLogger, describeError, type Logger } from "./core/log.js";
 import { isLoopbackHost } from "./playground/loopback.js";
 
-const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(9000),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  DINGCLAW_CONFIG: z.string().default("./config.json"),
-});
-
-function fail(line: string, log: ReturnType<typeof createLogger>, fields: Record<string, unknown> = {}): never {
-  log.error(line, fields);
+function fail(line: string, log: Logger): never {
+  log.error(line);
   process.stderr.write(`dingclaw: ${line}\n`);
   process.exit(1);
 }
@@ -31,18 +25,23 @@ interface Running {
  * The gateway; without DingTalk credentials on a loopback address, the playground (the same gateway
  * core with a simulated DingTalk and a chat page), loaded lazily so a configured bot never loads it.
  */
-async function start(config: AppConfig, log: Logger, env: z.infer<typeof EnvSchema>): Promise<Running> {
+async function start(config: AppConfig, log: Logger, env: Env): Promise<Running> {
   if (config.dingtalk.credentials || !isLoopbackHost(env.HOST)) return startGateway({ config, log, port: env.PORT, host: env.HOST });
   const { startPlayground } = await import("./playground/start.js");
-  const pg = await startPlayground({ config, port: env.PORT, host: env.HOST, configPath: env.DINGCLAW_CONFIG });
+  const pg = await startPlayground({ config, port: env.PORT, host: env.HOST, configPath: env.DINGCLAW_CONFIG ?? DEFAULT_CONFIG_PATH, level: env.LOG_LEVEL });
   return { url: pg.gateway.url, playgroundUrl: pg.url, dispatcher: pg.gateway.dispatcher, close: (ms) => pg.close(ms) };
 }
 
 async function main(): Promise<void> {
-  const log = createLogger();
+  let env: Env;
+  try {
+    env = readEnv();
+  } catch (err) {
+    if (err instanceof EnvError) fail(err.message, createLogger());
+    throw err;
+  }
+  const log = createLogger({ level: env.LOG_LEVEL });
   captureConsole(log);
-  const env = EnvSchema.safeParse(process.env);
-  if (!env.success) fail(`bad environment: ${env.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`, log);
 
   let config;
   try {
@@ -53,8 +52,8 @@ async function main(): Promise<void> {
   }
   for (const warning of config.warnings) log.warn(`config: ${warning}`);
 
-  const gateway = await start(config, log, env.data).catch((err: unknown) => fail(`cannot start: ${describeError(err).message}`, log));
-  const guide = setupGuide(config, gateway.url, env.data.DINGCLAW_CONFIG, gateway.playgroundUrl);
+  const gateway = await start(config, log, env).catch((err: unknown) => fail(`cannot start: ${describeError(err).message}`, log));
+  const guide = setupGuide(config, gateway.url, env.DINGCLAW_CONFIG ?? DEFAULT_CONFIG_PATH, gateway.playgroundUrl);
   if (guide) process.stderr.write(`${guide}\n`);
 
   let stopping = false;

@@ -1,18 +1,11 @@
 // Host for `npm run playground`: the gateway core with a simulated DingTalk and a chat page in the
 // browser. Thin: reads the environment and config, starts the playground, handles signals.
-import { z } from "zod";
 import { ConfigError, loadConfig } from "./core/config.js";
+import { DEFAULT_CONFIG_PATH, EnvError, readEnv, type Env } from "./core/env.js";
 import { captureConsole, createLogger, describeError } from "./core/log.js";
 import { isLoopbackHost } from "./playground/loopback.js";
 import { playgroundBanner } from "./playground/banner.js";
 import { startPlayground } from "./playground/start.js";
-
-const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(9000),
-  HOST: z.string().min(1).default("127.0.0.1"),
-  DINGCLAW_CONFIG: z.string().default("./config.json"),
-  PLAYGROUND_CARDS: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
-});
 
 function fail(line: string): never {
   process.stderr.write(`dingclaw playground: ${line}\n`);
@@ -20,10 +13,15 @@ function fail(line: string): never {
 }
 
 async function main(): Promise<void> {
-  const log = createLogger();
+  let env: Env;
+  try {
+    env = readEnv();
+  } catch (err) {
+    if (err instanceof EnvError) fail(err.message);
+    throw err;
+  }
+  const log = createLogger({ level: env.LOG_LEVEL });
   captureConsole(log);
-  const env = EnvSchema.safeParse(process.env);
-  if (!env.success) fail(`bad environment: ${env.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
   let config;
   try {
     config = loadConfig(process.env);
@@ -32,14 +30,15 @@ async function main(): Promise<void> {
     throw err;
   }
   for (const warning of config.warnings) log.warn(`config: ${warning}`);
-  if (!isLoopbackHost(env.data.HOST)) log.warn("playground: HOST is not a loopback address; anyone who can reach it can use your models");
+  if (!isLoopbackHost(env.HOST)) log.warn("playground: HOST is not a loopback address; anyone who can reach it can use your models");
 
   const pg = await startPlayground({
     config,
-    port: env.data.PORT,
-    host: env.data.HOST,
-    configPath: env.data.DINGCLAW_CONFIG,
-    cards: env.data.PLAYGROUND_CARDS === "on",
+    port: env.PORT,
+    host: env.HOST,
+    configPath: env.DINGCLAW_CONFIG ?? DEFAULT_CONFIG_PATH,
+    level: env.LOG_LEVEL,
+    cards: env.PLAYGROUND_CARDS !== "off",
   }).catch((err: unknown) => fail(`cannot start: ${describeError(err).message}`));
   process.stderr.write(`${playgroundBanner(pg.url, config)}\n`);
 

@@ -1,17 +1,18 @@
 // FC async event host: parses the job from the event and runs the core's processJob. Throwing lets
 // FC's async queue retry; processJob's idempotency record keeps a retry from answering twice.
 import { loadConfig } from "./core/config.js";
+import { readEnv } from "./core/env.js";
 import { captureConsole, createLogger } from "./core/log.js";
 import { processJob, type JobOutcome } from "./core/process-job.js";
 import { createRuntime, type Runtime } from "./core/runtime.js";
 import { openTable } from "./core/store/table.js";
 import { readContext } from "./fc/context.js";
 
-const log = createLogger();
-captureConsole(log);
 let runtime: Promise<Runtime> | undefined;
 
 async function init(): Promise<Runtime> {
+  const log = createLogger({ level: readEnv().LOG_LEVEL });
+  captureConsole(log);
   const config = loadConfig(process.env);
   if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a DynamoDB-compatible table");
   return createRuntime(config, await openTable(config.table, { log }), { log });

@@ -1,6 +1,6 @@
 // Deploy credentials from the standard ALIBABA_CLOUD_* variables, checked with zod, secrets registered
 // for masking. Missing or malformed values give one line naming every variable to set.
-import { z } from "zod";
+import { EnvSchema } from "../functions/core/env.js";
 import { registerSecret } from "../functions/core/log.js";
 import { DeployError } from "./errors.js";
 
@@ -11,25 +11,15 @@ export interface AliyunCredentials {
   securityToken: string | undefined;
 }
 
-const text = z
-  .string()
-  .optional()
-  .transform((v) => v?.trim() || undefined);
-
-const EnvSchema = z.object({
-  ALIBABA_CLOUD_ACCOUNT_ID: text,
-  ALIBABA_CLOUD_ACCESS_KEY_ID: text,
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: text,
-  ALIBABA_CLOUD_SECURITY_TOKEN: text,
+const CredentialsEnv = EnvSchema.pick({
+  ALIBABA_CLOUD_ACCOUNT_ID: true,
+  ALIBABA_CLOUD_ACCESS_KEY_ID: true,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: true,
+  ALIBABA_CLOUD_SECURITY_TOKEN: true,
 });
 
 export function readCredentials(env: Record<string, string | undefined>): AliyunCredentials {
-  const e = EnvSchema.parse({
-    ALIBABA_CLOUD_ACCOUNT_ID: env.ALIBABA_CLOUD_ACCOUNT_ID,
-    ALIBABA_CLOUD_ACCESS_KEY_ID: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
-    ALIBABA_CLOUD_SECURITY_TOKEN: env.ALIBABA_CLOUD_SECURITY_TOKEN,
-  });
+  const e = CredentialsEnv.parse(env);
   registerSecret(e.ALIBABA_CLOUD_ACCESS_KEY_SECRET);
   registerSecret(e.ALIBABA_CLOUD_SECURITY_TOKEN);
   const missing = (["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCOUNT_ID"] as const).filter(

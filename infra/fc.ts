@@ -2,6 +2,7 @@
 // HTTP trigger and async-invoke config (idempotent: a second deploy updates in place), removal of
 // everything in the service, and the HTTP trigger's URL. Every failure becomes a DeployError.
 import FC from "@alicloud/fc2";
+import { EnvSchema } from "../functions/core/env.js";
 import type { AliyunCredentials } from "./credentials.js";
 import { DeployError, explainCloudError, isNotFound } from "./errors.js";
 
@@ -13,11 +14,13 @@ export interface FcTarget {
   endpoint: string;
 }
 
+const FcEndpointEnv = EnvSchema.pick({ ALIBABA_CLOUD_FC_ENDPOINT: true });
+
 /** FC client; ALIBABA_CLOUD_FC_ENDPOINT points it at another API endpoint (tests). */
 export function fcClient(creds: AliyunCredentials, region: string, env: Record<string, string | undefined>): FcTarget {
-  const override = env.ALIBABA_CLOUD_FC_ENDPOINT?.trim().replace(/\/+$/, "");
-  if (override && !/^https?:\/\/[^\s/]+$/.test(override))
-    throw new DeployError(`ALIBABA_CLOUD_FC_ENDPOINT "${override}" must be a base URL (example: "https://1234.cn-hangzhou.fc.aliyuncs.com")`);
+  const parsed = FcEndpointEnv.safeParse(env);
+  if (!parsed.success) throw new DeployError(`ALIBABA_CLOUD_FC_ENDPOINT ${parsed.error.issues[0]?.message ?? "is invalid"}`);
+  const override = parsed.data.ALIBABA_CLOUD_FC_ENDPOINT;
   const client = new FC(creds.accountId, {
     accessKeyID: creds.accessKeyId,
     accessKeySecret: creds.accessKeySecret,

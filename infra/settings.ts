@@ -2,6 +2,7 @@
 // options, parsed with zod into DeploySettings. Empty `${env:X, ''}` values count as unset. Every
 // mistake names the serverless.yml field, what is wrong and an example.
 import { z } from "zod";
+import { isHttpUrl } from "../functions/core/url.js";
 import { DeployError } from "./errors.js";
 
 export const FUNCTION_NAMES = ["callback", "worker"] as const;
@@ -237,7 +238,7 @@ export function parseSettings(input: ServiceInput, options: CliOptions): DeployS
   const tableName = table.name ?? fcServiceName;
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(tableName))
     fail(`provider.table.name "${tableName}" must be 3-255 of A-Z a-z 0-9 _ . - (example: "dingclaw-prod")`);
-  if (table.endpoint && !/^https?:\/\/[^\s/]+/.test(table.endpoint))
+  if (table.endpoint && !isHttpUrl(table.endpoint))
     fail('provider.table.endpoint must be an http(s) URL (example: "http://pc-xxx.pg.polardb.rds.aliyuncs.com:5432")');
 
   return {

@@ -3,8 +3,10 @@
 // and ignored; every error names the field, what is wrong and an example of a right value.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { providerBaseUrl } from "./llm/providers.js";
+import { DEFAULT_CONFIG_PATH, readEnv, tableRegion, type Env, type EnvSource } from "./env.js";
+import { PROVIDER_NAMES, providerBaseUrl } from "./llm/providers.js";
 import { registerSecret } from "./log.js";
+import { isHttpUrl, trimSlashes } from "./url.js";
 
 const EXAMPLES: Record<string, string> = {
   "model_list[].model_name": '"glm-4"',
@@ -42,9 +44,9 @@ const optionalText = z
 const httpUrl = z
   .string()
   .trim()
-  .refine((v) => v === "" || /^https?:\/\/[^\s/]+/.test(v), { error: "must be an http(s) URL" })
+  .refine((v) => v === "" || isHttpUrl(v), { error: "must be an http(s) URL" })
   .optional()
-  .transform((v) => (v ? v.replace(/\/+$/, "") : undefined));
+  .transform((v) => (v ? trimSlashes(v) : undefined));
 
 const ModelEntrySchema = z.looseObject({
   model_name: z.string().trim().min(1, { error: "must not be empty" }),
@@ -90,12 +92,11 @@ const DingTalkSchema = z.looseObject({
   download_timeout_ms: z.number().int().min(1000).default(15_000),
 });
 
+// `prefault({})`: a missing section is parsed as an empty one, so its defaults are the schema's own.
 const ConfigSchema = z.looseObject({
-  agents: z.looseObject({ defaults: DefaultsSchema.default(DefaultsSchema.parse({})) }).default({
-    defaults: DefaultsSchema.parse({}),
-  }),
+  agents: z.looseObject({ defaults: DefaultsSchema.prefault({}) }).prefault({}),
   model_list: z.array(ModelEntrySchema).default([]),
-  channels: z.looseObject({ dingtalk: DingTalkSchema.optional() }).default({}),
+  channels: z.looseObject({ dingtalk: DingTalkSchema.prefault({}) }).prefault({}),
 });
 
 type RawConfig = z.output<typeof ConfigSchema>;
@@ -162,8 +163,6 @@ export class ConfigError extends Error {
   }
 }
 
-export type Env = Record<string, string | undefined>;
-
 function pathText(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
@@ -183,13 +182,13 @@ function setPath(obj: Record<string, unknown>, path: string[], value: string): v
   node[path[path.length - 1]!] = value;
 }
 
-const ENV_OVERRIDES: ReadonlyArray<[string, string[]]> = [
+const ENV_OVERRIDES = [
   ["DINGTALK_CLIENT_ID", ["channels", "dingtalk", "client_id"]],
   ["DINGTALK_CLIENT_SECRET", ["channels", "dingtalk", "client_secret"]],
   ["DINGTALK_ROBOT_CODE", ["channels", "dingtalk", "robot_code"]],
   ["DINGTALK_MODE", ["channels", "dingtalk", "mode"]],
   ["DINGCLAW_MODEL", ["agents", "defaults", "model_name"]],
-];
+] as const;
 
 function resolve(raw: RawConfig, env: Env): AppConfig {
   const problems: string[] = [];
@@ -223,7 +222,7 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
     const provider = entry.model.slice(0, slash).toLowerCase();
     const baseURL = entry.api_base ?? providerBaseUrl(provider);
     if (!baseURL) {
-      const what = `unknown provider "${provider}" needs api_base (known: zhipu, qwen, deepseek, moonshot, openai)`;
+      const what = `unknown provider "${provider}" needs api_base (known: ${PROVIDER_NAMES.join(", ")})`;
       if (inUse.has(entry.model_name)) problems.push(problem(["model_list", i, "api_base"], what));
       else warnings.push(`model_list[${i}] ("${entry.model_name}") is unusable: ${what}`);
       return;
@@ -249,10 +248,10 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
   }
 
   const dt = raw.channels.dingtalk;
-  if (dt?.card_mode === "answer" && !dt.card_template_id)
+  if (dt.card_mode === "answer" && !dt.card_template_id)
     problems.push(problem(["channels", "dingtalk", "card_template_id"], 'is required when card_mode is "answer"'));
   let credentials: DingTalkConfig | undefined;
-  if (dt && dt.enabled) {
+  if (dt.enabled) {
     if (dt.client_id && !dt.client_secret)
       problems.push(problem(["channels", "dingtalk", "client_secret"], "is missing while client_id is set"));
     else if (!dt.client_id && dt.client_secret)
@@ -268,22 +267,22 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
   return {
     dingtalk: {
       credentials,
-      allowFrom: dt?.allow_from ?? [],
-      mode: dt?.mode ?? "stream",
-      groupScope: dt?.group_scope ?? "conversation",
-      apiBase: (env.DINGTALK_API_BASE || "https://api.dingtalk.com").replace(/\/+$/, ""),
-      oapiBase: (env.DINGTALK_OAPI_BASE || "https://oapi.dingtalk.com").replace(/\/+$/, ""),
+      allowFrom: dt.allow_from,
+      mode: dt.mode,
+      groupScope: dt.group_scope,
+      apiBase: env.DINGTALK_API_BASE,
+      oapiBase: env.DINGTALK_OAPI_BASE,
       cards: {
-        mode: dt?.card_mode ?? "off",
-        templateId: dt?.card_template_id,
-        contentKey: dt?.card_content_key ?? "content",
-        updateIntervalMs: dt?.card_update_interval_ms ?? 500,
+        mode: dt.card_mode,
+        templateId: dt.card_template_id,
+        contentKey: dt.card_content_key,
+        updateIntervalMs: dt.card_update_interval_ms,
       },
-      apiMonthlyBudget: dt?.api_monthly_budget ?? 5000,
+      apiMonthlyBudget: dt.api_monthly_budget,
       media: {
-        fileMaxBytes: dt?.file_max_bytes ?? 100_000,
-        imageMaxBytes: dt?.image_max_bytes ?? 3_145_728,
-        downloadTimeoutMs: dt?.download_timeout_ms ?? 15_000,
+        fileMaxBytes: dt.file_max_bytes,
+        imageMaxBytes: dt.image_max_bytes,
+        downloadTimeoutMs: dt.download_timeout_ms,
       },
     },
     agent: {
@@ -298,25 +297,24 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
       visionModel: defaults.vision_model,
     },
     models,
-    table: {
-      endpoint: env.DINGCLAW_TABLE_ENDPOINT?.trim() || undefined,
-      name: env.DINGCLAW_TABLE_NAME?.trim() || "dingclaw",
-      dataDir: env.DINGCLAW_DATA_DIR?.trim() || "./.dingclaw",
-      region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || "cn-hangzhou",
-    },
+    table: { endpoint: env.DINGCLAW_TABLE_ENDPOINT, name: env.DINGCLAW_TABLE_NAME, dataDir: env.DINGCLAW_DATA_DIR, region: tableRegion(env) },
     warnings,
     raw,
   };
 }
 
 /** Validates a config object (already read from JSON) with the environment's overrides applied. */
-export function parseConfig(input: unknown, env: Env = {}): AppConfig {
+export function parseConfig(input: unknown, source: EnvSource = {}): AppConfig {
+  return parseWithEnv(input, readEnv(source));
+}
+
+function parseWithEnv(input: unknown, env: Env): AppConfig {
   if (typeof input !== "object" || input === null || Array.isArray(input))
     throw new ConfigError(['(root): must be a JSON object (example: {"model_list": [], "channels": {}})']);
   const merged = structuredClone(input) as Record<string, unknown>;
   for (const [name, path] of ENV_OVERRIDES) {
-    const value = env[name]?.trim();
-    if (value) setPath(merged, path, value);
+    const value = env[name];
+    if (value) setPath(merged, [...path], value);
   }
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => problem(i.path, i.message)));
@@ -327,20 +325,20 @@ export function parseConfig(input: unknown, env: Env = {}): AppConfig {
  * Loads the config: inline JSON from `DINGCLAW_CONFIG_JSON` (how FC functions get it), else the file
  * at `DINGCLAW_CONFIG` (default ./config.json). A missing default file means "all defaults".
  */
-export function loadConfig(env: Env = process.env): AppConfig {
-  const inline = env.DINGCLAW_CONFIG_JSON?.trim();
-  const path = env.DINGCLAW_CONFIG?.trim() || "./config.json";
+export function loadConfig(source: EnvSource = process.env): AppConfig {
+  const env = readEnv(source);
+  const path = env.DINGCLAW_CONFIG ?? DEFAULT_CONFIG_PATH;
   let text: string;
-  let source: string;
-  if (inline) {
-    text = inline;
-    source = "DINGCLAW_CONFIG_JSON";
+  let origin: string;
+  if (env.DINGCLAW_CONFIG_JSON) {
+    text = env.DINGCLAW_CONFIG_JSON;
+    origin = "DINGCLAW_CONFIG_JSON";
   } else {
-    source = path;
+    origin = path;
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !env.DINGCLAW_CONFIG) return parseConfig({}, env);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !env.DINGCLAW_CONFIG) return parseWithEnv({}, env);
       throw new ConfigError([`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
     }
   }
@@ -349,7 +347,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     json = JSON.parse(text);
   } catch (err) {
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
-    throw new ConfigError([`${source}: is not valid JSON${at ? ` (near character ${at})` : ""}`]);
+    throw new ConfigError([`${origin}: is not valid JSON${at ? ` (near character ${at})` : ""}`]);
   }
-  return parseConfig(json, env);
+  return parseWithEnv(json, env);
 }

@@ -2,7 +2,8 @@
 // fix, distinguishing the usual causes (bad credentials vs network, missing permission, quota…).
 // Nothing here sends a real message or prints a secret.
 import { z } from "zod";
-import { ConfigError, loadConfig, type AppConfig, type Env, type ModelEndpoint } from "./config.js";
+import { ConfigError, loadConfig, type AppConfig, type ModelEndpoint } from "./config.js";
+import { EnvError, readEnv, type Env, type EnvSource } from "./env.js";
 import { DingTalkClient } from "./dingtalk/client.js";
 import { DingTalkApiError } from "./dingtalk/http.js";
 import { LlmClient, LlmError } from "./llm/index.js";
@@ -19,7 +20,7 @@ export interface CheckResult {
 }
 
 export interface DoctorOptions {
-  env: Env;
+  env: EnvSource;
   fetch?: typeof fetch;
   /** Reads the FC service with the deploy credentials (the host wires @alicloud/fc2). */
   readFcService?: (names: { serviceName: string; region: string }) => Promise<void>;
@@ -184,15 +185,14 @@ async function checkTable(config: AppConfig): Promise<CheckResult> {
   }
 }
 
-async function checkDeploy(opts: DoctorOptions): Promise<CheckResult | undefined> {
-  const env = opts.env;
+async function checkDeploy(env: Env, opts: DoctorOptions): Promise<CheckResult | undefined> {
   if (!env.ALIBABA_CLOUD_ACCESS_KEY_ID && !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET) return undefined;
   const name = "deploy credentials";
   if (!env.ALIBABA_CLOUD_ACCESS_KEY_ID || !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET || !env.ALIBABA_CLOUD_ACCOUNT_ID)
     return fail(name, "incomplete", "set ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_ACCOUNT_ID");
   if (!opts.readFcService) return undefined;
-  const serviceName = env.DINGCLAW_SERVICE_NAME || `dingclaw-${env.DINGCLAW_STAGE || "dev"}`;
-  const region = env.ALIBABA_CLOUD_REGION || env.FC_REGION || "cn-hangzhou";
+  const serviceName = env.DINGCLAW_SERVICE_NAME ?? `dingclaw-${env.DINGCLAW_STAGE ?? "dev"}`;
+  const region = env.ALIBABA_CLOUD_REGION ?? env.FC_REGION ?? "cn-hangzhou";
   try {
     await opts.readFcService({ serviceName, region });
     return pass(name, `can read FC service ${serviceName} in ${region}`);
@@ -208,6 +208,13 @@ async function checkDeploy(opts: DoctorOptions): Promise<CheckResult | undefined
 
 /** Runs every check that applies; never throws. */
 export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
+  let env: Env;
+  try {
+    env = readEnv(opts.env);
+  } catch (err) {
+    if (!(err instanceof EnvError)) throw err;
+    return [fail("environment", err.problems.join("; "), "fix or unset the variables named above (README → Configuration)")];
+  }
   let config: AppConfig;
   try {
     config = loadConfig(opts.env);
@@ -221,7 +228,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
     results.push(fail("models", "model_list is empty", 'add e.g. { "model_name": "glm-4", "model": "zhipu/glm-4.7", "api_key": "..." }'));
   results.push(...(await Promise.all(config.models.map((m) => checkModel(config, m, opts)))));
   results.push(await checkTable(config));
-  const deploy = await checkDeploy(opts);
+  const deploy = await checkDeploy(env, opts);
   if (deploy) results.push(deploy);
   return results;
 }

@@ -2,7 +2,8 @@
 // secret masked in the final line, whatever field or error message it hid in.
 import { formatWithOptions } from "node:util";
 
-export type Level = "debug" | "info" | "warn" | "error";
+export const LEVELS = ["debug", "info", "warn", "error"] as const;
+export type Level = (typeof LEVELS)[number];
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -54,9 +55,9 @@ export interface LoggerOptions {
   base?: LogFields;
 }
 
+/** `level`: the lowest level written (default info; hosts pass LOG_LEVEL). */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const envLevel = process.env.LOG_LEVEL?.toLowerCase();
-  const min = ORDER[opts.level ?? (envLevel && envLevel in ORDER ? (envLevel as Level) : "info")];
+  const min = ORDER[opts.level ?? "info"];
   const write = opts.write ?? ((line: string) => process.stdout.write(line + "\n"));
   const make = (base: LogFields): Logger => {
     const emit = (level: Level, msg: string, fields?: LogFields) => {

@@ -1,6 +1,7 @@
 // FC's invocation context and environment, parsed with zod: the role credentials, account, region
 // and service that the callback needs to invoke the worker. Both FC 2.0 and 3.0 shapes.
 import { z } from "zod";
+import type { Env } from "../core/env.js";
 
 const ContextSchema = z.looseObject({
   requestId: z.string().optional(),
@@ -25,8 +26,13 @@ export interface FcContext {
   credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string } | undefined;
 }
 
-/** Context values first, FC's environment variables as the fallback. */
-export function readContext(context: unknown, env: Record<string, string | undefined> = process.env): FcContext {
+type FcEnv = Pick<
+  Env,
+  "ALIBABA_CLOUD_ACCESS_KEY_ID" | "ALIBABA_CLOUD_ACCESS_KEY_SECRET" | "ALIBABA_CLOUD_SECURITY_TOKEN" | "FC_ACCOUNT_ID" | "FC_REGION" | "FC_SERVICE_NAME"
+>;
+
+/** Context values first, FC's environment variables (when given) as the fallback. */
+export function readContext(context: unknown, env: Partial<FcEnv> = {}): FcContext {
   const c = ContextSchema.safeParse(context ?? {});
   const ctx = c.success ? c.data : {};
   const id = ctx.credentials?.accessKeyId || env.ALIBABA_CLOUD_ACCESS_KEY_ID;

@@ -4,11 +4,6 @@ import { createLogger, type Level, type Logger } from "../core/log.js";
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export function parseLevel(value: string | undefined): Level {
-  const v = value?.toLowerCase();
-  return v && v in ORDER ? (v as Level) : "info";
-}
-
 export function teeLogger(opts: { out: (line: string) => void; level: Level; sink: (record: unknown) => void }): Logger {
   return createLogger({
     level: "debug",

@@ -9,7 +9,7 @@ import type { DingTalkDouble } from "./dingtalk/index.js";
 import { buildAssets } from "./assets.js";
 import { generateApp, modelHelp, playgroundConfig } from "./config.js";
 import { EventHub } from "./events.js";
-import { parseLevel, teeLogger } from "./log-tee.js";
+import { teeLogger } from "./log-tee.js";
 import { playgroundRoutes } from "./routes.js";
 import { PlaygroundService } from "./service.js";
 import { TraceCollector } from "./trace.js";
@@ -23,7 +23,7 @@ export interface PlaygroundOptions {
   configPath?: string;
   /** Where log lines go (default stdout). */
   write?: (line: string) => void;
-  /** Lowest level printed (default LOG_LEVEL, else info); the trace sees every level. */
+  /** Lowest level printed (default info); the trace sees every level. */
   level?: Level;
   /** Answers stream into AI cards (default true). */
   cards?: boolean;
@@ -46,7 +46,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   const hub = new EventHub();
   const traces = new TraceCollector({ onChange: (trace) => hub.publish({ type: "trace", trace: structuredClone(trace) }, `trace:${trace.msgId}`) });
   const out = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const log = teeLogger({ out, level: opts.level ?? parseLevel(process.env.LOG_LEVEL), sink: (record) => traces.ingest(record) });
+  const log = teeLogger({ out, level: opts.level ?? "info", sink: (record) => traces.ingest(record) });
 
   const app = generateApp();
   const assets = await buildAssets();

@@ -123,13 +123,13 @@ describe("config", () => {
       DINGTALK_API_BASE: "http://127.0.0.1:1234/",
       DINGTALK_OAPI_BASE: "http://127.0.0.1:1235",
       DINGCLAW_TABLE_ENDPOINT: "http://127.0.0.1:8000",
-      DINGCLAW_TABLE_NAME: "t1",
+      DINGCLAW_TABLE_NAME: "tbl",
       DINGCLAW_DATA_DIR: "/tmp/d",
     });
     expect(cfg.dingtalk.credentials).toMatchObject({ clientId: "dingfromenv", clientSecret: "secret-from-env" });
     expect(cfg.dingtalk.apiBase).toBe("http://127.0.0.1:1234");
     expect(cfg.dingtalk.oapiBase).toBe("http://127.0.0.1:1235");
-    expect(cfg.table).toMatchObject({ endpoint: "http://127.0.0.1:8000", name: "t1", dataDir: "/tmp/d" });
+    expect(cfg.table).toMatchObject({ endpoint: "http://127.0.0.1:8000", name: "tbl", dataDir: "/tmp/d" });
   });
 
   it("reads the file named by DINGCLAW_CONFIG, inline JSON, and starts with defaults when there is none", () => {

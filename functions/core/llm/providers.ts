@@ -12,3 +12,6 @@ export const PROVIDERS: Readonly<Record<string, string>> = {
 export function providerBaseUrl(provider: string): string | undefined {
   return Object.hasOwn(PROVIDERS, provider) ? PROVIDERS[provider] : undefined;
 }
+
+/** The known prefixes, for messages ("known: zhipu, qwen, …"). */
+export const PROVIDER_NAMES: readonly string[] = Object.keys(PROVIDERS);
