@@ -3,7 +3,7 @@
 // `${env:X, ''}`). A bad value gives one line naming the variable, what is wrong and an example;
 // values are never echoed (some are secrets).
 import { z } from "zod";
-import { LEVELS } from "./log.js";
+import { THRESHOLDS } from "./log.js";
 import { isHttpUrl, trimSlashes } from "./url.js";
 
 export const DEFAULT_CONFIG_PATH = "./config.json";
@@ -46,7 +46,7 @@ export const EnvSchema = z.object({
   AWS_SECRET_ACCESS_KEY: text,
   AWS_SESSION_TOKEN: text,
   /** Unset: info (the agent CLI: no log lines). */
-  LOG_LEVEL: oneOf(LEVELS, "debug"),
+  LOG_LEVEL: oneOf(THRESHOLDS, "debug"),
   // Gateway and playground.
   PORT: orUnset(
     z

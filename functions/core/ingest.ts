@@ -1,5 +1,6 @@
 // Accepting a parsed message, whichever way it arrived (HTTP callback or Stream frame): claim its id
 // in the table so redeliveries are dropped, then dispatch the job to the worker.
+import { randomUUID } from "node:crypto";
 import type { InboundMessage } from "./dingtalk/inbound.js";
 import { MAX_JOB_BYTES, type Dispatch, type Job } from "./job.js";
 import { describeError, type Logger } from "./log.js";
@@ -17,14 +18,16 @@ export type IngestResult =
   | { status: "accepted"; key: string }
   | { status: "duplicate"; key: string; state: "in_progress" | "completed" }
   | { status: "too_large"; key: string }
-  | { status: "unavailable"; key: string; error: string };
+  /** `token`: the claim token that was tried (its write may have landed; pass it again on a retry). */
+  | { status: "unavailable"; key: string; error: string; token: string };
 
 export function messageKey(msg: InboundMessage, robotCode: string): string {
   return `${msg.robotCode ?? robotCode}:${msg.msgId}`;
 }
 
 /**
- * Claims then dispatches (the inbound schema already refused ids and times the table cannot hold).
+ * Claims (with the token `tried`, fresh by default) then dispatches (the inbound schema already
+ * refused ids and times the table cannot hold).
  * Table or dispatch failures come back as "unavailable" (the sender should
  * retry; a dispatch failure releases the claim so the retry can run), never as a thrown error.
  */
@@ -33,12 +36,13 @@ export async function ingest(
   body: Record<string, unknown>,
   deps: IngestDeps,
   requestId?: string,
+  tried: string = randomUUID(),
 ): Promise<IngestResult> {
   const key = messageKey(msg, deps.robotCode);
   const log = deps.log.child({ msgId: msg.msgId, requestId });
   let token: string;
   try {
-    const claim = await deps.idempotency.claim(key);
+    const claim = await deps.idempotency.claim(key, tried);
     if (claim.status !== "claimed") {
       log.info("duplicate delivery dropped", { state: claim.status });
       return { status: "duplicate", key, state: claim.status };
@@ -46,7 +50,7 @@ export async function ingest(
     token = claim.token;
   } catch (err) {
     log.error("claim failed", { error: describeError(err) });
-    return { status: "unavailable", key, error: "table unavailable" };
+    return { status: "unavailable", key, error: "table unavailable", token: tried };
   }
 
   const job: Job = { v: 1, body, claim: { key, token }, requestId, receivedAt: deps.now() };
@@ -60,7 +64,7 @@ export async function ingest(
   } catch (err) {
     log.error("dispatch failed", { error: describeError(err) });
     await deps.idempotency.release(key, token).catch(() => undefined);
-    return { status: "unavailable", key, error: "dispatch failed" };
+    return { status: "unavailable", key, error: "dispatch failed", token };
   }
   log.info("message accepted", { conversation: msg.conversation.id, kind: msg.kind });
   return { status: "accepted", key };

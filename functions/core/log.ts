@@ -4,6 +4,9 @@ import { formatWithOptions } from "node:util";
 
 export const LEVELS = ["debug", "info", "warn", "error"] as const;
 export type Level = (typeof LEVELS)[number];
+/** What LOG_LEVEL accepts: a level, or "silent" for no lines at all. */
+export const THRESHOLDS = [...LEVELS, "silent"] as const;
+export type Threshold = (typeof THRESHOLDS)[number];
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -50,14 +53,14 @@ function serialise(value: unknown): unknown {
 }
 
 export interface LoggerOptions {
-  level?: Level;
+  level?: Threshold;
   write?: (line: string) => void;
   base?: LogFields;
 }
 
 /** `level`: the lowest level written (default info; hosts pass LOG_LEVEL). */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const min = ORDER[opts.level ?? "info"];
+  const min = opts.level === "silent" ? Infinity : ORDER[opts.level ?? "info"];
   const write = opts.write ?? ((line: string) => process.stdout.write(line + "\n"));
   const make = (base: LogFields): Logger => {
     const emit = (level: Level, msg: string, fields?: LogFields) => {

@@ -1,10 +1,10 @@
 // A logger whose every line (debug included) also reaches a sink as a parsed record — the playground's
 // trace collector — while only lines at or above `level` are printed.
-import { createLogger, type Level, type Logger } from "../core/log.js";
+import { createLogger, type Level, type Logger, type Threshold } from "../core/log.js";
 
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const ORDER: Record<Threshold, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: Infinity };
 
-export function teeLogger(opts: { out: (line: string) => void; level: Level; sink: (record: unknown) => void }): Logger {
+export function teeLogger(opts: { out: (line: string) => void; level: Threshold; sink: (record: unknown) => void }): Logger {
   return createLogger({
     level: "debug",
     write: (line) => {

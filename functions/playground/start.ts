@@ -3,7 +3,7 @@
 // trace collector, and the page's event hub. The double is loaded lazily: only the playground needs it.
 import type { AppConfig } from "../core/config.js";
 import { startGateway, type Gateway } from "../core/gateway/start.js";
-import type { Level, Logger } from "../core/log.js";
+import type { Logger, Threshold } from "../core/log.js";
 import type { Table } from "../core/store/table.js";
 import type { DingTalkDouble } from "./dingtalk/index.js";
 import { buildAssets } from "./assets.js";
@@ -24,7 +24,7 @@ export interface PlaygroundOptions {
   /** Where log lines go (default stdout). */
   write?: (line: string) => void;
   /** Lowest level printed (default info); the trace sees every level. */
-  level?: Level;
+  level?: Threshold;
   /** Answers stream into AI cards (default true). */
   cards?: boolean;
   /** Use this table instead of an embedded in-memory one. */

@@ -33,6 +33,8 @@ beforeAll(async () => {
     DINGCLAW_CONFIG_JSON: w.configJson,
     ALIBABA_CLOUD_FC_ENDPOINT: fc.url,
     DINGCLAW_WORKER_FUNCTION: "worker",
+    // The hosts log to stdout as on FC; the test output shows results only.
+    LOG_LEVEL: "silent",
   });
   callback = ((await import("../../functions/callback.js")) as { handler: Handler }).handler;
   worker = ((await import("../../functions/worker.js")) as { handler: Handler }).handler;

@@ -11,8 +11,9 @@ function within(text: string, limits: SplitLimits): boolean {
   return text.length <= limits.maxChars && bytes(text) <= limits.maxBytes;
 }
 
+/** A surrogate half cut from its pair (a part is a slice, so U+FFFD in it can only come from the input). */
 function hasBrokenChars(s: string): boolean {
-  return s.includes("\uFFFD") || /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 }
 
 const squash = (s: string) => s.replace(/\s+/g, "");

@@ -1,7 +1,8 @@
 // Stream mode through the official `dingtalk-stream` SDK, wrapped where the SDK falls short: the
 // gateway URL follows DINGTALK_API_BASE, connect failures are reported instead of swallowed, frames
-// are schema-checked (a bad frame cannot crash the process), robot CALLBACKs are ACKed on receipt,
-// and reconnects back off exponentially with jitter through one single loop.
+// are schema-checked (a bad frame cannot crash the process), a robot CALLBACK is ACKed only when the
+// core says so (once its message is claimed), and reconnects back off exponentially with jitter
+// through one single loop.
 import { DWClient, TOPIC_ROBOT, type DWClientDownStream } from "dingtalk-stream";
 import type WebSocket from "ws";
 import { z } from "zod";
@@ -21,8 +22,11 @@ export interface StreamOptions {
   credentials: DingTalkConfig;
   apiBase: string;
   log: Logger;
-  /** Called for every robot message, after it was ACKed; errors are logged, never thrown back. */
-  onMessage: (body: unknown, meta: { messageId: string }) => Promise<void>;
+  /**
+   * Called for every robot message frame; the frame is ACKed when it resolves true. Not ACKed (false or
+   * an error, which is logged): DingTalk redelivers it.
+   */
+  onMessage: (frame: { messageId: string; data: string }) => Promise<boolean>;
   fetch?: typeof fetch;
   random?: () => number;
   /** Reconnect delay cap (default 60 s). */
@@ -136,21 +140,26 @@ class GatewayClient extends DWClient {
       this.opts.log.warn("dingtalk: ignored a callback frame without messageId");
       return;
     }
-    this.socketCallBackResponse(messageId, null);
     if (topic !== TOPIC_ROBOT) {
       this.opts.log.debug("dingtalk: ignored callback topic", { topic, messageId });
+      this.ack(messageId);
       return;
     }
-    let body: unknown;
+    this.opts
+      .onMessage({ messageId, data })
+      .then((ack) => ack && this.ack(messageId))
+      .catch((err: unknown) =>
+        this.opts.log.error("dingtalk: stream message handling failed; not acknowledged", { messageId, error: describeError(err) }),
+      );
+  }
+
+  private ack(messageId: string): void {
     try {
-      body = JSON.parse(data);
-    } catch {
-      this.opts.log.warn("dingtalk: robot frame data is not JSON", { messageId });
-      return;
+      this.socketCallBackResponse(messageId, null);
+    } catch (err) {
+      // The socket closed meanwhile: DingTalk redelivers the frame on the next connection (a duplicate then).
+      this.opts.log.info("dingtalk: ACK not sent, the connection closed", { messageId, error: describeError(err) });
     }
-    this.opts.onMessage(body, { messageId }).catch((err: unknown) =>
-      this.opts.log.error("dingtalk: stream message handling failed", { messageId, error: describeError(err) }),
-    );
   }
 
   /** Opens one connection; resolves when it has closed again. Rejects if it never opened. */

@@ -1,15 +1,15 @@
 // The long-lived gateway behind `npm start`: the table (embedded by default), the HTTP callback and
 // health endpoint, the Stream-mode connection, and an in-process dispatcher in place of FC's queue.
 import type { AppConfig } from "../config.js";
-import { parseCallback } from "../dingtalk/inbound.js";
 import { StreamConnection, type StreamOptions } from "../dingtalk/stream.js";
 import { handleCallback } from "../http-callback.js";
-import { ingest, type IngestDeps } from "../ingest.js";
+import type { IngestDeps } from "../ingest.js";
 import { LocalDispatcher, type LocalDispatcherOptions } from "../local-dispatch.js";
 import type { Logger } from "../log.js";
 import { processJob } from "../process-job.js";
 import { createRuntime, type Runtime } from "../runtime.js";
 import { ensureTable, openTable, type Table } from "../store/table.js";
+import { StreamIngest } from "../stream-frame.js";
 import { json, startHttpServer, type Route } from "./http-server.js";
 
 export interface GatewayOptions {
@@ -57,6 +57,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     log,
   };
 
+  const frames = new StreamIngest(ingestDeps);
   const stream =
     credentials && config.dingtalk.mode === "stream"
       ? new StreamConnection({
@@ -65,14 +66,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           apiBase: config.dingtalk.apiBase,
           log,
           fetch: opts.fetch,
-          onMessage: async (body, meta) => {
-            const parsed = parseCallback(body);
-            if (!parsed.ok) {
-              log.warn("dingtalk: invalid robot message in stream frame", { messageId: meta.messageId, reason: parsed.reason });
-              return;
-            }
-            await ingest(parsed.message, body as Record<string, unknown>, ingestDeps, meta.messageId);
-          },
+          onMessage: (frame) => frames.handle(frame),
         })
       : undefined;
 

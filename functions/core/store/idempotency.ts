@@ -95,9 +95,10 @@ export class IdempotencyStore {
    * First sight of a message: claims it unless another attempt holds a live lease or it is already done.
    * One token per call, so a write of ours whose answer was lost (the SDK retried it into a failed
    * condition) is recognised as ours on the read that follows, not mistaken for another attempt's claim.
+   * A caller that saw an earlier claim fail (its write may still have landed) passes that claim's token
+   * again, so the landed write is recognised as its own.
    */
-  async claim(key: string): Promise<ClaimResult> {
-    const token = randomUUID();
+  async claim(key: string, token: string = randomUUID()): Promise<ClaimResult> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (await this.create(key, token, this.claimLeaseMs)) return { status: "claimed", token, attempt: 1 };
       const rec = await this.read(key);
