@@ -2,7 +2,7 @@
 // (PicoClaw's `agent -m`). Streams the answer to stdout, a usage line to stderr; any failure is one
 // secret-free line on stderr with a hint, exit 1.
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, type AppConfig } from "./core/config.js";
+import { ConfigError, loadConfig, MODEL_ENTRY_EXAMPLE, type AppConfig } from "./core/config.js";
 import { readEnv } from "./core/env.js";
 import { LlmClient, LlmError, type AttemptRecord, type ChatMessage, type LlmErrorKind } from "./core/llm/index.js";
 import { createLogger, describeError, redact, silentLogger } from "./core/log.js";
@@ -47,7 +47,7 @@ function hint(kind: LlmErrorKind, config: AppConfig, last: AttemptRecord | undef
     case "server":
       return "the provider had an error; try again later or add agents.defaults.model_fallbacks";
     case "no_model":
-      return 'add an entry to model_list (example: {"model_name": "glm-4", "model": "zhipu/glm-4.7", "api_key": "..."})';
+      return `add an entry to model_list (example: ${MODEL_ENTRY_EXAMPLE})`;
     default:
       return `check ${at}.model and ${at}.api_base`;
   }

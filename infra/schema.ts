@@ -1,76 +1,47 @@
 // JSON schema of the `aliyun` provider's serverless.yml properties, registered with the framework's
-// config validation (defineProvider) so typos are reported before anything runs. Values that come
-// from `${env:...}` arrive as strings, so numbers and booleans accept their string forms too.
-const text = { type: "string" };
-const integer = { anyOf: [{ type: "integer" }, { type: "string", pattern: "^\\s*\\d*\\s*$" }] };
-const boolean = { anyOf: [{ type: "boolean" }, { type: "string", enum: ["true", "false", ""] }] };
-const environment = {
-  type: "object",
-  patternProperties: { "^[A-Za-z][A-Za-z0-9_]*$": { anyOf: [{ type: "string" }, { type: "number" }, { type: "boolean" }] } },
-  additionalProperties: false,
-};
+// config validation (defineProvider) so typos are reported before anything runs. Generated from the
+// zod schemas parseSettings uses (infra/settings.ts), with two adjustments for the framework's
+// validator (Ajv, strict, coercing "20" to 20): a value from `${env:X, ''}` may arrive blank, so
+// integers and booleans also accept a blank string; and type lists become anyOf (strict Ajv has no
+// union types).
+import { z } from "zod";
+import { FunctionSchema, HttpEventSchema, ProviderSchema } from "./settings.js";
+
+type JsonSchema = Record<string, unknown>;
+
+const BLANK = { type: "string", pattern: "^\\s*$" };
+
+function adjust({ jsonSchema }: { jsonSchema: JsonSchema }): void {
+  const type = jsonSchema.type;
+  if (Array.isArray(type)) {
+    delete jsonSchema.type;
+    jsonSchema.anyOf = type.map((t: unknown) => ({ type: t }));
+  } else if (type === "integer" || type === "boolean") {
+    const own = { ...jsonSchema };
+    for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+    // Blank first: in the other branch, a coercing Ajv would turn " " into 0 before trying this one.
+    jsonSchema.anyOf = [BLANK, own];
+  }
+}
+
+function toJson(schema: z.ZodType): JsonSchema {
+  const json: JsonSchema = z.toJSONSchema(schema, { target: "draft-7", io: "input", unrepresentable: "any", override: adjust });
+  delete json.$schema;
+  return json;
+}
+
+/** The properties of an object schema; `omit` names those the framework defines itself. */
+function propertiesOf(schema: z.ZodObject, omit: string[]): { properties: JsonSchema } {
+  const properties = toJson(schema).properties as JsonSchema;
+  for (const key of omit) delete properties[key];
+  return { properties };
+}
 
 export const providerSchema = {
-  provider: {
-    properties: {
-      runtime: { enum: ["nodejs20", "nodejs18"] },
-      region: text,
-      description: text,
-      role: text,
-      logConfig: {
-        type: "object",
-        properties: { project: text, logstore: text },
-        additionalProperties: false,
-      },
-      vpcConfig: {
-        type: "object",
-        properties: { vpcId: text, vSwitchIds: { type: "array", items: text }, securityGroupId: text },
-        additionalProperties: false,
-      },
-      internetAccess: boolean,
-      config: text,
-      configJson: text,
-      table: {
-        type: "object",
-        properties: { endpoint: text, name: text, region: text, accessKeyId: text, secretAccessKey: text, retain: boolean, manage: boolean },
-        additionalProperties: false,
-      },
-      environment,
-    },
-  },
-  function: {
-    properties: {
-      handler: text,
-      entry: text,
-      description: text,
-      memorySize: integer,
-      timeout: integer,
-      instanceConcurrency: integer,
-      environment,
-      async: {
-        type: "object",
-        properties: { maxAsyncRetryAttempts: integer, maxAsyncEventAgeInSeconds: integer },
-        additionalProperties: false,
-      },
-      package: { type: "object", properties: { artifact: text }, additionalProperties: false },
-    },
-  },
-  functionEvents: {
-    http: {
-      anyOf: [
-        { type: "null" },
-        {
-          type: "object",
-          properties: {
-            name: text,
-            authType: { enum: ["anonymous", "function"] },
-            methods: { type: "array", items: { enum: ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"] } },
-          },
-          additionalProperties: false,
-        },
-      ],
-    },
-  },
+  // `name` and `stage` are the framework's own provider properties, `events` its own function property.
+  provider: propertiesOf(ProviderSchema, ["name", "stage"]),
+  function: propertiesOf(FunctionSchema, ["events"]),
+  functionEvents: { http: toJson(HttpEventSchema.shape.http) },
 };
 
 const region = { usage: "Alibaba Cloud region id, e.g. cn-shanghai (default: provider.region, else cn-hangzhou)", shortcut: "r", type: "string" };

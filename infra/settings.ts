@@ -1,6 +1,7 @@
 // The deployment described by serverless.yml (after the framework resolved its variables) plus the CLI
 // options, parsed with zod into DeploySettings. Empty `${env:X, ''}` values count as unset. Every
-// mistake names the serverless.yml field, what is wrong and an example.
+// mistake names the serverless.yml field, what is wrong and an example. The framework's own check of
+// serverless.yml (infra/schema.ts) is generated from these schemas.
 import { z } from "zod";
 import { isHttpUrl } from "../functions/core/url.js";
 import { DeployError } from "./errors.js";
@@ -80,7 +81,10 @@ const optionalBool = z.preprocess(
   z.boolean({ error: "must be true or false" }).optional(),
 );
 const envMap = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+  .record(
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { error: "variable names are letters, digits and _ (example: LOG_LEVEL)" }),
+    z.union([z.string(), z.number(), z.boolean(), z.null()]),
+  )
   .optional()
   .transform((m) => {
     const out: Record<string, string> = {};
@@ -90,9 +94,9 @@ const envMap = z
 
 const NAME = /^[A-Za-z][A-Za-z0-9-]{0,40}$/;
 
-const HttpEventSchema = z.object({
+export const HttpEventSchema = z.object({
   http: z
-    .object({
+    .strictObject({
       name: optionalText,
       authType: z.enum(["anonymous", "function"], { error: 'must be "anonymous" or "function"' }).default("anonymous"),
       methods: z
@@ -104,7 +108,7 @@ const HttpEventSchema = z.object({
     .transform((h) => h ?? { name: undefined, authType: "anonymous" as const, methods: ["POST"] }),
 });
 
-const FunctionSchema = z.object({
+export const FunctionSchema = z.object({
   handler: z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, { error: 'must be "file.export"' }).default("index.handler"),
   entry: optionalText,
   description: optionalText,
@@ -114,31 +118,33 @@ const FunctionSchema = z.object({
   environment: envMap,
   events: z.array(HttpEventSchema).nullish(),
   async: z
-    .object({
+    .strictObject({
       maxAsyncRetryAttempts: optionalInt(0, 8),
       maxAsyncEventAgeInSeconds: optionalInt(1, 86400),
     })
     .nullish(),
+  /** A prebuilt zip instead of the bundle `package` builds (the plugin sets it after packaging). */
+  package: z.strictObject({ artifact: optionalText }).nullish(),
 });
 
-const ProviderSchema = z.object({
+export const ProviderSchema = z.object({
   name: z.literal("aliyun", { error: 'must be "aliyun"' }),
-  runtime: optionalText,
+  runtime: z.preprocess((v) => (blank(v) ? undefined : v), z.enum(["nodejs20", "nodejs18"], { error: 'must be "nodejs20" or "nodejs18"' }).optional()),
   region: optionalText,
   stage: optionalText,
   description: optionalText,
   role: optionalText.refine((v) => v === undefined || /^acs:ram::\d+:role\/\S+$/.test(v), {
     error: 'must be a role ARN like "acs:ram::1234567890123456:role/dingclaw-fc"',
   }),
-  logConfig: z.object({ project: optionalText, logstore: optionalText }).nullish(),
+  logConfig: z.strictObject({ project: optionalText, logstore: optionalText }).nullish(),
   vpcConfig: z
-    .object({ vpcId: optionalText, vSwitchIds: z.array(z.string()).nullish(), securityGroupId: optionalText })
+    .strictObject({ vpcId: optionalText, vSwitchIds: z.array(z.string()).nullish(), securityGroupId: optionalText })
     .nullish(),
   internetAccess: optionalBool,
   config: optionalText,
   configJson: optionalText,
   table: z
-    .object({
+    .strictObject({
       endpoint: optionalText,
       name: optionalText,
       region: optionalText,

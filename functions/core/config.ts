@@ -36,6 +36,13 @@ const EXAMPLES: Record<string, string> = {
   "channels.dingtalk.download_timeout_ms": "15000",
 };
 
+/** One model_list entry that works, and the smallest config using it, as guides and errors show them. */
+export const MODEL_ENTRY_EXAMPLE = '{ "model_name": "glm-4", "model": "zhipu/glm-4.7", "api_key": "..." }';
+export const MODEL_CONFIG_EXAMPLE = [
+  `{ "model_list": [ ${MODEL_ENTRY_EXAMPLE} ],`,
+  '  "agents": { "defaults": { "model_name": "glm-4" } } }',
+];
+
 const optionalText = z
   .string()
   .optional()

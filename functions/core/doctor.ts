@@ -2,7 +2,7 @@
 // fix, distinguishing the usual causes (bad credentials vs network, missing permission, quota…).
 // Nothing here sends a real message or prints a secret.
 import { z } from "zod";
-import { ConfigError, loadConfig, type AppConfig, type ModelEndpoint } from "./config.js";
+import { ConfigError, loadConfig, MODEL_ENTRY_EXAMPLE, type AppConfig, type ModelEndpoint } from "./config.js";
 import { EnvError, readEnv, type Env, type EnvSource } from "./env.js";
 import { DingTalkClient } from "./dingtalk/client.js";
 import { DingTalkApiError } from "./dingtalk/http.js";
@@ -225,7 +225,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   const results = [pass("config", config.warnings.length ? `parses (${config.warnings.join("; ")})` : "parses")];
   results.push(...(await checkDingTalk(config, opts)));
   if (config.models.length === 0)
-    results.push(fail("models", "model_list is empty", 'add e.g. { "model_name": "glm-4", "model": "zhipu/glm-4.7", "api_key": "..." }'));
+    results.push(fail("models", "model_list is empty", `add e.g. ${MODEL_ENTRY_EXAMPLE}`));
   results.push(...(await Promise.all(config.models.map((m) => checkModel(config, m, opts)))));
   results.push(await checkTable(config));
   const deploy = await checkDeploy(env, opts);

@@ -3,6 +3,7 @@
 import type { ModelEndpoint } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
 import type { LlmErrorKind } from "./llm/index.js";
+import { CARD_BUDGET_SHARE } from "./quota.js";
 
 export const DEFAULT_SYSTEM_PROMPT =
   "你是企业钉钉里的 AI 助手，回答准确、简洁、友好，默认使用中文。" +
@@ -75,7 +76,7 @@ export function usage(u: { promptTokens: number; completionTokens: number }, tur
     if (api.cardsPausedUntil !== undefined) {
       const at = new Date(api.cardsPausedUntil + 8 * 3_600_000).toISOString().slice(11, 16);
       lines.push("", `AI 卡片暂停使用（钉钉接口受限），${at} 后恢复，期间用普通消息回复。`);
-    } else if (api.calls >= api.budget * 0.9) lines.push("", "本月接口调用接近额度，回答改用普通消息（不再使用流式卡片）。");
+    } else if (api.calls >= api.budget * CARD_BUDGET_SHARE) lines.push("", "本月接口调用接近额度，回答改用普通消息（不再使用流式卡片）。");
   }
   return lines.join("\n");
 }

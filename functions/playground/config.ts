@@ -2,7 +2,8 @@
 // generated DingTalk app that only exists in the in-process DingTalk double (HTTP mode, AI cards on)
 // and an embedded table (never the configured remote one).
 import { randomBytes } from "node:crypto";
-import type { AppConfig } from "../core/config.js";
+import { MODEL_CONFIG_EXAMPLE, type AppConfig } from "../core/config.js";
+import { PROVIDER_NAMES } from "../core/llm/providers.js";
 import { registerSecret } from "../core/log.js";
 
 export const PLAYGROUND_CLIENT_ID = "dingplayground";
@@ -47,9 +48,8 @@ export function modelHelp(config: AppConfig, configPath: string): string[] | und
   if (config.models.length > 0) return undefined;
   return [
     `No LLM is configured yet. Add a model_list to ${configPath} (or DINGCLAW_CONFIG_JSON), for example:`,
-    '{ "model_list": [ { "model_name": "glm-4", "model": "zhipu/glm-4.7", "api_key": "..." } ],',
-    '  "agents": { "defaults": { "model_name": "glm-4" } } }',
-    "Providers: zhipu, qwen, deepseek, moonshot, openai, or any OpenAI-compatible api_base.",
+    ...MODEL_CONFIG_EXAMPLE,
+    `Providers: ${PROVIDER_NAMES.join(", ")}, or any OpenAI-compatible api_base.`,
     "Then restart `npm run playground`. Meanwhile /help, /new and /model work.",
   ];
 }

@@ -79,6 +79,9 @@ describe("parseSettings", () => {
     expect(errorOf(() => parseSettings(input({ provider: { logConfig: { project: "p", logstore: "" } } }), {}))).toMatch(/both project and logstore/);
     expect(errorOf(() => parseSettings(input({ functions: { extra: {} } }), {}))).toMatch(/only "callback" and "worker"/);
     expect(errorOf(() => parseSettings(input({ functions: { callback: { events: [] } } }), {}))).toMatch(/exactly one http event/);
+    expect(errorOf(() => parseSettings(input({ provider: { table: { endpiont: "http://127.0.0.1:8000" } } }), {}))).toMatch(
+      /provider\.table: Unrecognized key: "endpiont"/,
+    );
     expect(errorOf(() => parseSettings(input(), { stage: "Prod Stage" }))).toMatch(/stage "prod stage"/);
     expect(errorOf(() => parseSettings(input(), { region: "hangzhou" }))).toMatch(/example: "cn-hangzhou"/);
     expect(errorOf(() => parseSettings(input({ provider: { table: { endpoint: "polardb:5432" } } }), {}))).toMatch(/http\(s\) URL/);

@@ -1,5 +1,6 @@
 // The one-screen guide the gateway prints when something essential is not configured yet.
-import type { AppConfig } from "../config.js";
+import { MODEL_CONFIG_EXAMPLE, type AppConfig } from "../config.js";
+import { PROVIDER_NAMES } from "../llm/providers.js";
 
 /** `playgroundUrl`: where the browser playground runs (started when DingTalk is not configured). */
 export function setupGuide(config: AppConfig, url: string, configPath: string, playgroundUrl?: string): string | undefined {
@@ -14,9 +15,8 @@ export function setupGuide(config: AppConfig, url: string, configPath: string, p
   if (config.models.length === 0)
     missing.push(
       "An LLM (model_list in the config):",
-      '  { "model_list": [ { "model_name": "glm-4", "model": "zhipu/glm-4.7", "api_key": "..." } ],',
-      '    "agents": { "defaults": { "model_name": "glm-4" } } }',
-      "  providers: zhipu, qwen, deepseek, moonshot, openai (or any OpenAI-compatible api_base).",
+      ...MODEL_CONFIG_EXAMPLE.map((line) => `  ${line}`),
+      `  providers: ${PROVIDER_NAMES.join(", ")} (or any OpenAI-compatible api_base).`,
     );
   if (missing.length === 0) return undefined;
   const lines = [
