@@ -49,7 +49,7 @@ export function stubPlugin(): Plugin {
       }));
 
       build.onResolve({ filter: /(^|\/)embedded\.js$/ }, (args) =>
-        args.resolveDir.endsWith(path.join("functions", "core", "store")) ? { path: args.path, namespace: "dingclaw-embedded" } : undefined,
+        args.resolveDir.includes(path.join("functions", "core", "store")) ? { path: args.path, namespace: "dingclaw-embedded" } : undefined,
       );
       build.onLoad({ filter: /.*/, namespace: "dingclaw-embedded" }, () => ({ contents: EMBEDDED_STORE_STUB, loader: "js" }));
 

@@ -6,7 +6,7 @@ import { fc, fcClient, getService, httpTriggerUrl } from "./fc.js";
 import { kb } from "./bundle.js";
 import type { Reporter } from "./output.js";
 import type { DeploySettings } from "./settings.js";
-import { safeEndpoint } from "../functions/core/store/table.js";
+import { safeEndpoint } from "../functions/core/store/errors.js";
 
 export interface InfoContext {
   settings: DeploySettings;

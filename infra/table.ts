@@ -9,7 +9,8 @@ import {
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { registerSecret, silentLogger } from "../functions/core/log.js";
-import { ensureTable, errorName, safeEndpoint } from "../functions/core/store/table.js";
+import { ensureTable } from "../functions/core/store/dynamodb/admin.js";
+import { errorName, safeEndpoint } from "../functions/core/store/errors.js";
 import { DeployError, explainCloudError } from "./errors.js";
 import type { TableSettings } from "./settings.js";
 

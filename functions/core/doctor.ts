@@ -8,7 +8,7 @@ import { DingTalkClient } from "./dingtalk/client.js";
 import { DingTalkApiError } from "./dingtalk/http.js";
 import { LlmClient, LlmError } from "./llm/index.js";
 import { describeError, silentLogger } from "./log.js";
-import { describeTable, openTable } from "./store/table.js";
+import { openTable } from "./store/table.js";
 
 export interface CheckResult {
   name: string;
@@ -174,7 +174,7 @@ async function checkTable(config: AppConfig): Promise<CheckResult> {
   let table;
   try {
     table = await openTable(config.table, { log: silentLogger });
-    const state = await describeTable(table.client, table.name);
+    const state = await table.status();
     if (state === "missing")
       return fail(name, `reachable, but table "${table.name}" does not exist`, "run npx serverless deploy (it creates the table) or create it with pk/sk string keys");
     return pass(name, `"${table.name}" is ${state}`);

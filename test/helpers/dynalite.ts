@@ -6,7 +6,7 @@
 //   useTestTable(opts?)   → TestTable (lazy)       same, wired to vitest beforeAll/afterAll of the calling file;
 //                                                  read its properties inside tests/hooks, not at import time
 //   TestTable:
-//     table        an opened Table (core/store/table.ts) on the server: pass it to ConversationStore etc.
+//     table        an opened DynamoTable (core/store/dynamodb/open.ts) on the server: pass it to ConversationStore etc.
 //     endpoint     "http://127.0.0.1:<port>"; give it to child processes as DINGCLAW_TABLE_ENDPOINT
 //     name         the table name (default "dingclaw")
 //     config       AppConfig["table"] pointing at the server, for openTable()/hosts under test
@@ -20,15 +20,15 @@
 import { afterAll, beforeAll } from "vitest";
 import type { AppConfig } from "../../functions/core/config.js";
 import { startDynalite } from "../../functions/core/store/embedded.js";
-import { ensureTable, openTable, type Table } from "../../functions/core/store/table.js";
+import { openDynamoTable, type DynamoTable } from "../../functions/core/store/dynamodb/open.js";
 
 export interface TestTable {
-  table: Table;
+  table: DynamoTable;
   endpoint: string;
   name: string;
   config: AppConfig["table"];
   env: { DINGCLAW_TABLE_ENDPOINT: string; DINGCLAW_TABLE_NAME: string };
-  openTable(name?: string): Promise<Table>;
+  openTable(name?: string): Promise<DynamoTable>;
   close(): Promise<void>;
 }
 
@@ -40,20 +40,20 @@ export interface TestTableOptions {
 export async function startTestTable(opts: TestTableOptions = {}): Promise<TestTable> {
   const server = await startDynalite();
   const name = opts.name ?? "dingclaw";
-  const opened: Table[] = [];
+  const opened: DynamoTable[] = [];
   const configFor = (n: string): AppConfig["table"] => ({
     endpoint: server.endpoint,
     name: n,
     dataDir: "",
     region: "local",
   });
-  const open = async (n: string = name): Promise<Table> => {
-    const t = await openTable(configFor(n), { env: {} });
+  const open = async (n: string = name): Promise<DynamoTable> => {
+    const t = await openDynamoTable(configFor(n), { env: {} });
     opened.push(t);
-    await ensureTable(t.client, n);
+    await t.ensure();
     return t;
   };
-  let table: Table;
+  let table: DynamoTable;
   try {
     table = await open();
   } catch (err) {

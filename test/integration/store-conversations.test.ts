@@ -8,7 +8,8 @@ import {
   turnTokens,
   type Turn,
 } from "../../functions/core/store/conversations.js";
-import { openTable, TableUnavailableError } from "../../functions/core/store/table.js";
+import { TableUnavailableError } from "../../functions/core/store/errors.js";
+import { openTable } from "../../functions/core/store/table.js";
 import { useTestTable } from "../helpers/dynalite.js";
 
 const db = useTestTable();

@@ -8,13 +8,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ApiUsageStore } from "../../functions/core/store/api-usage.js";
 import { ConversationStore } from "../../functions/core/store/conversations.js";
 import { IdempotencyStore } from "../../functions/core/store/idempotency.js";
-import {
-  ensureTable,
-  isUnavailable,
-  openTable,
-  TableUnavailableError,
-  toTableError,
-} from "../../functions/core/store/table.js";
+import { ensureTable } from "../../functions/core/store/dynamodb/admin.js";
+import { isDynamoUnavailable as isUnavailable } from "../../functions/core/store/dynamodb/errors.js";
+import { openDynamoTable as openTable } from "../../functions/core/store/dynamodb/open.js";
+import { callTable, TableUnavailableError } from "../../functions/core/store/errors.js";
 import { useTestTable } from "../helpers/dynalite.js";
 
 const warnings: string[] = [];
@@ -58,8 +55,8 @@ describe("ensureTable", () => {
       ensureTable(db.table.client, "racing-table"),
     ]);
     expect(results.filter((r) => r.created)).toHaveLength(1);
-    const store = new IdempotencyStore({ ...db.table, name: "racing-table" });
-    expect(await store.claim("k")).toMatchObject({ status: "claimed" });
+    const racing = await db.openTable("racing-table");
+    expect(await new IdempotencyStore(racing).claim("k")).toMatchObject({ status: "claimed" });
   });
 });
 
@@ -71,7 +68,7 @@ describe("openTable", () => {
     try {
       expect(first.embedded).toBe(true);
       expect(first.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      await ensureTable(first.client, first.name);
+      await first.ensure();
       await new ConversationStore(first, conversationOpts).append("chat", [{ role: "user", content: "记住我", at: 1 }]);
       const idem = new IdempotencyStore(first);
       const claim = await idem.claim("robot:m1");
@@ -84,7 +81,7 @@ describe("openTable", () => {
 
     const again = await openTable(cfg);
     try {
-      expect(await ensureTable(again.client, again.name)).toMatchObject({ created: false });
+      expect(await again.ensure()).toMatchObject({ created: false });
       const conv = await new ConversationStore(again, conversationOpts).load("chat");
       expect(conv.turns.map((t) => t.content)).toEqual(["记住我"]);
       expect(await new IdempotencyStore(again).claim("robot:m1")).toEqual({ status: "completed", replyId: "reply-1" });
@@ -97,7 +94,7 @@ describe("openTable", () => {
     const dataDir = tempDir();
     const cfg = { endpoint: undefined, name: "dingclaw", dataDir, region: "local" };
     const first = await openTable(cfg);
-    await ensureTable(first.client, first.name);
+    await first.ensure();
     const counts = Array.from({ length: 100 }, () => new ApiUsageStore(first, { app: "ding1" }).record("robot.send"));
     await first.close();
     expect((await Promise.allSettled(counts)).filter((r) => r.status === "rejected")).toEqual([]);
@@ -126,7 +123,7 @@ describe("openTable", () => {
     const t = await openTable({ endpoint: undefined, name: "dingclaw", dataDir, region: "local" }, { inMemory: true });
     try {
       expect(t.embedded).toBe(true);
-      await ensureTable(t.client, t.name);
+      await t.ensure();
       await new ConversationStore(t, conversationOpts).append("k", [{ role: "user", content: "x", at: 1 }]);
     } finally {
       await t.close();
@@ -161,7 +158,7 @@ describe("a table that is down", () => {
     const port = await closedPort();
     const t = await openTable({ ...db.config, endpoint: `http://127.0.0.1:${port}` }, { env: {} });
     try {
-      const err = await ensureTable(t.client, t.name).catch((e: unknown) => e);
+      const err = await t.ensure().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TableUnavailableError);
       expect((err as Error).message).toMatch(/ECONNREFUSED/);
       await expect(new IdempotencyStore(t).claim("k")).rejects.toBeInstanceOf(TableUnavailableError);
@@ -206,9 +203,14 @@ describe("error mapping", () => {
     expect(isUnavailable(conditional)).toBe(false);
     expect(isUnavailable(sdkError("ValidationException", 400))).toBe(false);
     expect(isUnavailable(sdkError("ResourceNotFoundException", 400))).toBe(false);
-    expect(toTableError(conditional, "t", "PutItem")).toBe(conditional);
-    const mapped = toTableError(sdkError("ThrottlingException", 400), "\"t\" at http://h", "PutItem");
+  });
+
+  it("maps only outages to TableUnavailableError, naming the table and the action", async () => {
+    const where = { name: "t", endpoint: "http://user:pw@h/?q=1" };
+    const conditional = sdkError("ConditionalCheckFailedException", 400);
+    await expect(callTable(where, "PutItem", isUnavailable, Promise.reject(conditional))).rejects.toBe(conditional);
+    const mapped = await callTable(where, "PutItem", isUnavailable, Promise.reject(sdkError("ThrottlingException", 400))).catch((e: unknown) => e);
     expect(mapped).toBeInstanceOf(TableUnavailableError);
-    expect((mapped as Error).message).toContain("PutItem");
+    expect((mapped as Error).message).toBe('table "t" at http://h is unavailable (PutItem: ThrottlingException: ThrottlingException)');
   });
 });

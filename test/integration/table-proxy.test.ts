@@ -2,17 +2,18 @@
 // SDK sees them, lost responses (the write applied), refused connections and recovery.
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openTable, TableUnavailableError, type Table } from "../../functions/core/store/table.js";
+import { openDynamoTable, type DynamoTable } from "../../functions/core/store/dynamodb/open.js";
+import { TableUnavailableError } from "../../functions/core/store/errors.js";
 import { startTableProxy, type TableProxy } from "../doubles/table-proxy/index.js";
 import { useTestTable } from "../helpers/dynalite.js";
 
 const db = useTestTable();
 let proxy: TableProxy;
-let table: Table;
+let table: DynamoTable;
 
 beforeAll(async () => {
   proxy = await startTableProxy(db.endpoint);
-  table = await openTable({ ...db.config, endpoint: proxy.url }, { env: {}, maxAttempts: 1 });
+  table = await openDynamoTable({ ...db.config, endpoint: proxy.url }, { env: {}, maxAttempts: 1 });
 });
 afterAll(async () => {
   await table.close();

@@ -8,7 +8,7 @@ import { LocalDispatcher, type LocalDispatcherOptions } from "../local-dispatch.
 import type { Logger } from "../log.js";
 import { processJob } from "../process-job.js";
 import { createRuntime, type Runtime } from "../runtime.js";
-import { ensureTable, openTable, type Table } from "../store/table.js";
+import { openTable, type Table } from "../store/table.js";
 import { StreamIngest } from "../stream-frame.js";
 import { json, startHttpServer, type Route } from "./http-server.js";
 
@@ -41,7 +41,7 @@ export interface Gateway {
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log } = opts;
   const table = opts.table ?? (await openTable(config.table, { inMemory: opts.inMemory, log }));
-  if (!opts.table) await ensureTable(table.client, table.name, { log });
+  if (!opts.table) await table.ensure({ log });
   const runtime = createRuntime(config, table, { log, fetch: opts.fetch });
   const dispatcher = new LocalDispatcher({
     ...opts.dispatcher,

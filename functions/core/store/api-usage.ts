@@ -3,7 +3,7 @@
 // Items: pk `usage#dingtalk#<app>`, sk `month#YYYY-MM` | `cardPause`; both carry `expiresAt`.
 import { z } from "zod";
 import { silentLogger, type Logger } from "../log.js";
-import { getItem, putItem, updateItem, type ItemKey } from "./items.js";
+import type { Item, ItemKey, ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
 export interface MonthUsage {
@@ -37,19 +37,18 @@ export function monthKey(now: number): string {
   return new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 7);
 }
 
-const MonthSchema = z.looseObject({ calls: z.number().catch(0), expiresAt: z.number().catch(0) });
-const PauseSchema = z.looseObject({ until: z.number(), reason: z.string().catch(""), expiresAt: z.number().catch(0) });
+const MonthSchema = z.looseObject({ calls: z.number().catch(0) });
+const PauseSchema = z.looseObject({ until: z.number(), reason: z.string().catch("") });
 
 export class ApiUsageStore {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly pk: string;
+  private readonly items: ItemTable;
 
-  constructor(
-    private readonly table: Table,
-    opts: ApiUsageStoreOptions,
-  ) {
+  constructor(table: Table, opts: ApiUsageStoreOptions) {
     this.now = opts.now ?? Date.now;
+    this.items = table.items(this.now);
     this.log = opts.log ?? silentLogger;
     this.pk = `usage#dingtalk#${opts.app}`;
   }
@@ -57,9 +56,9 @@ export class ApiUsageStore {
   /** Counts `n` calls of `api` in the current month: one atomic ADD, no read. */
   async record(api: string, n = 1): Promise<void> {
     const now = this.now();
-    await updateItem(this.table, this.key(`month#${monthKey(now)}`), "ADD #c :n, #a :n SET #e = :exp, #u = :now", {
-      names: { "#c": "calls", "#a": `${API_PREFIX}${api}`, "#e": "expiresAt", "#u": "updatedAt" },
-      values: { ":n": n, ":exp": Math.floor(now / 1000) + MONTH_ITEM_TTL_S, ":now": now },
+    await this.items.update(this.key(`month#${monthKey(now)}`), {
+      add: { calls: n, [`${API_PREFIX}${api}`]: n },
+      set: { expiresAt: Math.floor(now / 1000) + MONTH_ITEM_TTL_S, updatedAt: now },
     });
   }
 
@@ -70,7 +69,6 @@ export class ApiUsageStore {
     const item = await this.get(`month#${month}`);
     if (!item) return { month, calls: 0, byApi: {} };
     const parsed = MonthSchema.parse(item);
-    if (parsed.expiresAt <= Math.floor(now / 1000)) return { month, calls: 0, byApi: {} };
     const byApi: Record<string, number> = {};
     for (const [k, v] of Object.entries(item)) if (k.startsWith(API_PREFIX) && typeof v === "number") byApi[k.slice(API_PREFIX.length)] = v;
     return { month, calls: parsed.calls, byApi };
@@ -79,7 +77,7 @@ export class ApiUsageStore {
   /** Pauses AI cards until `until` (ms); a later pause replaces an earlier one. */
   async pauseCards(until: number, reason: string): Promise<void> {
     const fields = { until, reason: reason.slice(0, 200), expiresAt: Math.floor(until / 1000) + 86_400, updatedAt: this.now() };
-    await putItem(this.table, this.key("cardPause"), fields);
+    await this.items.put(this.key("cardPause"), fields);
     this.log.warn("dingtalk: AI cards paused", { until: new Date(until).toISOString(), reason });
   }
 
@@ -97,8 +95,8 @@ export class ApiUsageStore {
     return { until: parsed.data.until, reason: parsed.data.reason };
   }
 
-  private get(sk: string): Promise<Record<string, unknown> | undefined> {
-    return getItem(this.table, this.key(sk));
+  private get(sk: string): Promise<Item | undefined> {
+    return this.items.get(this.key(sk));
   }
 
   private key(sk: string): ItemKey {

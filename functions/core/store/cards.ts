@@ -2,7 +2,7 @@
 // and whether it was finalized, so a retry after a crash streams into the same card (never a second
 // one) and a finalized card counts as the delivered reply. Kept a day, like idempotency records.
 import { z } from "zod";
-import { getItem, putItem, updateItem, type ItemKey } from "./items.js";
+import { absent, ne, or, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
 export interface CardRecord {
@@ -19,45 +19,39 @@ export interface CardRecordStoreOptions {
 const RecordSchema = z.looseObject({
   outTrackId: z.string(),
   state: z.enum(["created", "finalized"]),
-  expiresAt: z.number(),
 });
 
 export class CardRecordStore {
   private readonly now: () => number;
   private readonly ttlSeconds: number;
+  private readonly items: ItemTable;
 
-  constructor(
-    private readonly table: Table,
-    opts: CardRecordStoreOptions = {},
-  ) {
+  constructor(table: Table, opts: CardRecordStoreOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.items = table.items(this.now);
     this.ttlSeconds = opts.ttlSeconds ?? 86_400;
   }
 
   async get(messageKey: string): Promise<CardRecord | undefined> {
-    const item = await getItem(this.table, this.key(messageKey));
+    const item = await this.items.get(this.key(messageKey));
     const rec = item && RecordSchema.safeParse(item);
-    if (!rec?.success || rec.data.expiresAt <= Math.floor(this.now() / 1000)) return undefined;
+    if (!rec?.success) return undefined;
     return { outTrackId: rec.data.outTrackId, state: rec.data.state };
   }
 
   /** Records a created card; never downgrades a finalized one. */
   async markCreated(messageKey: string, outTrackId: string): Promise<void> {
     const now = this.now();
-    await putItem(
-      this.table,
+    await this.items.put(
       this.key(messageKey),
       { outTrackId, state: "created", expiresAt: this.expiry(now), updatedAt: now },
-      { condition: "attribute_not_exists(pk) OR #s <> :fin", names: { "#s": "state" }, values: { ":fin": "finalized" } },
+      { if: or(absent, ne("state", "finalized")) },
     );
   }
 
   async markFinalized(messageKey: string, outTrackId: string): Promise<void> {
     const now = this.now();
-    await updateItem(this.table, this.key(messageKey), "SET #s = :fin, #o = :o, #e = :exp, #u = :now", {
-      names: { "#s": "state", "#o": "outTrackId", "#e": "expiresAt", "#u": "updatedAt" },
-      values: { ":fin": "finalized", ":o": outTrackId, ":exp": this.expiry(now), ":now": now },
-    });
+    await this.items.update(this.key(messageKey), { set: { state: "finalized", outTrackId, expiresAt: this.expiry(now), updatedAt: now } });
   }
 
   private expiry(now: number): number {

@@ -3,7 +3,7 @@
 // from this process are queued and coalesced into one conditional update per round.
 import { z } from "zod";
 import { silentLogger, type Logger } from "../log.js";
-import { getItem, updateItem, type ItemKey } from "./items.js";
+import { absent, and, eq, exists, missing, type ItemKey, type ItemTable } from "./items.js";
 import { trimToBudget, type Turn } from "./history.js";
 import type { Table } from "./table.js";
 
@@ -80,14 +80,12 @@ const StoredSchema = z.looseObject({
   promptTokens: count.default(0),
   completionTokens: count.default(0),
   version: z.number().int().nonnegative().optional().catch(undefined),
-  expiresAt: z.number().catch(0),
 });
 
-/** What the table holds for a key: `found` even when expired, so a write can name the version it replaces. */
+/** What the table holds for a key (an expired conversation is not found), so a write can name the version it replaces. */
 interface Snapshot {
   found: boolean;
   version: number | undefined;
-  live: boolean;
   turns: Turn[];
   model: string | undefined;
   summary: string | undefined;
@@ -122,7 +120,7 @@ function queuesFor(table: Table, now: () => number): Map<string, Pending[]> {
 const emptyUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0 });
 
 function snapshotOf(c: Conversation): Snapshot {
-  return { found: true, version: c.version, live: true, turns: [...c.turns], model: c.model, summary: c.summary, usage: { ...c.usage } };
+  return { found: true, version: c.version, turns: [...c.turns], model: c.model, summary: c.summary, usage: { ...c.usage } };
 }
 
 function clip(text: string, max: number): string {
@@ -165,17 +163,6 @@ function turnsBytes(turns: Turn[]): number[] {
   return turns.map((t) => Buffer.byteLength(JSON.stringify(t)) + 16);
 }
 
-const NAMES = {
-  "#turns": "turns",
-  "#pt": "promptTokens",
-  "#ct": "completionTokens",
-  "#v": "version",
-  "#u": "updatedAt",
-  "#e": "expiresAt",
-  "#m": "model",
-  "#s": "summary",
-};
-
 export class ConversationStore {
   private readonly now: () => number;
   private readonly ttlSeconds: number;
@@ -185,12 +172,11 @@ export class ConversationStore {
   private readonly random: () => number;
   private readonly log: Logger;
   private readonly queues: Map<string, Pending[]>;
+  private readonly items: ItemTable;
 
-  constructor(
-    private readonly table: Table,
-    opts: ConversationStoreOptions,
-  ) {
+  constructor(table: Table, opts: ConversationStoreOptions) {
     this.now = opts.now ?? Date.now;
+    this.items = table.items(this.now);
     this.ttlSeconds = opts.ttlSeconds;
     this.maxHistoryTokens = opts.maxHistoryTokens;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 60);
@@ -288,7 +274,6 @@ export class ConversationStore {
           snapshot: {
             found: true,
             version,
-            live: true,
             turns: [...next.turns],
             model: next.model,
             summary: next.summary,
@@ -307,10 +292,10 @@ export class ConversationStore {
   }
 
   private apply(snap: Snapshot, ops: Op[]): Omit<Conversation, "key" | "version" | "exists"> {
-    let turns = snap.live ? snap.turns : [];
-    let model = snap.live ? snap.model : undefined;
-    let summary = snap.live ? snap.summary : undefined;
-    const usage = snap.live ? { ...snap.usage } : emptyUsage();
+    let turns = snap.turns;
+    let model = snap.model;
+    let summary = snap.summary;
+    const usage = { ...snap.usage };
     for (const op of ops) {
       if (op.kind === "reset") {
         turns = [];
@@ -344,43 +329,34 @@ export class ConversationStore {
     now: number,
   ): Promise<number | undefined> {
     const version = (snap.version ?? 0) + 1;
-    const set = ["#turns = :turns", "#pt = :pt", "#ct = :ct", "#v = :next", "#u = :u", "#e = :e"];
-    const remove: string[] = [];
-    if (next.model) set.push("#m = :m");
-    else remove.push("#m");
-    if (next.summary) set.push("#s = :s");
-    else remove.push("#s");
-    const condition = !snap.found
-      ? "attribute_not_exists(pk)"
-      : snap.version === undefined
-        ? "attribute_exists(pk) AND attribute_not_exists(#v)"
-        : "#v = :v";
-    const ok = await updateItem(this.table, this.itemKey(key), `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`, {
-      condition,
-      names: NAMES,
-      values: {
-        ":turns": next.turns.map(({ role, content, at, msgId, sender }) => ({ role, content, at, msgId, sender })),
-        ":pt": next.usage.promptTokens,
-        ":ct": next.usage.completionTokens,
-        ":next": version,
-        ":u": now,
-        ":e": Math.floor(now / 1000) + this.ttlSeconds,
-        ":m": next.model,
-        ":s": next.summary,
-        ":v": snap.version,
+    const condition = !snap.found ? absent : snap.version === undefined ? and(exists, missing("version")) : eq("version", snap.version);
+    const ok = await this.items.update(
+      this.itemKey(key),
+      {
+        set: {
+          turns: next.turns.map(({ role, content, at, msgId, sender }) => ({ role, content, at, msgId, sender })),
+          promptTokens: next.usage.promptTokens,
+          completionTokens: next.usage.completionTokens,
+          version,
+          updatedAt: now,
+          expiresAt: Math.floor(now / 1000) + this.ttlSeconds,
+          model: next.model,
+          summary: next.summary,
+        },
+        remove: [...(next.model ? [] : ["model"]), ...(next.summary ? [] : ["summary"])],
       },
-    });
+      { if: condition },
+    );
     return ok ? version : undefined;
   }
 
   private async read(key: string): Promise<Snapshot> {
-    const item = await getItem(this.table, this.itemKey(key));
-    if (!item) return { found: false, version: undefined, live: false, turns: [], model: undefined, summary: undefined, usage: emptyUsage() };
+    const item = await this.items.get(this.itemKey(key));
+    if (!item) return { found: false, version: undefined, turns: [], model: undefined, summary: undefined, usage: emptyUsage() };
     const s = StoredSchema.parse(item);
     return {
       found: true,
       version: s.version,
-      live: s.expiresAt > Math.floor(this.now() / 1000),
       turns: s.turns.sort((a, b) => a.at - b.at),
       model: s.model,
       summary: s.summary,
@@ -389,7 +365,7 @@ export class ConversationStore {
   }
 
   private view(key: string, snap: Snapshot): Conversation {
-    if (!snap.live) return { key, turns: [], usage: emptyUsage(), version: 0, exists: false };
+    if (!snap.found) return { key, turns: [], usage: emptyUsage(), version: 0, exists: false };
     return {
       key,
       turns: snap.turns,

@@ -4,8 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { silentLogger, type Logger } from "../log.js";
-import type { Plain } from "./attributes.js";
-import { deleteItem, getItem, putItem, updateItem, updateItemReturning, type ItemKey } from "./items.js";
+import { absent, and, compare, eq, exists, missing, or, type Condition, type Fields, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
 export type ClaimResult =
@@ -61,17 +60,8 @@ const RecordSchema = z.looseObject({
 });
 type StoredRecord = z.output<typeof RecordSchema>;
 
-const NAMES = {
-  "#s": "status",
-  "#t": "token",
-  "#a": "attempt",
-  "#l": "leaseUntil",
-  "#e": "expiresAt",
-  "#u": "updatedAt",
-  "#sent": "sent",
-  "#parts": "sentParts",
-  "#r": "replyId",
-};
+/** The record is held by `token` and still in progress. */
+const heldBy = (token: string): Condition => and(eq("token", token), eq("status", IN_PROGRESS));
 
 export class IdempotencyStore {
   private readonly now: () => number;
@@ -79,12 +69,11 @@ export class IdempotencyStore {
   private readonly claimLeaseMs: number;
   private readonly completedTtlSeconds: number;
   private readonly log: Logger;
+  private readonly items: ItemTable;
 
-  constructor(
-    private readonly table: Table,
-    opts: IdempotencyStoreOptions = {},
-  ) {
+  constructor(table: Table, opts: IdempotencyStoreOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.items = table.items(this.now);
     this.leaseMs = opts.leaseMs ?? 180_000;
     this.claimLeaseMs = Math.min(opts.claimLeaseMs ?? 30_000, this.leaseMs);
     this.completedTtlSeconds = opts.completedTtlSeconds ?? 86_400;
@@ -143,13 +132,7 @@ export class IdempotencyStore {
    * again. Throws ClaimLostError for a stale token.
    */
   async markSent(key: string, token: string, replyId?: string, sentParts?: string[]): Promise<void> {
-    const set = `SET #sent = :true, #u = :now${replyId ? ", #r = :r" : ""}${sentParts ? ", #parts = :parts" : ""}`;
-    const ok = await this.update(key, set, "#t = :token AND #s = :ip", {
-      ":true": true,
-      ":r": replyId,
-      ":parts": sentParts,
-      ":token": token,
-    });
+    const ok = await this.update(key, { sent: true, replyId, sentParts }, heldBy(token));
     if (!ok) throw await this.lost(key, "markSent");
   }
 
@@ -158,7 +141,7 @@ export class IdempotencyStore {
    * parts resumes after the last delivered one. Throws ClaimLostError for a stale token.
    */
   async recordParts(key: string, token: string, digests: string[]): Promise<void> {
-    const ok = await this.update(key, "SET #parts = :parts, #u = :now", "#t = :token AND #s = :ip", { ":parts": digests, ":token": token });
+    const ok = await this.update(key, { sentParts: digests }, heldBy(token));
     if (!ok) throw await this.lost(key, "recordParts");
   }
 
@@ -171,11 +154,13 @@ export class IdempotencyStore {
 
   /** Marks the message done and keeps the record `completedTtlSeconds`. Idempotent for the same token. */
   async complete(key: string, token: string, replyId?: string): Promise<void> {
-    const ok = await this.update(
-      key,
-      `SET #s = :done, #e = :exp, #u = :now${replyId ? ", #r = :r" : ""} REMOVE #l`,
-      "#t = :token AND (#s = :ip OR #s = :done)",
-      { ":exp": Math.floor(this.now() / 1000) + this.completedTtlSeconds, ":r": replyId, ":token": token },
+    const ok = await this.items.update(
+      this.itemKey(key),
+      {
+        set: { status: COMPLETED, expiresAt: Math.floor(this.now() / 1000) + this.completedTtlSeconds, updatedAt: this.now(), replyId },
+        remove: ["leaseUntil"],
+      },
+      { if: and(eq("token", token), or(eq("status", IN_PROGRESS), eq("status", COMPLETED))) },
     );
     if (!ok) throw await this.lost(key, "complete");
   }
@@ -185,11 +170,7 @@ export class IdempotencyStore {
    * holds the claim. If the reply was in fact already sent, the record is completed instead.
    */
   async release(key: string, token: string): Promise<void> {
-    const deleted = await deleteItem(this.table, this.itemKey(key), {
-      condition: "#t = :token AND #s = :ip AND (attribute_not_exists(#sent) OR #sent = :false)",
-      names: NAMES,
-      values: { ":token": token, ":ip": IN_PROGRESS, ":false": false },
-    });
+    const deleted = await this.items.delete(this.itemKey(key), { if: and(heldBy(token), or(missing("sent"), eq("sent", false))) });
     if (deleted) return;
     const rec = await this.read(key);
     if (rec && rec.status === IN_PROGRESS && rec.token === token && rec.sent) {
@@ -212,50 +193,39 @@ export class IdempotencyStore {
       expiresAt: this.recordExpiry(now),
       updatedAt: now,
     };
-    return putItem(this.table, this.itemKey(key), fields, {
-      condition: "attribute_not_exists(pk) OR #e <= :nowS",
-      names: NAMES,
-      values: { ":nowS": Math.floor(now / 1000) },
-    });
+    return this.items.put(this.itemKey(key), fields, { if: absent });
   }
 
   /** Replaces the token of an IN_PROGRESS record whose lease expired, if it still holds the token we saw. */
   private takeOver(key: string, rec: StoredRecord, token: string, leaseMs: number): Promise<boolean> {
     const now = this.now();
-    return this.update(key, "SET #t = :new, #a = :attempt, #l = :lease, #e = :exp, #u = :now", "#t = :old AND #s = :ip AND #l <= :now", {
-      ":new": token,
-      ":attempt": rec.attempt + 1,
-      ":lease": now + leaseMs,
-      ":old": rec.token,
-    });
+    return this.update(
+      key,
+      { token, attempt: rec.attempt + 1, leaseUntil: now + leaseMs, expiresAt: this.recordExpiry(now) },
+      and(heldBy(rec.token), compare("leaseUntil", "<=", now)),
+    );
   }
 
-  /** Renews the lease while the record holds `token`; resolves to the record, or undefined if it does not. */
+  /** Renews the lease while the live record holds `token`; resolves to the record, or undefined if it does not. */
   private async renew(key: string, token: string): Promise<StoredRecord | undefined> {
     const now = this.now();
-    const item = await updateItemReturning(this.table, this.itemKey(key), "SET #l = :lease, #e = :exp, #u = :now", {
-      condition: "#t = :token AND #s = :ip AND #e > :nowS",
-      names: NAMES,
-      values: { ...this.common(now), ":lease": now + this.leaseMs, ":nowS": Math.floor(now / 1000), ":token": token },
-    });
+    const item = await this.items.update(
+      this.itemKey(key),
+      { set: { leaseUntil: now + this.leaseMs, expiresAt: this.recordExpiry(now), updatedAt: now } },
+      { if: and(heldBy(token), exists), returnItem: true },
+    );
     return item ? this.parse(key, item) : undefined;
   }
 
-  /** A conditional update with the values every write shares (`:now`, `:exp`, `:ip`, `:done`). */
-  private update(key: string, update: string, condition: string, values: Record<string, Plain | undefined>): Promise<boolean> {
-    return updateItem(this.table, this.itemKey(key), update, { condition, names: NAMES, values: { ...this.common(this.now()), ...values } });
-  }
-
-  private common(now: number): Record<string, Plain> {
-    return { ":now": now, ":exp": this.recordExpiry(now), ":ip": IN_PROGRESS, ":done": COMPLETED };
+  /** A conditional update that also stamps `updatedAt`. */
+  private update(key: string, set: Fields, condition: Condition): Promise<boolean> {
+    return this.items.update(this.itemKey(key), { set: { ...set, updatedAt: this.now() } }, { if: condition });
   }
 
   /** The live record, or undefined when missing or expired. */
   private async read(key: string): Promise<StoredRecord | undefined> {
-    const item = await getItem(this.table, this.itemKey(key));
-    if (!item) return undefined;
-    const rec = this.parse(key, item);
-    return rec.expiresAt > Math.floor(this.now() / 1000) ? rec : undefined;
+    const item = await this.items.get(this.itemKey(key));
+    return item ? this.parse(key, item) : undefined;
   }
 
   private parse(key: string, item: Record<string, unknown>): StoredRecord {

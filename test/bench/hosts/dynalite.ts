@@ -5,7 +5,7 @@
 import { subscribe } from "node:diagnostics_channel";
 import type { IncomingMessage } from "node:http";
 import { startDynalite } from "../../../functions/core/store/embedded.js";
-import { ensureTable, openTable } from "../../../functions/core/store/table.js";
+import { openTable } from "../../../functions/core/store/table.js";
 import { exitOnSigterm, serveProbes, toParent } from "./ipc.js";
 
 const counts: Record<string, number> = {};
@@ -19,7 +19,7 @@ const name = process.env.DINGCLAW_TABLE_NAME ?? "dingclaw";
 const dir = process.env.DINGCLAW_BENCH_TABLE_DIR;
 const server = await startDynalite(dir ? { path: dir } : {});
 const table = await openTable({ endpoint: server.endpoint, name, dataDir: "", region: "local" }, { env: {} });
-await ensureTable(table.client, name);
+await table.ensure();
 await table.close();
 exitOnSigterm();
 serveProbes({

@@ -1,35 +1,28 @@
-// The table's own ceiling: raw conditional PutItems (the callback's claim write, same item shape and
-// condition) through the same DynamoDB client the functions use (openTable), at a fixed concurrency.
+// The table's own ceiling: the callback's claim write (same item shape and condition) through the item
+// layer the functions use (openTable), at a fixed concurrency.
 // Each `run` message answers `done` with the wall time, per-write latencies and this process's CPU.
 import { randomUUID } from "node:crypto";
-import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { absent } from "../../../functions/core/store/items.js";
 import { openTable, type Table } from "../../../functions/core/store/table.js";
 import { exitOnSigterm, serveProbes, toParent } from "./ipc.js";
 
 const endpoint = process.env.DINGCLAW_TABLE_ENDPOINT ?? "";
 const name = process.env.DINGCLAW_TABLE_NAME ?? "dingclaw";
 const table: Table = await openTable({ endpoint, name, dataDir: "", region: "local" }, { env: {} });
+const items = table.items();
 
-function claimPut(key: string): PutItemCommand {
+function claimPut(key: string): Promise<boolean> {
   const now = Date.now();
-  const nowS = Math.floor(now / 1000);
-  return new PutItemCommand({
-    TableName: table.name,
-    Item: {
-      pk: { S: `msg#${key}` },
-      sk: { S: "msg" },
-      status: { S: "IN_PROGRESS" },
-      token: { S: randomUUID() },
-      attempt: { N: "1" },
-      leaseUntil: { N: String(now + 180_000) },
-      sent: { BOOL: false },
-      expiresAt: { N: String(nowS + 86_400) },
-      updatedAt: { N: String(now) },
-    },
-    ConditionExpression: "attribute_not_exists(pk) OR #e <= :nowS",
-    ExpressionAttributeNames: { "#e": "expiresAt" },
-    ExpressionAttributeValues: { ":nowS": { N: String(nowS) } },
-  });
+  const fields = {
+    status: "IN_PROGRESS",
+    token: randomUUID(),
+    attempt: 1,
+    leaseUntil: now + 180_000,
+    sent: false,
+    expiresAt: Math.floor(now / 1000) + 86_400,
+    updatedAt: now,
+  };
+  return items.put({ pk: `msg#${key}`, sk: "msg" }, fields, { if: absent });
 }
 
 async function run(id: number, args: Record<string, unknown>): Promise<void> {
@@ -46,7 +39,7 @@ async function run(id: number, args: Record<string, unknown>): Promise<void> {
       const key = `${prefix}:${next++}`;
       const began = performance.now();
       try {
-        await table.client.send(claimPut(key));
+        await claimPut(key);
         latencies.push(performance.now() - began);
       } catch {
         errors++;

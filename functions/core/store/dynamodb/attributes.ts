@@ -1,25 +1,22 @@
 // Marshalling between plain JSON-like values and DynamoDB AttributeValues (S, N, BOOL, NULL, L, M):
 // the small subset our items use, so the store needs no extra SDK package.
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import type { Value } from "../items.js";
 
-export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain | undefined };
-export type Item = Record<string, AttributeValue>;
+export type AttributeMap = Record<string, AttributeValue>;
 
 /** Converts a plain value to an AttributeValue; object fields that are `undefined` are left out. */
-export function toAttr(value: Plain): AttributeValue {
+export function toAttr(value: Value): AttributeValue {
   if (value === null) return { NULL: true };
   if (typeof value === "string") return { S: value };
   if (typeof value === "boolean") return { BOOL: value };
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError(`cannot store a non-finite number (${value})`);
-    return { N: String(value) };
-  }
+  if (typeof value === "number") return { N: String(value) };
   if (Array.isArray(value)) return { L: value.map(toAttr) };
   return { M: toItem(value) };
 }
 
-export function toItem(fields: { [key: string]: Plain | undefined }): Item {
-  const item: Item = {};
+export function toItem(fields: { [key: string]: Value | undefined }): AttributeMap {
+  const item: AttributeMap = {};
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) item[k] = toAttr(v);
   return item;
 }
@@ -35,7 +32,7 @@ export function fromAttr(attr: AttributeValue): unknown {
   return undefined;
 }
 
-export function fromItem(item: Item): Record<string, unknown> {
+export function fromItem(item: AttributeMap): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) out[k] = fromAttr(v);
   return out;
