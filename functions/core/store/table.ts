@@ -48,7 +48,7 @@ export interface OpenTableOptions {
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxAttempts?: number;
-  /** Where credentials are looked up; default process.env. */
+  /** Where credentials are looked up (parsed with core/env.ts); default process.env. */
   env?: Record<string, string | undefined>;
   /** How long `close()` waits for calls in flight; default 5000 ms. */
   closeDrainMs?: number;

@@ -2,6 +2,7 @@
 // loopback endpoint gets dummy credentials when none are set), or an embedded dynalite in this process.
 import { resolve } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { readEnv } from "../../env.js";
 import { registerSecret, silentLogger, type Logger } from "../../log.js";
 import { callTable, isLoopback, reason, safeEndpoint } from "../errors.js";
 import { composeTable, type OpenTableOptions, type Table, type TableConfig } from "../table.js";
@@ -44,7 +45,7 @@ export async function openDynamoTable(cfg: TableConfig, opts: OpenTableOptions =
     throw new Error(`table name "${cfg.name}" is invalid: use 3-255 of A-Z a-z 0-9 _ . - (example: "dingclaw")`);
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const log = opts.log ?? silentLogger;
-  const env = opts.env ?? process.env;
+  const env = readEnv(opts.env);
   registerSecret(env.AWS_SECRET_ACCESS_KEY);
   registerSecret(env.AWS_SESSION_TOKEN);
 
