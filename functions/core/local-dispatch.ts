@@ -2,6 +2,7 @@
 // acknowledged at once, run with bounded concurrency, and retried with backoff when they throw.
 import type { Dispatch, Job } from "./job.js";
 import { describeError, type Logger } from "./log.js";
+import { backoffDelay, realSleep, retry, type Sleep } from "./retry.js";
 
 export interface LocalDispatcherOptions {
   run: (job: Job) => Promise<unknown>;
@@ -12,8 +13,9 @@ export interface LocalDispatcherOptions {
   retries?: number;
   /** Jobs waiting beyond this are refused (the caller answers 503 and DingTalk retries). */
   maxQueued?: number;
+  /** Delay before retry number `retry` (default: 0.5 s doubling up to 30 s, jittered). */
   backoffMs?: (retry: number) => number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
 }
 
 export class QueueFullError extends Error {
@@ -35,8 +37,8 @@ export class LocalDispatcher {
       concurrency: 100,
       retries: 3,
       maxQueued: 2000,
-      backoffMs: (retry) => Math.min(30_000, 500 * 2 ** (retry - 1)) * (0.5 + Math.random() / 2),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+      backoffMs: (n) => backoffDelay(n, { baseMs: 500, maxMs: 30_000 }),
+      sleep: realSleep,
       ...options,
     };
   }
@@ -82,19 +84,16 @@ export class LocalDispatcher {
   }
 
   private async runWithRetries(job: Job): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.opts.run(job);
-        return;
-      } catch (err) {
-        const fields = { requestId: job.requestId, attempt: attempt + 1, error: describeError(err) };
-        if (attempt >= this.opts.retries) {
-          this.opts.log.error("job failed after all retries", fields);
-          return;
-        }
-        this.opts.log.warn("job failed, will retry", fields);
-        await this.opts.sleep(this.opts.backoffMs(attempt + 1));
-      }
+    const { log, retries } = this.opts;
+    try {
+      await retry(() => this.opts.run(job), {
+        attempts: retries + 1,
+        delayMs: (n) => this.opts.backoffMs(n),
+        onRetry: ({ err, attempt }) => log.warn("job failed, will retry", { requestId: job.requestId, attempt, error: describeError(err) }),
+        sleep: this.opts.sleep,
+      });
+    } catch (err) {
+      log.error("job failed after all retries", { requestId: job.requestId, attempt: retries + 1, error: describeError(err) });
     }
   }
 }

@@ -3,7 +3,8 @@
 import { z } from "zod";
 import type { DingTalkConfig } from "../config.js";
 import { silentLogger, type Logger } from "../log.js";
-import { DingTalkApiError, DingTalkHttp, apiError, type FetchLike, type JsonRequest, type Sleep } from "./http.js";
+import { DingTalkApiError, DingTalkHttp, apiError, type FetchLike, type JsonRequest } from "./http.js";
+import type { Sleep } from "../retry.js";
 import { MAX_MSG_PARAM_BYTES, openApiMessage, webhookBody, type OutgoingMessage, type ReplyTarget, type SendResult } from "./outgoing.js";
 import { AccessTokenCache } from "./token.js";
 

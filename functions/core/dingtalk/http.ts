@@ -3,11 +3,9 @@
 // and bounded retries with exponential backoff and jitter on 5xx, network errors and throttling.
 import type { z } from "zod";
 import { describeError, redact, silentLogger, type Logger } from "../log.js";
+import { backoffDelay, realSleep, retry, type Sleep } from "../retry.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
-export type Sleep = (ms: number) => Promise<void>;
-
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** New-API codes and legacy errcodes that mean "too many calls, slow down". */
 export const THROTTLE_CODES: ReadonlySet<string> = new Set([
@@ -155,31 +153,23 @@ export class DingTalkHttp {
     this.maxDelayMs = opts.maxDelayMs ?? 8_000;
   }
 
-  /** Backoff before attempt `attempt + 1`: exponential, capped, with jitter in [50 %, 100 %]. */
+  /** Backoff before attempt `attempt + 1`: exponential, capped, jittered; throttling starts twice as long. */
   delayFor(attempt: number, err: DingTalkApiError): number {
-    const base = err.throttled ? this.baseDelayMs * 2 : this.baseDelayMs;
-    const full = Math.min(this.maxDelayMs, base * 2 ** (attempt - 1));
-    return Math.round(full * (0.5 + this.random() * 0.5));
+    const baseMs = err.throttled ? this.baseDelayMs * 2 : this.baseDelayMs;
+    return backoffDelay(attempt, { baseMs, maxMs: this.maxDelayMs }, this.random);
   }
 
-  async request<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
-    const attempts = Math.max(1, req.maxAttempts ?? this.maxAttempts);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(req);
-      } catch (err) {
-        if (!(err instanceof DingTalkApiError) || !err.retryable || attempt >= attempts) throw err;
-        const delay = this.delayFor(attempt, err);
-        this.log.warn("dingtalk: call failed, retrying", {
-          api: req.api,
-          code: err.code,
-          status: err.status,
-          attempt,
-          delayMs: delay,
-        });
-        await this.sleep(delay);
-      }
-    }
+  request<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
+    return retry(() => this.once(req), {
+      attempts: Math.max(1, req.maxAttempts ?? this.maxAttempts),
+      retryable: (err) => err instanceof DingTalkApiError && err.retryable,
+      delayMs: (attempt, err) => this.delayFor(attempt, err as DingTalkApiError),
+      onRetry: ({ err, attempt, delayMs }) => {
+        const e = err as DingTalkApiError;
+        this.log.warn("dingtalk: call failed, retrying", { api: req.api, code: e.code, status: e.status, attempt, delayMs });
+      },
+      sleep: this.sleep,
+    });
   }
 
   /** Counts the call without making the reply wait for the table (the count is a side record). */

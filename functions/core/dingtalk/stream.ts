@@ -8,6 +8,7 @@ import type WebSocket from "ws";
 import { z } from "zod";
 import type { DingTalkConfig } from "../config.js";
 import { describeError, type Logger } from "../log.js";
+import { backoffDelay } from "../retry.js";
 
 const OpenAnswer = z.object({ endpoint: z.string().regex(/^wss?:\/\//), ticket: z.string().min(1) });
 const ErrorAnswer = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
@@ -206,11 +207,11 @@ export class StreamConnection {
     return this.client.socketHandle;
   }
 
+  /** After a healthy connection closed (`failures` 0): about reconnectDelayMs; after failures: 1 s doubling up to the cap. */
   private backoff(failures: number): number {
     const random = this.opts.random ?? Math.random;
     if (failures === 0) return (this.opts.reconnectDelayMs ?? 500) * (0.5 + random());
-    const cap = this.opts.maxBackoffMs ?? 60_000;
-    return Math.min(cap, 1000 * 2 ** (failures - 1)) * (0.5 + random() / 2);
+    return backoffDelay(failures, { baseMs: 1000, maxMs: this.opts.maxBackoffMs ?? 60_000 }, random);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -3,6 +3,7 @@
 // from this process are queued and coalesced into one conditional update per round.
 import { z } from "zod";
 import { silentLogger, type Logger } from "../log.js";
+import { backoffDelay, realSleep, retry, type Backoff } from "../retry.js";
 import { absent, and, eq, exists, missing, type ItemKey, type ItemTable } from "./items.js";
 import { trimToBudget, type Turn } from "./history.js";
 import type { Table } from "./table.js";
@@ -53,8 +54,10 @@ export const MAX_SUMMARY_CHARS = 20_000;
 /** Size cap for the stored turns (JSON bytes, a slight overestimate of DynamoDB's item size). */
 export const MAX_TURNS_BYTES = 300_000;
 /** Full-jitter exponential backoff after a lost race: up to 10, 20, 40 … ms, at most 2 s. */
-const BACKOFF_BASE_MS = 5;
-const BACKOFF_CAP_MS = 2000;
+const RACE_BACKOFF: Backoff = { baseMs: 10, maxMs: 2000, jitter: "full" };
+
+/** This attempt's conditional write lost to another writer. */
+class LostRace extends Error {}
 
 const TurnSchema = z.object({
   role: z.enum(["user", "assistant"]),
@@ -180,7 +183,7 @@ export class ConversationStore {
     this.ttlSeconds = opts.ttlSeconds;
     this.maxHistoryTokens = opts.maxHistoryTokens;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 60);
-    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.sleep = opts.sleep ?? realSleep;
     this.random = opts.random ?? Math.random;
     this.log = opts.log ?? silentLogger;
     this.queues = queuesFor(table, this.now);
@@ -262,32 +265,32 @@ export class ConversationStore {
     known: Snapshot | undefined,
   ): Promise<{ conversation: Conversation; snapshot: Snapshot }> {
     let snap = known ?? (await this.read(key));
-    for (let attempt = 1; ; attempt++) {
+    const attempt = async (n: number): Promise<{ conversation: Conversation; snapshot: Snapshot }> => {
+      if (n > 1) {
+        batch.push(...queue.splice(0, queue.length));
+        snap = await this.read(key);
+      }
       const ops = batch.map((p) => p.op);
       if (!snap.found && ops.every((o) => o.kind === "reset")) return { conversation: this.view(key, snap), snapshot: snap };
-      const now = this.now();
       const next = this.apply(snap, ops);
-      const version = await this.put(key, snap, next, now);
-      if (version !== undefined)
-        return {
-          conversation: { key, ...next, version, exists: true },
-          snapshot: {
-            found: true,
-            version,
-            turns: [...next.turns],
-            model: next.model,
-            summary: next.summary,
-            usage: { ...next.usage },
-          },
-        };
-      if (attempt >= this.maxAttempts) {
-        this.log.warn("conversation: write gave up after conflicts", { attempts: attempt });
-        throw new ConversationConflictError(`conversation write lost ${attempt} races in a row; try again`);
-      }
-      const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 10));
-      await this.sleep(Math.floor(this.random() * cap));
-      batch.push(...queue.splice(0, queue.length));
-      snap = await this.read(key);
+      const version = await this.put(key, snap, next, this.now());
+      if (version === undefined) throw new LostRace();
+      return {
+        conversation: { key, ...next, version, exists: true },
+        snapshot: { found: true, version, turns: [...next.turns], model: next.model, summary: next.summary, usage: { ...next.usage } },
+      };
+    };
+    try {
+      return await retry(attempt, {
+        attempts: this.maxAttempts,
+        retryable: (err) => err instanceof LostRace,
+        delayMs: (n) => backoffDelay(n, RACE_BACKOFF, this.random),
+        sleep: this.sleep,
+      });
+    } catch (err) {
+      if (!(err instanceof LostRace)) throw err;
+      this.log.warn("conversation: write gave up after conflicts", { attempts: this.maxAttempts });
+      throw new ConversationConflictError(`conversation write lost ${this.maxAttempts} races in a row; try again`);
     }
   }
 

@@ -10,6 +10,7 @@ import {
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import { describeError, silentLogger, type Logger } from "../../log.js";
+import { backoffDelay, realSleep, type Backoff } from "../../retry.js";
 import { callTable, errorName, TableUnavailableError } from "../errors.js";
 import { TTL_ATTRIBUTE } from "../items.js";
 import type { EnsuredTable } from "../table.js";
@@ -40,14 +41,15 @@ export async function describeTable(client: DynamoDBClient, name: string): Promi
   return desc ? (desc.TableStatus ?? "ACTIVE") : "missing";
 }
 
+/** Polls for ACTIVE after 25, 50, 100 … ms, then every second. */
+const ACTIVE_POLL: Backoff = { baseMs: 25, maxMs: 1000, jitter: "none" };
+
 export interface EnsureTableOptions {
   log?: Logger;
   /** Upper bound for waiting until the table is ACTIVE; default 60 s. */
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
-
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Creates the table if missing (pk S HASH, sk S RANGE, on-demand), waits until it is ACTIVE, and enables
@@ -60,7 +62,7 @@ export async function ensureTable(
   opts: EnsureTableOptions = {},
 ): Promise<EnsuredTable> {
   const log = opts.log ?? silentLogger;
-  const sleep = opts.sleep ?? defaultSleep;
+  const sleep = opts.sleep ?? realSleep;
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const where = { name, endpoint: await endpointOf(client) };
 
@@ -97,14 +99,12 @@ export async function ensureTable(
   }
 
   const deadline = Date.now() + timeoutMs;
-  let delay = 25;
-  while (desc?.TableStatus !== "ACTIVE" && desc?.TableStatus !== "UPDATING") {
+  for (let poll = 1; desc?.TableStatus !== "ACTIVE" && desc?.TableStatus !== "UPDATING"; poll++) {
     if (Date.now() >= deadline)
       throw new TableUnavailableError(
         `table "${name}" did not become ACTIVE within ${timeoutMs} ms (status: ${desc?.TableStatus ?? "missing"})`,
       );
-    await sleep(delay);
-    delay = Math.min(delay * 2, 1000);
+    await sleep(backoffDelay(poll, ACTIVE_POLL));
     desc = await describe();
   }
 
