@@ -1,25 +1,14 @@
 // Markdown rendering for DingTalk: reasoning removed, tables as lists, code kept line by line,
 // links and bare URLs intact; titles are the first meaningful line, short, never a constant.
 import { describe, expect, it } from "vitest";
-import { renderMarkdown, stripReasoning, titleOf } from "../../functions/core/dingtalk/markdown.js";
+import { renderMarkdown, titleOf } from "../../functions/core/dingtalk/markdown.js";
 import { displayWidth } from "../../functions/core/dingtalk/unicode.js";
 
-describe("stripReasoning / renderMarkdown: think blocks", () => {
-  it("removes closed think blocks and similar tags", () => {
+describe("renderMarkdown and titleOf: reasoning removed (rules in llm/reasoning.ts)", () => {
+  it("renders only the answer, and titles it by the answer's first line", () => {
     expect(renderMarkdown("<think>\n用户想知道天气。\n</think>\n\n今天晴。")).toBe("今天晴。");
-    expect(renderMarkdown("<THINKING>plan</THINKING>Answer")).toBe("Answer");
-    expect(renderMarkdown("<reasoning>a</reasoning>A<think>b</think>B")).toBe("AB");
-    expect(renderMarkdown("◁think▷想一想◁/think▷答案")).toBe("答案");
-    expect(renderMarkdown('<details type="reasoning"><summary>Thought for 3 seconds</summary>\n> hmm\n</details>\n结论')).toBe("结论");
-  });
-
-  it("removes an unclosed leading think block and a block whose opening tag was cut off", () => {
     expect(renderMarkdown("<think>\nthe model ran out of tokens while thinking")).toBe("");
-    expect(renderMarkdown("reasoning without its opening tag\n</think>\n\n最终答案")).toBe("最终答案");
-  });
-
-  it("leaves text that merely mentions thinking alone", () => {
-    expect(stripReasoning("I think this works.")).toBe("I think this works.");
+    expect(titleOf("<reasoning>先想想</reasoning>\n# 天气预报\n今天晴。")).toBe("天气预报");
   });
 });
 

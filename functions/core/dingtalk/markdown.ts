@@ -1,27 +1,8 @@
 // Renders an LLM answer for DingTalk's markdown subset (reference §7): reasoning removed, tables as
 // lists, fenced code as quoted lines with breaks and indentation kept, bare URLs and <autolinks> made
 // `[url](url)` links so they stay clickable; `titleOf` names a reply.
+import { stripReasoning } from "../llm/reasoning.js";
 import { truncateWidth } from "./unicode.js";
-
-const REASONING_TAGS = "think|thinking|thought|thoughts|reasoning|reflection";
-
-/** Removes reasoning the model printed before (or instead of) its answer. */
-export function stripReasoning(answer: string): string {
-  let text = answer.replace(/\r\n?/g, "\n");
-  text = text.replace(new RegExp(`<(${REASONING_TAGS})\\b[^>]*>[\\s\\S]*?</\\1\\s*>`, "gi"), "");
-  text = text.replace(/◁think▷[\s\S]*?◁\/think▷/g, "");
-  text = text.replace(/<\|begin_of_thought\|>[\s\S]*?<\|end_of_thought\|>/g, "");
-  text = text.replace(/<\|(?:begin|end)_of_solution\|>/g, "");
-  text = text.replace(/<details\b[^>]*>\s*<summary>[^<]*(?:think|thought|reason|思考|推理)[^<]*<\/summary>[\s\S]*?<\/details>/gi, "");
-  text = text.replace(/<details\b[^>]*type=["']?reasoning["']?[^>]*>[\s\S]*?<\/details>/gi, "");
-  // A closing tag whose opening was cut off (some APIs drop it): everything before it is reasoning.
-  const orphanClose = new RegExp(`^[\\s\\S]*</(?:${REASONING_TAGS})\\s*>`, "i");
-  text = text.replace(orphanClose, "");
-  // An opening tag that never closed (answer cut off mid-thought): the rest is reasoning.
-  text = text.replace(new RegExp(`<(?:${REASONING_TAGS})\\b[^>]*>[\\s\\S]*$`, "i"), "");
-  text = text.replace(/◁think▷[\s\S]*$/, "");
-  return text;
-}
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/;
 const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;

@@ -5,7 +5,7 @@
 import type OpenAI from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { LlmError } from "./errors.js";
-import { visibleText } from "./reasoning.js";
+import { stripReasoning } from "./reasoning.js";
 import { ChunkSchema, CompletionSchema, describeIssues, parseUsage } from "./schemas.js";
 import { ToolCallAssembler, toolCallsOf } from "./tool-calls.js";
 import type { ChatMessage, ContentPart, ToolCall, ToolSpec, Usage } from "./types.js";
@@ -130,7 +130,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
       const choice = parsed.data.choices[0]!;
       const blocked = moderated(choice.finish_reason);
       if (blocked) throw blocked;
-      const text = visibleText(choice.message.content ?? "", true);
+      const text = stripReasoning(choice.message.content ?? "");
       const toolCalls = toolCallsOf(choice.message.tool_calls);
       if (!text && toolCalls.length === 0) throw emptyReply(choice.finish_reason);
       return {
@@ -170,7 +170,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
       const piece = choice.delta?.content;
       if (!piece) continue;
       raw += piece;
-      const visible = visibleText(raw, false);
+      const visible = stripReasoning(raw, { partial: true });
       if (visible !== shown) {
         shown = visible;
         if (firstTokenMs === undefined && visible) firstTokenMs = Math.round(now() - input.chatStarted);
@@ -179,7 +179,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptAnswer> {
     }
     const stopped = interrupted();
     if (stopped) throw stopped;
-    const text = visibleText(raw, true);
+    const text = stripReasoning(raw);
     const toolCalls = calls.calls();
     if (!text && toolCalls.length === 0) throw emptyReply(finishReason);
     if (text !== shown) input.onText(text);

@@ -1,7 +1,7 @@
 // The LLM client's public surface: import from here.
 export { LlmClient, type LlmClientOptions } from "./client.js";
 export { LlmError, classifyError, FINAL_KINDS } from "./errors.js";
-export { visibleText } from "./reasoning.js";
+export { stripReasoning } from "./reasoning.js";
 export { estimatePromptTokens, estimateTokens } from "./tokens.js";
 export { PROVIDERS, providerBaseUrl } from "./providers.js";
 export type {
