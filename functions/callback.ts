@@ -58,18 +58,18 @@ async function respond(req: CallbackRequest | undefined, context: unknown): Prom
   });
 }
 
-/** FC 2.0: handler(req, resp, context). FC 3.0: handler(event, context[, callback]) → {statusCode, headers, body}. */
-export async function handler(first: unknown, second: unknown, third?: unknown): Promise<Fc3Result | undefined> {
+/**
+ * FC 2.0: handler(req, resp, context), answered through `resp`. FC 3.0: handler(event, context[, callback])
+ * → {statusCode, headers, body}, resolved and, when FC passes a callback, also given to it. Every branch
+ * resolves the same result, so the answer does not depend on which of the two the runtime reads.
+ */
+export async function handler(first: unknown, second: unknown, third?: unknown): Promise<Fc3Result> {
   if (isFc2Response(second)) {
-    const ctx = readContext(third);
-    const out = await respond(await fromFc2(first as Fc2Request, ctx.requestId), third);
+    const out = await respond(await fromFc2(first as Fc2Request, readContext(third).requestId), third);
     toFc2(out, second);
-    return undefined;
+    return toFc3(out);
   }
   const result = toFc3(await respond(fromFc3(first, readContext(second).requestId), second));
-  if (typeof third === "function") {
-    (third as (err: null, value: Fc3Result) => void)(null, result);
-    return undefined;
-  }
+  if (typeof third === "function") (third as (err: null, value: Fc3Result) => void)(null, result);
   return result;
 }

@@ -1,10 +1,14 @@
 // The FC hosts called as FC calls them: the callback with FC 2.0 `(req, resp, context)` and FC 3.0
 // event inputs behaves identically and async-invokes the worker through the FC API double with the
 // role credentials; the worker handler then answers once, however often the event is delivered.
+// End to end on FC 3.0: the deployed callback bundle behind the double's HTTP trigger in FC 3.0 mode
+// (the request as an FC 3.0 HTTP event, the `{statusCode, headers, body}` result as the response).
 import FC from "@alicloud/fc2";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBundle } from "../../infra/bundle.js";
 import { startFcDouble, zipBase64, type FcDouble } from "../doubles/fc/index.js";
+import { ROOT } from "../helpers/processes.js";
 import { signedHeaders } from "../helpers/messages.js";
 import { CLIENT_SECRET, startWorld, type World } from "../helpers/world.js";
 
@@ -19,7 +23,13 @@ const context = { requestId: "fc-req-1", accountId: "1234567890", region: "cn-ha
 
 beforeAll(async () => {
   w = await startWorld();
-  fc = await startFcDouble({ accountId: "1234567890", region: "cn-hangzhou", accessKeys: { DEPLOYKEY: "deploy-secret" }, roleCredentials: ROLE });
+  fc = await startFcDouble({
+    accountId: "1234567890",
+    region: "cn-hangzhou",
+    accessKeys: { DEPLOYKEY: "deploy-secret" },
+    roleCredentials: ROLE,
+    httpTrigger: "fc3",
+  });
   const client = new FC("1234567890", { accessKeyID: "DEPLOYKEY", accessKeySecret: "deploy-secret", region: "cn-hangzhou", endpoint: fc.url });
   await client.createService("dingclaw-test", { role: "acs:ram::1234567890:role/dingclaw" });
   await client.createFunction("dingclaw-test", {
@@ -28,6 +38,39 @@ beforeAll(async () => {
     handler: "index.handler",
     code: { zipFile: zipBase64({ "index.js": "exports.handler = async () => 'queued';" }) },
   });
+  // Echoes the FC 3.0 event it was given, so the test sees its shape.
+  await client.createFunction("dingclaw-test", {
+    functionName: "echo",
+    runtime: "nodejs20",
+    handler: "index.handler",
+    code: {
+      zipFile: zipBase64({
+        "index.js":
+          "exports.handler = (event, context, callback) => callback(null, { statusCode: 201, headers: { 'x-seen': 'yes' }, " +
+          "isBase64Encoded: true, body: Buffer.from(JSON.stringify({ isBuffer: Buffer.isBuffer(event), event: JSON.parse(event) })).toString('base64') });",
+      }),
+    },
+  });
+  const bundle = await buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler" }, ROOT);
+  await client.createFunction("dingclaw-test", {
+    functionName: "callback",
+    runtime: "nodejs20",
+    handler: "index.handler",
+    code: { zipFile: Buffer.from(bundle.zip).toString("base64") },
+    environmentVariables: {
+      ...w.env,
+      DINGCLAW_CONFIG_JSON: w.configJson,
+      ALIBABA_CLOUD_FC_ENDPOINT: fc.url,
+      DINGCLAW_WORKER_FUNCTION: "worker",
+      LOG_LEVEL: "silent",
+    },
+  });
+  for (const fn of ["echo", "callback"])
+    await client.createTrigger("dingclaw-test", fn, {
+      triggerName: "http",
+      triggerType: "http",
+      triggerConfig: { authType: "anonymous", methods: ["POST"] },
+    });
   Object.assign(process.env, {
     ...w.env,
     DINGCLAW_CONFIG_JSON: w.configJson,
@@ -109,5 +152,60 @@ describe("FC hosts", () => {
       ["cidFc3==", "echo: 三代"],
     ]);
     expect(JSON.parse(await worker(Buffer.from("not json"), context) as string)).toEqual({ status: "invalid" });
+  });
+});
+
+describe("FC 3.0 HTTP trigger (the double in FC 3.0 mode)", () => {
+  const trigger = (fn: string, path = "/") => `${fc.url}/2016-08-15/proxy/dingclaw-test/${fn}${path}`;
+
+  it("hands the handler the documented event and maps its {statusCode, headers, isBase64Encoded, body}", async () => {
+    const res = await fetch(trigger("echo", "/a%20b?x=1&x=2"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-custom": "v" },
+      body: '{"hello":"世界"}',
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get("x-seen")).toBe("yes");
+    const { isBuffer, event } = (await res.json()) as { isBuffer: boolean; event: Record<string, unknown> };
+    expect(isBuffer).toBe(true);
+    expect(event).toMatchObject({
+      version: "v1",
+      rawPath: "/a%20b",
+      body: '{"hello":"世界"}',
+      isBase64Encoded: false,
+      headers: { "content-type": "application/json", "x-custom": "v" },
+      queryParameters: { x: "1,2" },
+      requestContext: {
+        accountId: "1234567890",
+        domainName: "echo-dingclaw-test.cn-hangzhou.fcapp.run",
+        http: { method: "POST", path: "/a b", protocol: "HTTP/1.1", sourceIp: "127.0.0.1" },
+        requestId: res.headers.get("x-fc-request-id"),
+      },
+    });
+    const binary = await fetch(trigger("echo"), { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from([0xff, 0x00]) });
+    expect(((await binary.json()) as { event: { body: string; isBase64Encoded: boolean } }).event).toMatchObject({ body: "/wA=", isBase64Encoded: true });
+  });
+
+  it("serves DingTalk with the deployed callback bundle: verified, claimed and the worker invoked", async () => {
+    w.dt.reset();
+    const before = fc.asyncInvocations.length;
+    const body = JSON.stringify(w.message({ text: "三代触发器", conversationId: "cidFc3Trigger==" }));
+    const ok = await fetch(trigger("callback"), { method: "POST", headers: { ...signedHeaders(CLIENT_SECRET), "content-type": "application/json" }, body });
+    expect(ok.status).toBe(200);
+    const forged = await fetch(trigger("callback"), { method: "POST", headers: { ...signedHeaders("wrong-secret-000"), "content-type": "application/json" }, body });
+    expect(forged.status).toBe(401);
+    await fc.idle();
+    const jobs = fc.asyncInvocations.slice(before);
+    expect(jobs).toHaveLength(1);
+    expect(JSON.parse(await worker(Buffer.from(jobs[0]!.payload), context) as string)).toEqual({ status: "done" });
+    expect(w.dt.sent().map((s) => [s.conversationId, s.text])).toEqual([["cidFc3Trigger==", "echo: 三代触发器"]]);
+  });
+
+  it("resolves the result it also gives FC's callback", async () => {
+    const event = Buffer.from(JSON.stringify({ version: "v1", rawPath: "/", headers: {}, body: "", isBase64Encoded: false, requestContext: { http: { method: "GET" } } }));
+    let viaCallback: unknown;
+    const resolved = await callback(event, context, (_err: unknown, value: unknown) => (viaCallback = value));
+    expect(resolved).toEqual(viaCallback);
+    expect(resolved).toMatchObject({ statusCode: 405 });
   });
 });

@@ -5,8 +5,9 @@ import type { AsyncQueue } from "./async-queue.js";
 import { authenticate, type Credentials } from "./auth.js";
 import { parseServiceRef } from "./control-plane.js";
 import { FcApiError, fcErrors } from "./errors.js";
+import { fc3Event, fc3Response } from "./fc3-http.js";
 import type { Invoker } from "./invoker.js";
-import type { ErrorOutcome, HttpRequestData } from "./runtime/fc-runtime.js";
+import type { ErrorOutcome, HttpOutcome, HttpRequestData } from "./runtime/fc-runtime.js";
 import { checkName, functionNameSchema } from "./schemas.js";
 import type { FcState } from "./state.js";
 
@@ -27,6 +28,23 @@ export interface DataPlaneDeps {
   credentials: Credentials;
   /** FC's default-domain behaviour of forcing `Content-Disposition: attachment` on HTTP-trigger responses */
   attachmentHeader: boolean;
+  /** "fc2": `(req, resp, context)` HTTP handlers; "fc3": event handlers given an FC 3.0 HTTP event. */
+  httpTrigger: "fc2" | "fc3";
+  trigger: { accountId: string; region: string; now: () => number };
+}
+
+function badResponse(message: string): ErrorOutcome {
+  return { ok: false, errorType: "UnhandledInvocationError", error: { errorMessage: `BadResponse: ${message}` } };
+}
+
+/** FC 3.0: the request as an event for an event handler, its result `{statusCode, headers, body}` as the response. */
+async function invokeFc3(deps: DataPlaneDeps, service: string, fn: string, qualifier: string, requestId: string, request: HttpRequestData): Promise<HttpOutcome> {
+  const t = deps.trigger;
+  const event = fc3Event(request, { accountId: t.accountId, region: t.region, domainPrefix: `${fn}-${service}`, requestId, now: t.now() });
+  const { outcome } = await deps.invoker.invokeEvent(service, fn, qualifier, requestId, event);
+  if (!outcome.ok) return outcome;
+  const response = fc3Response(outcome);
+  return response ? { ok: true, response } : badResponse("the result is not {statusCode, headers, isBase64Encoded, body}");
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -151,16 +169,13 @@ export async function handleProxy(deps: DataPlaneDeps, req: ProxyRequest, reques
     clientIP: req.clientIP,
     body: req.body,
   };
-  const { outcome } = await deps.invoker.invokeHttp(service, req.fn, qualifier, requestId, request);
+  const outcome =
+    deps.httpTrigger === "fc3"
+      ? await invokeFc3(deps, service, req.fn, qualifier, requestId, request)
+      : (await deps.invoker.invokeHttp(service, req.fn, qualifier, requestId, request)).outcome;
   if (!outcome.ok) return errorReply(502, outcome);
   const { status, headers: out, body } = outcome.response;
-  if (!Number.isInteger(status) || status < 100 || status > 599) {
-    return errorReply(502, {
-      ok: false,
-      errorType: "UnhandledInvocationError",
-      error: { errorMessage: `BadResponse: invalid status code ${status}` },
-    });
-  }
+  if (!Number.isInteger(status) || status < 100 || status > 599) return errorReply(502, badResponse(`invalid status code ${status}`));
   const replyHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(out)) {
     const lower = k.toLowerCase();

@@ -53,6 +53,11 @@ export interface FcDoubleOptions {
   workDir?: string;
   /** FC's default domain forces `Content-Disposition: attachment` on HTTP-trigger responses. Default true */
   attachmentHeader?: boolean;
+  /**
+   * How HTTP triggers call handlers: "fc2" (default) `(req, resp, context)`; "fc3" as FC 3.0's built-in
+   * runtimes do, an event handler given the request as an FC 3.0 HTTP event (see fc3-http.ts).
+   */
+  httpTrigger?: "fc2" | "fc3";
   /** called for every function log line (context.logger, and child-process stdout/stderr) */
   onFunctionLog?: (line: FunctionLogLine) => void;
 }
@@ -178,7 +183,15 @@ export async function startFcDouble(options: FcDoubleOptions): Promise<FcDouble>
     limits: (r) => state.asyncLimits(r.serviceName, r.functionName, r.qualifier),
     run: (r) => runQueuedEvent(invoker, r),
   });
-  const deps: DataPlaneDeps = { state, invoker, queue, credentials, attachmentHeader: options.attachmentHeader ?? true };
+  const deps: DataPlaneDeps = {
+    state,
+    invoker,
+    queue,
+    credentials,
+    attachmentHeader: options.attachmentHeader ?? true,
+    httpTrigger: options.httpTrigger ?? "fc2",
+    trigger: { accountId: options.accountId, region: options.region, now },
+  };
 
   async function route(req: IncomingMessage, requestId: string, meta: { path: string }): Promise<RawReply> {
     const method = (req.method ?? "GET").toUpperCase();
