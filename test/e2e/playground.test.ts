@@ -1,9 +1,10 @@
-// The playground in a real browser: Playwright (playwright-core) drives Debian's Chromium against the
+// The playground in a real browser: Playwright (playwright-core) drives the Chromium that ships in the
+// @sparticuz/chromium npm package (or CHROMIUM_PATH; test/helpers/chromium.ts) against the
 // playground (gateway core + DingTalk double in-process, LLM double). A 1:1 message and a group
 // @-message get answers (AI cards streaming live), the trace panel shows each message's path, a
 // picture reaches the model, and /new (from the /help card's button) resets the context.
 // UPDATE_SCREENSHOT=1 also writes the README's screenshot to test/e2e/screenshots/playground.png.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
@@ -11,20 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/core/config.js";
 import { startPlayground, type Playground } from "../../functions/playground/start.js";
 import { startLlmDouble, type LlmDouble } from "../doubles/llm/server.js";
+import { findChromium } from "../helpers/chromium.js";
 import { PNG } from "../helpers/images.js";
 import { ROOT, eventually } from "../helpers/processes.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const LLM_KEY = "sk-playground-browser-0001";
 
 let llm: LlmDouble;
@@ -35,11 +26,7 @@ let profile: string;
 const problems: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}. The playground's browser test needs it: install Debian's chromium ` +
-        "(sudo apt-get install -y chromium; .ci/run does this) or point CHROMIUM_PATH at a Chromium binary.",
-    );
+  const browser = await findChromium();
   llm = await startLlmDouble({ keys: [LLM_KEY] });
   const config = parseConfig({
     agents: { defaults: { model_name: "glm" } },
@@ -49,9 +36,10 @@ beforeAll(async () => {
   pg = await startPlayground({ config, port: 0, host: "127.0.0.1", write: () => {} });
   profile = mkdtempSync(join(tmpdir(), "dingclaw-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browser.executablePath,
     headless: true,
-    args: ARGS,
+    args: browser.args,
+    env: browser.env,
     viewport: { width: 1400, height: 900 },
     timeout: 20_000,
   });
