@@ -213,7 +213,9 @@ export async function startLlmDouble(opts: LlmDoubleOptions = {}): Promise<LlmDo
 
   async function serveReply(res: ServerResponse, body: ChatBody, reply: Reply) {
     const lastUser = [...body.messages].reverse().find((m) => m.role === "user");
-    const calls = reply.toolCalls ? wireCalls(reply.toolCalls) : undefined;
+    // A model can only call functions the request declared: without `tools`, scripted calls are not made.
+    const offered = Array.isArray(body.tools) && body.tools.length > 0;
+    const calls = reply.toolCalls && offered ? wireCalls(reply.toolCalls) : undefined;
     const text = reply.text ?? (calls ? "" : `echo: ${lastUser ? textOf(lastUser.content) : ""}`);
     const content = reply.think !== undefined ? `<think>${reply.think}</think>\n\n${text}` : text;
     const promptText = body.messages.map((m) => textOf(m.content)).join("\n");
