@@ -6,6 +6,7 @@ import { z } from "zod";
 import { DEFAULT_CONFIG_PATH, readEnv, tableRegion, type Env, type EnvSource } from "./env.js";
 import { PROVIDER_NAMES, providerBaseUrl } from "./llm/providers.js";
 import { registerSecret } from "./log.js";
+import { ToolsSchema, resolveTools, type ToolsConfig } from "./tools/config.js";
 import { isHttpUrl, trimSlashes } from "./url.js";
 
 const EXAMPLES: Record<string, string> = {
@@ -21,6 +22,12 @@ const EXAMPLES: Record<string, string> = {
   "agents.defaults.conversation_ttl_days": "7",
   "agents.defaults.llm_timeout_ms": "60000",
   "agents.defaults.vision_model": '"qwen-vl"',
+  "agents.defaults.max_tool_iterations": "8",
+  "agents.defaults.turn_budget_ms": "180000",
+  "tools.web.zhipu.api_key": '"<your Zhipu API key>"',
+  "tools.dingtalk.contact_fields": '["email"]',
+  "tools.mcp.servers[].name": '"docs"',
+  "tools.mcp.servers[].url": '"https://mcp.example.com/mcp"',
   "channels.dingtalk.client_id": '"dingxxxxxxxxxxxxxx"',
   "channels.dingtalk.client_secret": '"<Client Secret from the DingTalk developer console>"',
   "channels.dingtalk.allow_from": '["manager4711"]',
@@ -79,6 +86,9 @@ const DefaultsSchema = z.looseObject({
   conversation_ttl_days: z.number().positive().default(7),
   llm_timeout_ms: z.number().int().min(1000).default(60_000),
   vision_model: optionalText,
+  max_tool_iterations: z.number().int().min(1).max(50).default(8),
+  /** The whole turn (every LLM round and tool call); keep it under the worker's timeout (300 s). */
+  turn_budget_ms: z.number().int().min(10_000).max(900_000).default(180_000),
 });
 
 const DingTalkSchema = z.looseObject({
@@ -104,6 +114,7 @@ const ConfigSchema = z.looseObject({
   agents: z.looseObject({ defaults: DefaultsSchema.prefault({}) }).prefault({}),
   model_list: z.array(ModelEntrySchema).default([]),
   channels: z.looseObject({ dingtalk: DingTalkSchema.prefault({}) }).prefault({}),
+  tools: ToolsSchema.optional(),
 });
 
 type RawConfig = z.output<typeof ConfigSchema>;
@@ -154,7 +165,12 @@ export interface AppConfig {
     llmTimeoutMs: number;
     /** The model_name used for turns with pictures when the current model has no vision. */
     visionModel: string | undefined;
+    /** Rounds of tool calls per turn before the last answer without tools. */
+    maxToolIterations: number;
+    /** Time budget of a whole turn with tools, ms. */
+    turnBudgetMs: number;
   };
+  tools: ToolsConfig;
   models: ModelEndpoint[];
   table: { endpoint: string | undefined; name: string; dataDir: string; region: string };
   /** Problems that do not stop the bot (e.g. an unused entry with an unknown provider). */
@@ -197,7 +213,8 @@ const ENV_OVERRIDES = [
   ["DINGCLAW_MODEL", ["agents", "defaults", "model_name"]],
 ] as const;
 
-function resolve(raw: RawConfig, env: Env): AppConfig {
+/** `source`: the raw environment, for `${env:NAME}` references in the tools section. */
+function resolve(raw: RawConfig, env: Env, source: EnvSource): AppConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
   const defaults = raw.agents.defaults;
@@ -269,6 +286,8 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
     }
   }
 
+  const tools = resolveTools(raw.tools, source, warnings, problems, problem);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -302,7 +321,10 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
       conversationTtlSeconds: Math.round(defaults.conversation_ttl_days * 86_400),
       llmTimeoutMs: defaults.llm_timeout_ms,
       visionModel: defaults.vision_model,
+      maxToolIterations: defaults.max_tool_iterations,
+      turnBudgetMs: defaults.turn_budget_ms,
     },
+    tools,
     models,
     table: { endpoint: env.DINGCLAW_TABLE_ENDPOINT, name: env.DINGCLAW_TABLE_NAME, dataDir: env.DINGCLAW_DATA_DIR, region: tableRegion(env) },
     warnings,
@@ -312,10 +334,10 @@ function resolve(raw: RawConfig, env: Env): AppConfig {
 
 /** Validates a config object (already read from JSON) with the environment's overrides applied. */
 export function parseConfig(input: unknown, source: EnvSource = {}): AppConfig {
-  return parseWithEnv(input, readEnv(source));
+  return parseWithEnv(input, readEnv(source), source);
 }
 
-function parseWithEnv(input: unknown, env: Env): AppConfig {
+function parseWithEnv(input: unknown, env: Env, source: EnvSource): AppConfig {
   if (typeof input !== "object" || input === null || Array.isArray(input))
     throw new ConfigError(['(root): must be a JSON object (example: {"model_list": [], "channels": {}})']);
   const merged = structuredClone(input) as Record<string, unknown>;
@@ -325,7 +347,7 @@ function parseWithEnv(input: unknown, env: Env): AppConfig {
   }
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => problem(i.path, i.message)));
-  return resolve(parsed.data, env);
+  return resolve(parsed.data, env, source);
 }
 
 /**
@@ -345,7 +367,7 @@ export function loadConfig(source: EnvSource = process.env): AppConfig {
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !env.DINGCLAW_CONFIG) return parseWithEnv({}, env);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !env.DINGCLAW_CONFIG) return parseWithEnv({}, env, source);
       throw new ConfigError([`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
     }
   }
@@ -356,5 +378,5 @@ export function loadConfig(source: EnvSource = process.env): AppConfig {
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
     throw new ConfigError([`${origin}: is not valid JSON${at ? ` (near character ${at})` : ""}`]);
   }
-  return parseWithEnv(json, env);
+  return parseWithEnv(json, env, source);
 }
