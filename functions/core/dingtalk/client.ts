@@ -67,12 +67,14 @@ export class DingTalkClient {
   private readonly log: Logger;
   private readonly apiBase: string;
   private readonly oapiOrigin: string | undefined;
+  private readonly oapiBase: string;
 
   constructor(private readonly opts: DingTalkClientOptions) {
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
     this.apiBase = opts.apiBase.replace(/\/+$/, "");
     this.oapiOrigin = originOf(opts.oapiBase);
+    this.oapiBase = opts.oapiBase.replace(/\/+$/, "");
     this.http = new DingTalkHttp({
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
@@ -135,7 +137,7 @@ export class DingTalkClient {
    * (`maxAttempts` overrides it) and once more with a fresh token when DingTalk answers InvalidAuthentication.
    */
   async callOpenApi<S extends z.ZodType>(req: OpenApiRequest<S>): Promise<z.output<S>> {
-    const call = (token: string) =>
+    return this.withToken(req.api, (token) =>
       this.http.request({
         api: req.api,
         method: req.method ?? "POST",
@@ -145,13 +147,35 @@ export class DingTalkClient {
         schema: req.schema,
         ...(req.check ? { check: req.check } : {}),
         ...(req.maxAttempts ? { maxAttempts: req.maxAttempts } : {}),
-      });
+      }),
+    );
+  }
+
+  /**
+   * POSTs JSON to a legacy oapi path (`/topapi/...`) with the access token in the query, as those APIs
+   * take it; errors name the API, never the URL (it holds the token).
+   */
+  async callOapi<S extends z.ZodType>(req: Omit<OpenApiRequest<S>, "method" | "check">): Promise<z.output<S>> {
+    return this.withToken(req.api, (token) =>
+      this.http.request({
+        api: req.api,
+        method: "POST",
+        url: `${this.oapiBase}${req.path}?access_token=${encodeURIComponent(token)}`,
+        body: req.body,
+        schema: req.schema,
+        ...(req.maxAttempts ? { maxAttempts: req.maxAttempts } : {}),
+      }),
+    );
+  }
+
+  /** Runs `call` with the current token, and once more with a fresh one when DingTalk rejects it. */
+  private async withToken<T>(api: string, call: (token: string) => Promise<T>): Promise<T> {
     const token = await this.accessToken();
     try {
       return await call(token);
     } catch (err) {
       if (!(err instanceof DingTalkApiError) || !err.isAuthError) throw err;
-      this.log.info("dingtalk: access token rejected, refreshing once", { api: req.api, code: err.code });
+      this.log.info("dingtalk: access token rejected, refreshing once", { api, code: err.code });
       this.tokens.invalidate(this.opts.credentials.clientId, token);
       return call(await this.accessToken());
     }

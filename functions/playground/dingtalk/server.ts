@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { CardPlatform, type CardInstance, type CardSettings } from "./cards.js";
 import { describeFault, faultResponse, quotaResponse, type FaultSpec } from "./faults.js";
 import { authRoutes } from "./routes/auth.js";
+import { ContactDirectory, contactRoutes } from "./routes/contacts.js";
 import { cardControlRoutes, controlRoutes } from "./routes/control.js";
 import { fileRoutes } from "./routes/files.js";
 import { robotRoutes } from "./routes/robot.js";
@@ -58,6 +59,8 @@ export interface DingTalkDouble {
   sessionWebhookFor(conversation: Conversation, opts?: { expiresAt?: number; ttlMs?: number }): { url: string; expiresAt: number };
   /** Registers downloadable bytes; returns the downloadCode to put in an inbound message. */
   addFile(content: Buffer | string, opts?: { fileName?: string; contentType?: string; robotCode?: string }): string;
+  /** The company directory behind the contact APIs (users, departments, revocable permissions). */
+  contacts: ContactDirectory;
   /** Registers an AI card template id (unknown ids answer `param.templateNotExist`). */
   cardTemplate(templateId: string): void;
   /** AI cards created so far, with their streaming updates. */
@@ -199,7 +202,8 @@ async function handle(router: Router, state: DoubleState, req: IncomingMessage, 
 /** Starts the double on 127.0.0.1 (port 0 = any free port). */
 export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Promise<DingTalkDouble> {
   const state = new DoubleState(opts.now);
-  const router = new Router().add(...controlRoutes, ...authRoutes, ...webhookRoutes, ...robotRoutes, ...fileRoutes);
+  const contacts = new ContactDirectory();
+  const router = new Router().add(...controlRoutes, ...authRoutes, ...webhookRoutes, ...robotRoutes, ...fileRoutes, ...contactRoutes(contacts));
   const server = createServer((req, res) => {
     handle(router, state, req, res).catch((err: unknown) => {
       if (!res.headersSent) write(res, { status: 500, body: { code: "double.crash", message: String(err) } });
@@ -229,6 +233,7 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
     router,
     server,
     stream,
+    contacts,
     app: (clientId, clientSecret, o) => state.addApp(clientId, clientSecret, o),
     sessionWebhookFor: (conversation, o) => {
       const hook = state.createSession(conversation, o);

@@ -78,7 +78,7 @@ export interface SentMessage {
   time: number;
 }
 
-/** Routes DingTalk does not count against the monthly API quota (reference §3.3: token/auth exempt). */
+/** Routes DingTalk does not count against the monthly API quota (reference §3.3: token/auth/contacts exempt). */
 export const QUOTA_EXEMPT_ROUTES: ReadonlySet<string> = new Set([
   "oauth2.accessToken",
   "gettoken",
@@ -86,6 +86,9 @@ export const QUOTA_EXEMPT_ROUTES: ReadonlySet<string> = new Set([
   "robot.sendBySession",
   "gateway.connections.open",
   "gateway.connect",
+  "contact.users.search",
+  "topapi.v2.user.get",
+  "topapi.v2.department.get",
   "unknown",
 ]);
 
