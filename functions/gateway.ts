@@ -50,12 +50,9 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(`config error: ${err.problems.join("\n  ")}`, log);
     throw err;
   }
-  for (const warning of config.warnings) log.warn(`config: ${warning}`);
+  for (const warning of [...config.warnings, ...config.hints]) log.warn(`config: ${warning}`);
 
   const gateway = await start(config, log, env).catch((err: unknown) => fail(`cannot start: ${describeError(err).message}`, log));
-  const guide = setupGuide(config, gateway.url, env.DINGCLAW_CONFIG ?? DEFAULT_CONFIG_PATH, gateway.playgroundUrl);
-  if (guide) process.stderr.write(`${guide}\n`);
-
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
@@ -68,6 +65,10 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+
+  // Printed once the process stops cleanly on a signal.
+  const guide = setupGuide(config, gateway.url, env.DINGCLAW_CONFIG ?? DEFAULT_CONFIG_PATH, gateway.playgroundUrl);
+  if (guide) process.stderr.write(`${guide}\n`);
 }
 
 void main();

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(`config error: ${err.problems.join("\n  ")}`);
     throw err;
   }
-  for (const warning of config.warnings) log.warn(`config: ${warning}`);
+  for (const warning of [...config.warnings, ...config.hints]) log.warn(`config: ${warning}`);
   if (!isLoopbackHost(env.HOST)) log.warn("playground: HOST is not a loopback address; anyone who can reach it can use your models");
 
   const pg = await startPlayground({

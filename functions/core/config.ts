@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEFAULT_CONFIG_PATH, readEnv, tableRegion, type Env, type EnvSource } from "./env.js";
+import { keyHints, type KnownKeys } from "./config-hints.js";
 import { PROVIDER_NAMES, providerBaseUrl } from "./llm/providers.js";
 import { registerSecret } from "./log.js";
 import { ToolsSchema, resolveTools, type ToolsConfig } from "./tools/config.js";
@@ -175,6 +176,10 @@ export interface AppConfig {
   table: { endpoint: string | undefined; name: string; dataDir: string; region: string };
   /** Problems that do not stop the bot (e.g. an unused entry with an unknown provider). */
   warnings: string[];
+  /** Unknown keys that look like another bot's spelling of ours: one "did you mean" line each. */
+  hints: string[];
+  /** The config file that was looked for and does not exist (every setting then comes from the environment). */
+  missingFile: string | undefined;
   /** The parsed file, unknown fields included, for features that read their own sections. */
   raw: RawConfig;
 }
@@ -214,7 +219,7 @@ const ENV_OVERRIDES = [
 ] as const;
 
 /** `source`: the raw environment, for `${env:NAME}` references in the tools section. */
-function resolve(raw: RawConfig, env: Env, source: EnvSource): AppConfig {
+function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "hints" | "missingFile"> {
   const problems: string[] = [];
   const warnings: string[] = [];
   const defaults = raw.agents.defaults;
@@ -337,17 +342,30 @@ export function parseConfig(input: unknown, source: EnvSource = {}): AppConfig {
   return parseWithEnv(input, readEnv(source), source);
 }
 
-function parseWithEnv(input: unknown, env: Env, source: EnvSource): AppConfig {
+const KNOWN_KEYS: KnownKeys = {
+  root: Object.keys(ConfigSchema.shape),
+  defaults: Object.keys(DefaultsSchema.shape),
+  model: Object.keys(ModelEntrySchema.shape),
+  dingtalk: Object.keys(DingTalkSchema.shape),
+};
+
+function parseWithEnv(input: unknown, env: Env, source: EnvSource, missingFile?: string): AppConfig {
   if (typeof input !== "object" || input === null || Array.isArray(input))
     throw new ConfigError(['(root): must be a JSON object (example: {"model_list": [], "channels": {}})']);
+  const hints = keyHints(input as Record<string, unknown>, KNOWN_KEYS);
   const merged = structuredClone(input) as Record<string, unknown>;
   for (const [name, path] of ENV_OVERRIDES) {
     const value = env[name];
     if (value) setPath(merged, [...path], value);
   }
-  const parsed = ConfigSchema.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => problem(i.path, i.message)));
-  return resolve(parsed.data, env, source);
+  try {
+    const parsed = ConfigSchema.safeParse(merged);
+    if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => problem(i.path, i.message)));
+    return { ...resolve(parsed.data, env, source), hints, missingFile };
+  } catch (err) {
+    if (err instanceof ConfigError && hints.length > 0) throw new ConfigError([...err.problems, ...hints]);
+    throw err;
+  }
 }
 
 /**
@@ -367,7 +385,7 @@ export function loadConfig(source: EnvSource = process.env): AppConfig {
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !env.DINGCLAW_CONFIG) return parseWithEnv({}, env, source);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !env.DINGCLAW_CONFIG) return parseWithEnv({}, env, source, path);
       throw new ConfigError([`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
     }
   }

@@ -206,6 +206,17 @@ async function checkDeploy(env: Env, opts: DoctorOptions): Promise<CheckResult |
   }
 }
 
+function configResult(config: AppConfig): CheckResult {
+  if (config.missingFile)
+    return fail(
+      "config",
+      `no config file: ${config.missingFile} does not exist (and DINGCLAW_CONFIG_JSON is not set)`,
+      "create it (README → Configuration has one to start from) or point DINGCLAW_CONFIG at yours",
+    );
+  if (config.hints.length > 0) return fail("config", config.hints.join("; "), "rename the keys as suggested (README → Configuration)");
+  return pass("config", config.warnings.length ? `parses (${config.warnings.join("; ")})` : "parses");
+}
+
 /** Runs every check that applies; never throws. */
 export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   let env: Env;
@@ -222,7 +233,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
     const detail = err instanceof ConfigError ? err.problems.join("; ") : describeError(err).message;
     return [fail("config", detail, "fix what is named above (README → Configuration)")];
   }
-  const results = [pass("config", config.warnings.length ? `parses (${config.warnings.join("; ")})` : "parses")];
+  const results = [configResult(config)];
   results.push(...(await checkDingTalk(config, opts)));
   if (config.models.length === 0)
     results.push(fail("models", "model_list is empty", `add e.g. ${MODEL_ENTRY_EXAMPLE}`));

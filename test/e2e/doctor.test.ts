@@ -1,8 +1,11 @@
 // `npm run doctor` against the doubles, one fault at a time: each problem is named with a fix, the
 // exit code says whether anything failed, and no secret is printed.
+import { mkdtemp } from "node:fs/promises";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runDoctor, type CheckResult } from "../../functions/core/doctor.js";
+import { formatResults, runDoctor, type CheckResult } from "../../functions/core/doctor.js";
 import { startFcDouble, type FcDouble } from "../doubles/fc/index.js";
 import { startLlmDouble } from "../doubles/llm/server.js";
 import { startHost } from "../helpers/processes.js";
@@ -39,6 +42,27 @@ describe("doctor", () => {
       expect.arrayContaining(["config", "DingTalk access token", "robot can send", "table"]),
     );
     expect(results.filter((r) => r.name.startsWith("model "))).toHaveLength(2);
+  });
+
+  it("says so when there is no config file, and names keys spelled another bot's way", async () => {
+    const cwd = process.cwd();
+    process.chdir(await mkdtemp(path.join(tmpdir(), "dingclaw-doctor-")));
+    try {
+      const { DINGCLAW_CONFIG_JSON: _inline, ...noConfig } = env();
+      const none = await runDoctor({ env: noConfig });
+      expect(byName(none, "config")).toMatchObject({ ok: false, detail: expect.stringContaining("no config file: ./config.json does not exist") as string });
+      expect(byName(none, "DingTalk credentials")).toMatchObject({ ok: false });
+    } finally {
+      process.chdir(cwd);
+    }
+    const openClaw = { channels: { dingtalk: { enabled: true, clientId: "dingopenclaw", clientSecret: "openclaw-secret-123456", dmPolicy: "open" } } };
+    const results = await runDoctor({ env: env({}, openClaw) });
+    const config = byName(results, "config")!;
+    expect(config.ok).toBe(false);
+    expect(config.detail).toContain("channels.dingtalk.clientId is not a dingclaw setting (ignored): did you mean `client_id`?");
+    expect(config.detail).toContain("channels.dingtalk.clientSecret is not a dingclaw setting (ignored): did you mean `client_secret`?");
+    expect(config.detail).toContain("channels.dingtalk.dmPolicy is not a dingclaw setting (ignored): did you mean `allow_from`?");
+    expect(formatResults(results)).not.toContain("openclaw-secret-123456");
   });
 
   it("tells a bad client secret from an unreachable DingTalk", async () => {

@@ -67,6 +67,24 @@ describe("npm start without DingTalk credentials", () => {
     expect(await gw.stop("SIGTERM")).toBe(0);
   });
 
+  it("points out another bot's key spelling in its guide", async () => {
+    const openClaw = { channels: { dingtalk: { clientId: "dingopenclaw", clientSecret: "openclaw-secret-123456", dmPolicy: "open" } } };
+    const gw = start("functions/gateway.ts", { DINGCLAW_CONFIG_JSON: JSON.stringify(openClaw) });
+    await gw.waitFor((l) => l.includes("HTTP endpoints are up"), 20_000);
+    const out = gw.lines.join("\n");
+    expect(out).toContain("channels.dingtalk.clientId is not a dingclaw setting (ignored): did you mean `client_id`?");
+    expect(out).toContain("channels.dingtalk.dmPolicy is not a dingclaw setting (ignored): did you mean `allow_from`?");
+    expect(out).not.toContain("openclaw-secret-123456");
+    expect(await gw.stop("SIGTERM")).toBe(0);
+  });
+
+  it("stops with one line on a bad environment value", async () => {
+    const gw = start("functions/gateway.ts", { PORT: "http", LOG_LEVEL: "loud" });
+    expect(await gw.exited).toBe(1);
+    const said = gw.lines.filter((l) => l.startsWith("dingclaw: "));
+    expect(said).toEqual(["dingclaw: bad environment: LOG_LEVEL must be one of debug, info, warn, error, silent (example: debug); PORT must be a port number (example: 9000)"]);
+  });
+
   it("does not offer it on a non-loopback address", async () => {
     const gw = start("functions/gateway.ts", { HOST: "0.0.0.0" });
     const base = urlOf(await gw.waitFor((l) => l.includes('"gateway listening"'), 20_000));

@@ -145,10 +145,46 @@ describe("config", () => {
     process.chdir(cwd);
     expect(empty.dingtalk.credentials).toBeUndefined();
     expect(empty.models).toEqual([]);
+    expect(empty.missingFile).toBe("./config.json");
+    expect(loadConfig({ DINGCLAW_CONFIG: file }).missingFile).toBeUndefined();
     expect(() => loadConfig({ DINGCLAW_CONFIG: join(dir, "missing.json") })).toThrow(/cannot be read/);
     writeFileSync(file, '{"model_list": [ {"api_key": "sk-leak-123456" ');
     const bad = errorOf(() => loadConfig({ DINGCLAW_CONFIG: file }));
     expect(bad.message).toMatch(/is not valid JSON/);
     expect(bad.message).not.toContain("sk-leak-123456");
+  });
+
+  it("says \"did you mean\" for another bot's spelling of a key, and ignores other unknown keys", () => {
+    const cfg = parseConfig({
+      agents: { defaults: { modelName: "glm-4", maxTokens: 100, workspace: "~/w" } },
+      models: { providers: {} },
+      model_list: [{ model_name: "glm-4", model: "zhipu/glm-4.7", apiKey: "k-123456", baseUrl: "https://x.example.com" }],
+      channels: {
+        dingtalk: { clientId: "dingopenclaw", clientSecret: "s-123456", dmPolicy: "open", requireMention: true, enableAICard: true, custom: 1 },
+        feishu: { appId: "x" },
+      },
+    });
+    expect(cfg.hints).toEqual([
+      "models is not a dingclaw setting (ignored): did you mean `model_list`? (a list of { \"model_name\", \"model\": \"provider/model-id\", \"api_key\" })",
+      "agents.defaults.modelName is not a dingclaw setting (ignored): did you mean `model_name`?",
+      "agents.defaults.maxTokens is not a dingclaw setting (ignored): did you mean `max_tokens`?",
+      "channels.dingtalk.clientId is not a dingclaw setting (ignored): did you mean `client_id`?",
+      "channels.dingtalk.clientSecret is not a dingclaw setting (ignored): did you mean `client_secret`?",
+      "channels.dingtalk.dmPolicy is not a dingclaw setting (ignored): did you mean `allow_from`? (staff ids allowed to use the bot; empty allows everyone)",
+      "channels.dingtalk.requireMention is not a dingclaw setting (ignored): did you mean `group_scope`? (in groups dingclaw always answers only when @-mentioned)",
+      'channels.dingtalk.enableAICard is not a dingclaw setting (ignored): did you mean `card_mode`? (set "answer" and card_template_id)',
+      "model_list[0].apiKey is not a dingclaw setting (ignored): did you mean `api_key`?",
+      "model_list[0].baseUrl is not a dingclaw setting (ignored): did you mean `api_base`?",
+    ]);
+    expect(cfg.dingtalk.credentials).toBeUndefined();
+    expect(parseConfig(seed).hints).toEqual([]);
+  });
+
+  it("adds the hints to a config error they explain", () => {
+    const err = errorOf(() => parseConfig({ channels: { dingtalk: { clientId: "dingopenclaw", client_secret: "s-123456" } } }));
+    expect(err.problems).toEqual([
+      expect.stringMatching(/channels\.dingtalk\.client_id: is missing while client_secret is set/),
+      "channels.dingtalk.clientId is not a dingclaw setting (ignored): did you mean `client_id`?",
+    ]);
   });
 });

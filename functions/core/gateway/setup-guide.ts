@@ -1,4 +1,5 @@
-// The one-screen guide the gateway prints when something essential is not configured yet.
+// The one-screen guide the gateway prints when something essential is not configured yet: what is
+// missing, whether the config file exists at all, and keys that look like another bot's spelling.
 import { MODEL_CONFIG_EXAMPLE, type AppConfig } from "../config.js";
 import { PROVIDER_NAMES } from "../llm/providers.js";
 
@@ -21,6 +22,8 @@ export function setupGuide(config: AppConfig, url: string, configPath: string, p
   if (missing.length === 0) return undefined;
   const lines = [
     "dingclaw is running, but it is not fully configured yet.",
+    ...(config.missingFile ? ["", `There is no config file: ${config.missingFile} does not exist (README.md → Configuration has one to start from).`] : []),
+    ...(config.hints.length ? ["", "In your config:", ...config.hints.map((h) => `  ${h}`)] : []),
     "",
     ...missing,
     "",
