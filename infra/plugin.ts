@@ -1,12 +1,13 @@
 // The Serverless Framework (osls) provider plugin `aliyun`: registers the provider and its config
 // schema, declares the CLI options it reads, and maps the lifecycle hooks to the actions in this
 // folder (package → bundles, deploy, remove, info, invoke, logs). Failures surface as one-line
-// framework errors without a stack trace; secrets are masked.
+// framework errors without a stack trace; secrets are masked, in `serverless print` too.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { redact } from "../functions/core/log.js";
 import { readCredentials } from "./credentials.js";
 import { DeployError } from "./errors.js";
+import { maskConfiguration } from "./print-mask.js";
 import type { Reporter } from "./output.js";
 import { pluginCommands, providerSchema } from "./schema.js";
 import { FUNCTION_NAMES, parseSettings, type DeploySettings, type FunctionName } from "./settings.js";
@@ -25,6 +26,8 @@ export interface ServerlessLike {
     functions: Record<string, FunctionObject | undefined>;
   };
   processedInput: { commands: string[] };
+  /** serverless.yml with its variables resolved (what `serverless print` prints). */
+  configurationInput: Record<string, unknown>;
   setProvider(name: string, provider: unknown): void;
   configSchemaHandler: { defineProvider(name: string, schema: object): void };
   classes: { Error: new (message: string, code?: string) => Error };
@@ -92,6 +95,7 @@ export class AliyunProvider {
         );
       }),
       "logs:logs": guard(() => this.logs()),
+      "before:print:print": guard(() => maskConfiguration(this.serverless.configurationInput)),
     };
   }
 
