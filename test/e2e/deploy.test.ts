@@ -3,7 +3,6 @@
 // plain `node` child processes), the RAM double and a dynalite table; then a signed DingTalk message
 // through the HTTP trigger gets its reply at the DingTalk double. Also: redeploy updates in place,
 // remove leaves nothing, wrong credentials fail with one clear line.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,7 +14,8 @@ import { startFcDouble, type FcDouble } from "../doubles/fc/index.js";
 import { startLlmDouble, type LlmDouble } from "../doubles/llm/server.js";
 import { startRamDouble, type RamDouble } from "../doubles/ram/index.js";
 import { callbackBody, signedHeaders } from "../helpers/messages.js";
-import { eventually, ROOT } from "../helpers/processes.js";
+import { eventually } from "../helpers/processes.js";
+import { serverless } from "../helpers/serverless-cli.js";
 
 const ACCOUNT = "1234567890123456";
 const ACCESS_KEY_ID = "LTAI5tDeployKey0001";
@@ -33,11 +33,6 @@ let llm: LlmDouble;
 let work: string;
 let url = "";
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -56,26 +51,6 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-/** Runs the osls CLI from the repository root, as `npx serverless ...` would. */
-function serverless(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "node_modules/osls/bin/serverless.js"), ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 45_000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function service() {
   return fcd.state.services.get(SERVICE);

@@ -1,13 +1,12 @@
 // `npx serverless print` (the real osls CLI with our provider plugin) shows the resolved serverless.yml
 // with every secret masked: the table's secret key, the DingTalk client secret and the inline bot
 // config's secrets; everything else as resolved.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskConfiguration } from "../../infra/print-mask.js";
-import { ROOT } from "../helpers/processes.js";
+import { serverless } from "../helpers/serverless-cli.js";
 
 const TABLE_SECRET = "table-secret-access-key-0001";
 const CLIENT_SECRET = "dingtalk-client-secret-0001";
@@ -21,23 +20,9 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-function print(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "node_modules/osls/bin/serverless.js"), "print", ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: home, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 45_000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+async function print(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const r = await serverless(["print", ...args], { PATH: process.env.PATH ?? "", HOME: home, ...env });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 describe("serverless print", () => {
