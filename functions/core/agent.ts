@@ -1,7 +1,7 @@
 // The agent: one inbound DingTalk message in, one reply out. Orchestrates access rules, commands,
-// inbound media (media.ts), model choice (model-choice.ts), the LLM call with its fallback chain, and
-// delivery through the job's Replier (markdown, the /help card, or a streaming AI card); collaborators
-// are injected.
+// inbound media (media.ts), model choice (model-choice.ts), the LLM call with its fallback chain (a
+// tool loop when tools are configured: tools/loop.ts), and delivery through the job's Replier
+// (markdown, the /help card, or a streaming AI card); collaborators are injected.
 import { parseCommand, type Command } from "./commands.js";
 import type { AppConfig } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
@@ -15,6 +15,7 @@ import type { CardGovernor } from "./quota.js";
 import { Replier, type AnswerChannel, type Delivered, type ReplierDeps } from "./replier.js";
 import * as say from "./replies.js";
 import type { Conversation, ConversationStore, Turn } from "./store/conversations.js";
+import { callsToStore, replayCalls, runToolLoop, type ToolCallRecord, type ToolJournal, type ToolRegistry } from "./tools/index.js";
 
 export interface AgentDeps {
   config: Pick<AppConfig, "agent" | "dingtalk" | "models">;
@@ -29,6 +30,10 @@ export interface AgentDeps {
   cards?: ReplierDeps["cards"];
   /** This month's DingTalk API calls, for `/usage`. */
   quota?: Pick<CardGovernor, "status">;
+  /** Tools the model may call; absent or empty: a plain chat. */
+  tools?: Pick<ToolRegistry, "forTurn" | "empty">;
+  /** Where a message's side-effecting tool calls are recorded, so a retried job never repeats them. */
+  toolJournal?: (messageKey: string) => ToolJournal;
 }
 
 export interface AgentContext {
@@ -53,6 +58,8 @@ export type AgentOutcome =
       card?: { outTrackId: string; updates: number };
       /** How many pictures reached the model. */
       images?: number;
+      /** Tool calls of the turn (name, duration, ok/error). */
+      tools?: Array<Pick<ToolCallRecord, "name" | "ms" | "ok" | "error" | "reused">>;
     };
 
 type Replied = Extract<AgentOutcome, { action: "replied" }>;
@@ -131,9 +138,10 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const channel = opened.channel;
   const images = input.input.images.length > 0 ? { images: input.input.images.length } : {};
 
-  let result: ChatResult;
+  let result: Answer;
   try {
-    result = await askWithContext(msg, conversation, input.input, { modelName: choice.modelName, needsVision: choice.needsVision }, deps, ctx.requestId, channel);
+    const turn = { requestId: ctx.requestId, messageKey: replier.messageKey, log };
+    result = await askWithContext(msg, conversation, input.input, { modelName: choice.modelName, needsVision: choice.needsVision }, deps, turn, channel);
   } catch (err) {
     const kind = err instanceof LlmError ? err.kind : "other";
     log.warn("llm failed", { kind, error: err });
@@ -141,19 +149,21 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   }
 
   const userTurn: Turn = { role: "user", content: withQuote(msg, input.input.historyText), at: msg.createdAt, msgId: msg.msgId, sender: msg.sender.nick };
-  const answerTurn: Turn = { role: "assistant", content: result.text, at: msg.createdAt, msgId: msg.msgId };
+  const stored = callsToStore(result.transcript);
+  const answerTurn: Turn = { role: "assistant", content: result.text, at: msg.createdAt, msgId: msg.msgId, ...(stored.length ? { tools: stored } : {}) };
   await deps.conversations.append(key, [userTurn, answerTurn], {
     usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
     basedOn: conversation,
   });
   return replied("answer", await channel.finish(result.text), {
-    modelName: result.modelName,
+    modelName: result.final.modelName || undefined,
     llm: {
-      firstTokenMs: result.firstTokenMs,
-      totalMs: result.totalMs,
+      firstTokenMs: result.final.firstTokenMs,
+      totalMs: result.final.totalMs,
       promptTokens: result.usage.promptTokens,
       completionTokens: result.usage.completionTokens,
     },
+    ...(result.calls.length ? { tools: result.calls.map(({ name, ms, ok, error, reused }) => ({ name, ms, ok, ...(error ? { error } : {}), ...(reused ? { reused } : {}) })) } : {}),
     ...images,
   });
 }
@@ -167,32 +177,76 @@ function toChat(turn: Pick<Turn, "role" | "content" | "sender">, group: boolean,
   return { role: turn.role, content: toContent(text, images) };
 }
 
-/** The LLM call (streaming into the channel when it wants text as it comes); on "context too long" it retries once with the current message alone. */
+/** A stored turn as chat messages: an answer that used tools is preceded by its calls and their results. */
+function historyOf(turn: Turn, group: boolean): ChatMessage[] {
+  const calls = turn.role === "assistant" && turn.tools ? replayCalls(turn.tools, turn.msgId ?? String(turn.at)) : [];
+  return [...calls, toChat(turn, group)];
+}
+
+/** The turn's answer: text to deliver, the last LLM result, usage over every round, tool calls made. */
+interface Answer {
+  text: string;
+  final: ChatResult;
+  usage: ChatResult["usage"];
+  calls: ToolCallRecord[];
+  transcript: ChatMessage[];
+}
+
+/**
+ * The LLM call (streaming into the channel when it wants text as it comes), as a tool loop when tools
+ * are configured; on "context too long" it retries once with the current message alone.
+ */
 async function askWithContext(
   msg: InboundMessage,
   conversation: Conversation,
   input: UserInput,
   model: { modelName: string | undefined; needsVision: boolean },
   deps: AgentDeps,
-  requestId: string | undefined,
+  turn: { requestId: string | undefined; messageKey: string; log: Logger },
   channel: AnswerChannel,
-): Promise<ChatResult> {
+): Promise<Answer> {
+  const { requestId, log } = turn;
   const shared = msg.conversation.type === "group" && deps.config.dingtalk.groupScope === "conversation";
   const system: ChatMessage = { role: "system", content: say.systemPrompt(deps.config.agent.systemPrompt, msg, deps.now()) };
   const current = toChat({ role: "user", content: withQuote(msg, input.text), sender: msg.sender.nick }, shared, input.images);
-  const history = conversation.turns.map((t) => toChat(t, shared));
-  const request = {
-    modelName: model.modelName,
-    requestId,
-    ...(model.needsVision ? { needsVision: true } : {}),
-    ...(channel.onText ? { onText: channel.onText } : {}),
+  const history = conversation.turns.flatMap((t) => historyOf(t, shared));
+  const request = { modelName: model.modelName, requestId, ...(model.needsVision ? { needsVision: true } : {}) };
+  const tools = deps.tools && !deps.tools.empty ? await deps.tools.forTurn(log) : undefined;
+
+  const ask = async (messages: ChatMessage[]): Promise<Answer> => {
+    if (!tools || tools.size === 0) {
+      const final = await deps.llm.chat({ messages, ...request, ...(channel.onText ? { onText: channel.onText } : {}) });
+      return { text: final.text, final, usage: final.usage, calls: [], transcript: [] };
+    }
+    const looped = await runToolLoop({
+      llm: deps.llm,
+      request,
+      messages,
+      tools,
+      context: {
+        requestId,
+        messageKey: turn.messageKey,
+        robotCode: msg.robotCode ?? deps.config.dingtalk.credentials?.robotCode ?? "",
+        sender: { id: msg.sender.id, ...(msg.sender.staffId ? { staffId: msg.sender.staffId } : {}), ...(msg.sender.nick ? { nick: msg.sender.nick } : {}) },
+        conversation: { id: msg.conversation.id, type: msg.conversation.type, ...(msg.conversation.title ? { title: msg.conversation.title } : {}) },
+        log,
+        now: deps.now,
+      },
+      maxIterations: deps.config.agent.maxToolIterations,
+      budgetMs: deps.config.agent.turnBudgetMs,
+      ...(channel.onText ? { onText: channel.onText } : {}),
+      onStatus: (line) => channel.status(line),
+      ...(deps.toolJournal ? { journal: deps.toolJournal(turn.messageKey) } : {}),
+    });
+    if (looped.calls.length > 0) log.debug("tool calls", { calls: looped.calls, rounds: looped.rounds, stopped: looped.stopped });
+    return { text: looped.text, final: looped.final, usage: looped.usage, calls: looped.calls, transcript: looped.transcript };
   };
   try {
-    return await deps.llm.chat({ messages: [system, ...history, current], ...request });
+    return await ask([system, ...history, current]);
   } catch (err) {
     if (!(err instanceof LlmError) || err.kind !== "context_length" || history.length === 0) throw err;
-    deps.log.info("context too long, retrying without history", { msgId: msg.msgId, requestId });
-    return deps.llm.chat({ messages: [system, current], ...request });
+    log.info("context too long, retrying without history");
+    return ask([system, current]);
   }
 }
 

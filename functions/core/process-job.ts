@@ -78,7 +78,7 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
   log.info("job done", {
     action: outcome.action,
     ...(outcome.action === "replied"
-      ? { kind: outcome.kind, route: outcome.route, model: outcome.modelName, llm: outcome.llm, sendMs: outcome.sendMs }
+      ? { kind: outcome.kind, route: outcome.route, model: outcome.modelName, llm: outcome.llm, sendMs: outcome.sendMs, ...(outcome.tools ? { tools: outcome.tools } : {}) }
       : {}),
     queuedMs: started - job.data.receivedAt,
     totalMs: deps.now() - started,

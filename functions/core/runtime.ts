@@ -16,6 +16,7 @@ import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
 import { IdempotencyStore } from "./store/idempotency.js";
 import type { Table } from "./store/table.js";
+import { ToolJournalStore, buildToolRegistry, type ToolProvider } from "./tools/index.js";
 
 export interface RuntimeOptions {
   log: Logger;
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Name resolution for media downloads (tests). */
   resolveHost?: ResolveHost;
+  /** Tool sources beyond the built-ins (MCP servers). */
+  toolProviders?: ToolProvider[];
 }
 
 export interface Runtime extends WorkerDeps {
@@ -78,10 +81,13 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
         ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}),
       })
     : undefined;
+  const toolJournal = new ToolJournalStore(table, { now });
   return {
     config,
     table,
     dingtalk,
+    tools: buildToolRegistry(config, { dingtalk, log, now, ...(opts.toolProviders ? { providers: opts.toolProviders } : {}) }),
+    toolJournal: (messageKey: string) => toolJournal.forMessage(messageKey),
     apiUsage,
     governor,
     send,

@@ -8,7 +8,7 @@ import { absent, and, eq, exists, missing, type ItemKey, type ItemTable } from "
 import { trimToBudget, type Turn } from "./history.js";
 import type { Table } from "./table.js";
 
-export { estimateTokens, trimToBudget, turnTokens, type Turn } from "./history.js";
+export { estimateTokens, trimToBudget, turnTokens, type Turn, type TurnToolCall } from "./history.js";
 
 export interface Usage {
   promptTokens: number;
@@ -50,6 +50,9 @@ export class ConversationConflictError extends Error {
 
 /** Longest turn content kept (UTF-16 units); longer content is cut so an item stays far below 400 KB. */
 export const MAX_TURN_CHARS = 50_000;
+/** Longest stored tool result per call, and most calls kept per turn. */
+export const MAX_TOOL_RESULT_CHARS = 2_000;
+export const MAX_TOOL_CALLS_PER_TURN = 12;
 export const MAX_SUMMARY_CHARS = 20_000;
 /** Size cap for the stored turns (JSON bytes, a slight overestimate of DynamoDB's item size). */
 export const MAX_TURNS_BYTES = 300_000;
@@ -65,6 +68,7 @@ const TurnSchema = z.object({
   at: z.number().finite(),
   msgId: z.string().optional(),
   sender: z.string().optional(),
+  tools: z.array(z.object({ name: z.string(), args: z.string(), result: z.string() })).optional(),
 });
 
 const count = z.number().finite().nonnegative().catch(0);
@@ -137,8 +141,16 @@ function clip(text: string, max: number): string {
 function checkTurn(turn: Turn): Turn {
   const t = TurnSchema.safeParse(turn);
   if (!t.success) throw new TypeError(`invalid turn: ${t.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
-  const { role, content, at, msgId, sender } = t.data;
-  return { role, content: clip(content, MAX_TURN_CHARS), at, ...(msgId ? { msgId } : {}), ...(sender ? { sender } : {}) };
+  const { role, content, at, msgId, sender, tools } = t.data;
+  const calls = tools?.slice(-MAX_TOOL_CALLS_PER_TURN).map((c) => ({ name: c.name, args: clip(c.args, MAX_TOOL_RESULT_CHARS), result: clip(c.result, MAX_TOOL_RESULT_CHARS) }));
+  return {
+    role,
+    content: clip(content, MAX_TURN_CHARS),
+    at,
+    ...(msgId ? { msgId } : {}),
+    ...(sender ? { sender } : {}),
+    ...(calls?.length ? { tools: calls } : {}),
+  };
 }
 
 function checkUsage(u: Usage | undefined): Usage | undefined {
@@ -337,7 +349,7 @@ export class ConversationStore {
       this.itemKey(key),
       {
         set: {
-          turns: next.turns.map(({ role, content, at, msgId, sender }) => ({ role, content, at, msgId, sender })),
+          turns: next.turns.map(({ role, content, at, msgId, sender, tools }) => ({ role, content, at, msgId, sender, tools: tools?.map((t) => ({ ...t })) })),
           promptTokens: next.usage.promptTokens,
           completionTokens: next.usage.completionTokens,
           version,

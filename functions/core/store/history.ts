@@ -1,9 +1,20 @@
 // Conversation history arithmetic: token estimates that are sensible for Chinese and English, and
 // trimming the oldest turns to a token budget while keeping user/assistant exchanges together.
 
+/** A tool call an assistant turn made, kept so follow-up questions can build on what it found. */
+export interface TurnToolCall {
+  name: string;
+  /** The call's JSON arguments as the model wrote them. */
+  args: string;
+  /** What the tool answered (shortened for storage). */
+  result: string;
+}
+
 export interface Turn {
   role: "user" | "assistant";
   content: string;
+  /** Assistant turns: the tool calls made before the answer, in order. */
+  tools?: TurnToolCall[];
   /** Message time in ms; turns are kept ordered by it. */
   at: number;
   msgId?: string;
@@ -41,8 +52,10 @@ export function estimateTokens(text: string): number {
 }
 
 /** The estimated cost of one turn in a prompt: its content plus the per-message overhead. */
-export function turnTokens(turn: Pick<Turn, "content">): number {
-  return estimateTokens(turn.content) + TURN_OVERHEAD_TOKENS;
+export function turnTokens(turn: Pick<Turn, "content" | "tools">): number {
+  let tokens = estimateTokens(turn.content) + TURN_OVERHEAD_TOKENS;
+  for (const t of turn.tools ?? []) tokens += estimateTokens(t.name + t.args + t.result) + 2 * TURN_OVERHEAD_TOKENS;
+  return tokens;
 }
 
 /**
