@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEFAULT_CONFIG_PATH, readEnv, tableRegion, type Env, type EnvSource } from "./env.js";
 import { keyHints, type KnownKeys } from "./config-hints.js";
+import { instanceOf, tableKind, type TableKind } from "./store/kind.js";
 import { PROVIDER_NAMES, providerBaseUrl } from "./llm/providers.js";
 import { registerSecret } from "./log.js";
 import { ToolsSchema, resolveTools, type ToolsConfig } from "./tools/config.js";
@@ -84,7 +85,7 @@ const DefaultsSchema = z.looseObject({
   max_tokens: z.number().int().positive().optional(),
   temperature: z.number().min(0).max(2).optional(),
   max_history_tokens: z.number().int().min(256).default(8000),
-  conversation_ttl_days: z.number().positive().default(7),
+  conversation_ttl_days: z.number().positive().max(365).default(7),
   llm_timeout_ms: z.number().int().min(1000).default(60_000),
   vision_model: optionalText,
   max_tool_iterations: z.number().int().min(1).max(50).default(8),
@@ -173,7 +174,16 @@ export interface AppConfig {
   };
   tools: ToolsConfig;
   models: ModelEndpoint[];
-  table: { endpoint: string | undefined; name: string; dataDir: string; region: string };
+  table: {
+    kind: TableKind;
+    endpoint: string | undefined;
+    name: string;
+    dataDir: string;
+    /** DynamoDB API: the signing region. */
+    region: string;
+    /** Tablestore: the instance (DINGCLAW_TABLE_INSTANCE, else from the endpoint's host). */
+    instance: string | undefined;
+  };
   /** Problems that do not stop the bot (e.g. an unused entry with an unknown provider). */
   warnings: string[];
   /** Unknown keys that look like another bot's spelling of ours: one "did you mean" line each. */
@@ -331,7 +341,14 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
     },
     tools,
     models,
-    table: { endpoint: env.DINGCLAW_TABLE_ENDPOINT, name: env.DINGCLAW_TABLE_NAME, dataDir: env.DINGCLAW_DATA_DIR, region: tableRegion(env) },
+    table: {
+      kind: tableKind(env.DINGCLAW_TABLE_KIND, env.DINGCLAW_TABLE_ENDPOINT),
+      endpoint: env.DINGCLAW_TABLE_ENDPOINT,
+      name: env.DINGCLAW_TABLE_NAME,
+      dataDir: env.DINGCLAW_DATA_DIR,
+      region: tableRegion(env),
+      instance: env.DINGCLAW_TABLE_INSTANCE ?? instanceOf(env.DINGCLAW_TABLE_ENDPOINT),
+    },
     warnings,
     raw,
   };

@@ -4,6 +4,7 @@
 // values are never echoed (some are secrets).
 import { z } from "zod";
 import { THRESHOLDS } from "./log.js";
+import { TABLE_KINDS } from "./store/kind.js";
 import { isHttpUrl, trimSlashes } from "./url.js";
 
 export const DEFAULT_CONFIG_PATH = "./config.json";
@@ -31,8 +32,17 @@ export const EnvSchema = z.object({
   DINGCLAW_MODEL: text,
   DINGTALK_API_BASE: orUnset(httpUrl("https://api.dingtalk.com").default("https://api.dingtalk.com")),
   DINGTALK_OAPI_BASE: orUnset(httpUrl("https://oapi.dingtalk.com").default("https://oapi.dingtalk.com")),
-  // The table: a DynamoDB-compatible endpoint, else the embedded store under DINGCLAW_DATA_DIR.
+  // The table: a DynamoDB-compatible endpoint or a Tablestore instance's, else the embedded store under DINGCLAW_DATA_DIR.
   DINGCLAW_TABLE_ENDPOINT: orUnset(httpUrl("http://127.0.0.1:8000").optional()),
+  /** Unset: tablestore for a Tablestore endpoint, else dynamodb. */
+  DINGCLAW_TABLE_KIND: oneOf(TABLE_KINDS, "tablestore"),
+  /** Tablestore: the instance, when the endpoint's host does not name it. */
+  DINGCLAW_TABLE_INSTANCE: orUnset(
+    z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{1,14}[A-Za-z0-9]$/, { error: 'must be a Tablestore instance name, 3-16 of A-Z a-z 0-9 - (example: "dingclaw")' })
+      .optional(),
+  ),
   DINGCLAW_TABLE_NAME: orUnset(
     z
       .string()

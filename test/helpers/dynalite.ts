@@ -42,6 +42,8 @@ export async function startTestTable(opts: TestTableOptions = {}): Promise<TestT
   const name = opts.name ?? "dingclaw";
   const opened: DynamoTable[] = [];
   const configFor = (n: string): AppConfig["table"] => ({
+    kind: "dynamodb",
+    instance: undefined,
     endpoint: server.endpoint,
     name: n,
     dataDir: "",

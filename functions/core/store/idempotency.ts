@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { silentLogger, type Logger } from "../log.js";
-import { absent, and, compare, eq, exists, missing, or, type Condition, type Fields, type ItemKey, type ItemTable } from "./items.js";
+import { absent, and, compare, eq, exists, ne, or, type Condition, type Fields, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
 export type ClaimResult =
@@ -170,7 +170,7 @@ export class IdempotencyStore {
    * holds the claim. If the reply was in fact already sent, the record is completed instead.
    */
   async release(key: string, token: string): Promise<void> {
-    const deleted = await this.items.delete(this.itemKey(key), { if: and(heldBy(token), or(missing("sent"), eq("sent", false))) });
+    const deleted = await this.items.delete(this.itemKey(key), { if: and(heldBy(token), ne("sent", true)) });
     if (deleted) return;
     const rec = await this.read(key);
     if (rec && rec.status === IN_PROGRESS && rec.token === token && rec.sent) {

@@ -6,6 +6,11 @@
 
 /** Every item carries this attribute (epoch seconds); at or past it the item counts as absent. */
 export const TTL_ATTRIBUTE = "expiresAt";
+/**
+ * How far ahead `expiresAt` may be: a year and a day. Tablestore's table TTL counts per attribute from
+ * when it was written, so an attribute must also be rewritten within this time to outlive it there.
+ */
+export const MAX_ITEM_LIFETIME_S = 366 * 86_400;
 /** The key attributes; no item attribute may use these names. */
 export const KEY_ATTRIBUTES = ["pk", "sk"] as const;
 
@@ -154,10 +159,12 @@ function checkCondition(c: Condition, depth = 0): void {
   for (const p of parts) checkCondition(p, depth + 1);
 }
 
-function checkExpiry(fields: Fields | undefined, where: string): void {
+function checkExpiry(fields: Fields | undefined, where: string, nowS: number, required: boolean): void {
   const e = fields?.[TTL_ATTRIBUTE];
+  if (e === undefined && !required) return;
   if (typeof e !== "number" || !Number.isSafeInteger(e))
     throw new TypeError(`${where}: an item that may be created must set ${TTL_ATTRIBUTE} (epoch seconds)`);
+  if (e > nowS + MAX_ITEM_LIFETIME_S) throw new TypeError(`${where}: ${TTL_ATTRIBUTE} is at most ${MAX_ITEM_LIFETIME_S} s ahead`);
 }
 
 function definedEntries(fields: Fields | undefined): [string, Value][] {
@@ -175,7 +182,7 @@ function cleanFields(fields: Fields | undefined, where: string): Record<string, 
   return out;
 }
 
-function cleanUpdate(u: Update, condition: Condition | undefined): Update {
+function cleanUpdate(u: Update, condition: Condition | undefined, nowS: number): Update {
   const set = cleanFields(u.set, "update");
   const add: Record<string, number> = {};
   for (const [name, n] of Object.entries(u.add ?? {})) {
@@ -189,7 +196,7 @@ function cleanUpdate(u: Update, condition: Condition | undefined): Update {
   if (names.length === 0) throw new TypeError("update: nothing to set, add or remove");
   if (new Set(names).size !== names.length) throw new TypeError("update: an attribute can be set, added or removed, not two at once");
   if (remove.includes(TTL_ATTRIBUTE)) throw new TypeError(`update: ${TTL_ATTRIBUTE} cannot be removed`);
-  if (!condition || holdsOnMissingItem(condition)) checkExpiry(set, "update");
+  checkExpiry(set, "update", nowS, !condition || holdsOnMissingItem(condition));
   return { set, add, remove };
 }
 
@@ -217,10 +224,11 @@ export class ItemTable {
   /** Writes the whole item (replacing any); false when the condition failed. */
   async put(key: ItemKey, fields: Fields, opts: WriteOptions = {}): Promise<boolean> {
     checkKey(key);
+    const nowS = this.nowS();
     const clean = cleanFields(fields, "put");
-    checkExpiry(clean, "put");
+    checkExpiry(clean, "put", nowS, true);
     if (opts.if) checkCondition(opts.if);
-    return this.backend.put(key, clean, opts.if, this.nowS());
+    return this.backend.put(key, clean, opts.if, nowS);
   }
 
   /** Changes some attributes (creating the item when the condition allows a missing one); false when the condition failed. */
@@ -230,8 +238,9 @@ export class ItemTable {
   async update(key: ItemKey, update: Update, opts: WriteOptions & { returnItem?: boolean } = {}): Promise<boolean | Item | undefined> {
     checkKey(key);
     if (opts.if) checkCondition(opts.if);
-    const clean = cleanUpdate(update, opts.if);
-    const out = await this.backend.update(key, clean, opts.if, this.nowS(), opts.returnItem === true);
+    const nowS = this.nowS();
+    const clean = cleanUpdate(update, opts.if, nowS);
+    const out = await this.backend.update(key, clean, opts.if, nowS, opts.returnItem === true);
     if (!opts.returnItem) return out !== false;
     return out === false || out === true ? undefined : out;
   }

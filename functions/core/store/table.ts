@@ -5,9 +5,11 @@ import type { AppConfig } from "../config.js";
 import { silentLogger, type Logger } from "../log.js";
 import { trackInFlight } from "./in-flight.js";
 import { ItemTable, type ItemBackend } from "./items.js";
+import { tableKind, type TableKind } from "./kind.js";
 
-export type TableConfig = AppConfig["table"];
-export type TableKind = "dynamodb";
+/** The table settings; without `kind` the endpoint decides (see kind.ts). */
+export type TableConfig = Omit<AppConfig["table"], "kind" | "instance"> & Partial<Pick<AppConfig["table"], "kind" | "instance">>;
+export type { TableKind };
 
 export interface EnsuredTable {
   created: boolean;
@@ -33,6 +35,8 @@ export interface Table {
   ensure(opts?: EnsureOptions): Promise<EnsuredTable>;
   /** "ACTIVE" (or the backend's other states) or "missing"; throws TableUnavailableError when unreachable. */
   status(): Promise<string>;
+  /** Deletes the table with everything in it (`serverless remove`). */
+  drop(): Promise<"deleted" | "absent">;
   /**
    * Waits (up to `closeDrainMs`) for item calls already in flight, then closes the client and, when
    * embedded, stops the server (LevelDB files are flushed). Idempotent.
@@ -50,8 +54,19 @@ export interface OpenTableOptions {
   maxAttempts?: number;
   /** Where credentials are looked up (parsed with core/env.ts); default process.env. */
   env?: Record<string, string | undefined>;
+  /**
+   * Tablestore: the credentials to sign with, read before every request (on FC the role's temporary
+   * credentials from the latest invocation); when it yields none, ALIBABA_CLOUD_ACCESS_KEY_* from `env`.
+   */
+  credentials?: () => AliyunCredentials | undefined;
   /** How long `close()` waits for calls in flight; default 5000 ms. */
   closeDrainMs?: number;
+}
+
+export interface AliyunCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
 }
 
 /** What a backend hands to `composeTable`. */
@@ -59,6 +74,7 @@ export interface BackendParts {
   backend: ItemBackend;
   ensure(opts?: EnsureOptions): Promise<EnsuredTable>;
   status(): Promise<string>;
+  drop(): Promise<"deleted" | "absent">;
   /** Releases the client (and the embedded server). */
   close(): Promise<void>;
 }
@@ -77,6 +93,7 @@ export function composeTable(
     items: (now) => new ItemTable(inFlight.backend, now),
     ensure: (o) => parts.ensure(o),
     status: () => parts.status(),
+    drop: () => parts.drop(),
     close: () =>
       (closing ??= (async () => {
         if (!(await inFlight.drained(opts.closeDrainMs ?? 5000)))
@@ -86,8 +103,15 @@ export function composeTable(
   };
 }
 
-/** Opens the configured table: the DynamoDB API at `endpoint`, or an embedded dynalite without one. */
+/**
+ * Opens the configured table: Tablestore, the DynamoDB API at `endpoint`, or an embedded dynalite
+ * without one. Each backend is loaded only when used (function bundles carry only the deployed one).
+ */
 export async function openTable(cfg: TableConfig, opts: OpenTableOptions = {}): Promise<Table> {
+  if (tableKind(cfg.kind, cfg.endpoint) === "tablestore") {
+    const { openTablestoreTable } = await import("./tablestore/open.js");
+    return openTablestoreTable(cfg, opts);
+  }
   const { openDynamoTable } = await import("./dynamodb/open.js");
   return openDynamoTable(cfg, opts);
 }

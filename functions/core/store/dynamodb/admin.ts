@@ -3,6 +3,7 @@
 // ignore expired items anyway). Used by the gateway at start-up and by `serverless deploy`.
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   UpdateTimeToLiveCommand,
@@ -170,4 +171,14 @@ async function endpointOf(client: DynamoDBClient): Promise<string> {
     // fall through: no custom endpoint configured
   }
   return "the default AWS endpoint";
+}
+
+export async function dropTable(client: DynamoDBClient, name: string): Promise<"deleted" | "absent"> {
+  try {
+    await call({ name, endpoint: await endpointOf(client) }, "DeleteTable", client.send(new DeleteTableCommand({ TableName: name })));
+    return "deleted";
+  } catch (err) {
+    if (errorName(err) === "ResourceNotFoundException") return "absent";
+    throw err;
+  }
 }

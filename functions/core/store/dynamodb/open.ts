@@ -6,7 +6,7 @@ import { readEnv } from "../../env.js";
 import { registerSecret, silentLogger, type Logger } from "../../log.js";
 import { callTable, isLoopback, reason, safeEndpoint } from "../errors.js";
 import { composeTable, type OpenTableOptions, type Table, type TableConfig } from "../table.js";
-import { describeTable, ensureTable } from "./admin.js";
+import { describeTable, dropTable, ensureTable } from "./admin.js";
 import { isDynamoUnavailable } from "./errors.js";
 import { DynamoItems } from "./items.js";
 
@@ -87,6 +87,7 @@ export async function openDynamoTable(cfg: TableConfig, opts: OpenTableOptions =
         backend: new DynamoItems(client, where),
         ensure: (o) => ensureTable(client, cfg.name, { log, ...o }),
         status: () => describeTable(client, cfg.name),
+        drop: () => dropTable(client, cfg.name),
         close: async () => {
           client.destroy();
           await server?.close();
