@@ -7,8 +7,11 @@ import { captureConsole, createLogger, describeError, type Logger } from "./core
 import { IdempotencyStore } from "./core/store/idempotency.js";
 import { openTable } from "./core/store/table.js";
 import { readContext } from "./fc/context.js";
+import { roleCredentials } from "./fc/credentials.js";
 import { fromFc2, fromFc3, isFc2Response, toFc2, toFc3, type Fc2Request, type Fc3Result } from "./fc/http-adapter.js";
 import { fcDispatch } from "./fc/invoke-worker.js";
+
+const TABLE_REQUIRED = "DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a table (Tablestore or DynamoDB-compatible)";
 
 interface Instance {
   env: Env;
@@ -21,19 +24,21 @@ interface Instance {
 const bootLog = createLogger();
 captureConsole(bootLog);
 let instance: Promise<Instance> | undefined;
+const role = roleCredentials();
 
 async function init(): Promise<Instance> {
   const env = readEnv();
   const log = createLogger({ level: env.LOG_LEVEL });
   captureConsole(log);
   const config = loadConfig(process.env);
-  if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a DynamoDB-compatible table");
-  const table = await openTable(config.table, { log });
+  if (!config.table.endpoint) throw new Error(TABLE_REQUIRED);
+  const table = await openTable(config.table, { log, credentials: role.latest });
   return { env, config, idempotency: new IdempotencyStore(table), log };
 }
 
 async function respond(req: CallbackRequest | undefined, context: unknown): Promise<CallbackResponse> {
   if (!req) return { status: 400, headers: { "content-type": "application/json" }, body: '{"error":"not an HTTP event"}' };
+  role.update(readContext(context));
   let inst: Instance;
   try {
     inst = await (instance ??= init());

@@ -7,15 +7,17 @@ import { processJob, type JobOutcome } from "./core/process-job.js";
 import { createRuntime, type Runtime } from "./core/runtime.js";
 import { openTable } from "./core/store/table.js";
 import { readContext } from "./fc/context.js";
+import { roleCredentials } from "./fc/credentials.js";
 
 let runtime: Promise<Runtime> | undefined;
+const role = roleCredentials();
 
 async function init(): Promise<Runtime> {
   const log = createLogger({ level: readEnv().LOG_LEVEL });
   captureConsole(log);
   const config = loadConfig(process.env);
-  if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a DynamoDB-compatible table");
-  return createRuntime(config, await openTable(config.table, { log }), { log });
+  if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a table (Tablestore or DynamoDB-compatible)");
+  return createRuntime(config, await openTable(config.table, { log, credentials: role.latest }), { log });
 }
 
 function parseEvent(event: unknown): unknown {
@@ -29,11 +31,12 @@ function parseEvent(event: unknown): unknown {
 }
 
 export async function handler(event: unknown, context: unknown): Promise<string> {
+  const ctx = readContext(context);
+  role.update(ctx);
   const rt = await (runtime ??= init().catch((err: unknown) => {
     runtime = undefined;
     throw err;
   }));
-  const ctx = readContext(context);
   const outcome: JobOutcome = await processJob(parseEvent(event), { ...rt, log: rt.log.child({ fcRequestId: ctx.requestId }) });
   return JSON.stringify({ status: outcome.status });
 }

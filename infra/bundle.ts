@@ -1,11 +1,14 @@
 // One esbuild bundle per function (minified CommonJS for FC's nodejs20 runtime, no dev files),
-// zipped with fflate into what FC's `code.zipFile` carries. Checks that the callback bundle stays
-// free of the LLM client and the embedded store, and reports raw, gzip and zip sizes.
+// zipped with fflate into what FC's `code.zipFile` carries, with only the deployed table backend.
+// Checks that the callback bundle stays free of the LLM client and the embedded store, and reports
+// raw, gzip and zip sizes.
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { strToU8, zipSync } from "fflate";
+import type { TableKind } from "../functions/core/store/kind.js";
 import { stubPlugin } from "./bundle-stubs.js";
+import { tablePlugin } from "./bundle-table.js";
 import { DeployError } from "./errors.js";
 
 export interface BundleTarget {
@@ -14,6 +17,8 @@ export interface BundleTarget {
   entry: string;
   /** FC handler `file.export`: the bundle becomes `file.js` in the zip. */
   handler: string;
+  /** The table backend the functions use; the other one is left out. Default "dynamodb". */
+  table?: TableKind;
 }
 
 export interface Bundle {
@@ -36,6 +41,12 @@ export const FORBIDDEN_INPUTS: Record<string, RegExp[]> = {
   worker: [/node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/, /functions\/playground\//],
 };
 
+/** The other table backend's client never ships. */
+export const FORBIDDEN_BY_TABLE: Record<TableKind, RegExp[]> = {
+  dynamodb: [/node_modules\/tablestore\//, /functions\/core\/store\/tablestore\//],
+  tablestore: [/node_modules\/@aws-sdk\//, /functions\/core\/store\/dynamodb\//],
+};
+
 /** Fixed timestamp so identical sources give identical zips (and FC code checksums). */
 const ZIP_MTIME = new Date("2020-01-01T00:00:00Z");
 
@@ -54,7 +65,7 @@ export async function buildBundle(target: BundleTarget, root: string): Promise<B
     write: false,
     outfile: path.join(root, ".serverless", target.name, `${file}.js`),
     logLevel: "silent",
-    plugins: [stubPlugin()],
+    plugins: [stubPlugin(), tablePlugin(target.table ?? "dynamodb")],
   }).catch((err: unknown) => {
     const first = (err as { errors?: { text?: string; location?: { file?: string; line?: number } }[] }).errors?.[0];
     const where = first?.location ? ` (${first.location.file}:${first.location.line})` : "";
@@ -63,7 +74,9 @@ export async function buildBundle(target: BundleTarget, root: string): Promise<B
   const output = result.outputFiles[0];
   if (!output) throw new DeployError(`cannot bundle ${target.entry}: esbuild produced no output`);
   const inputs = Object.keys(result.metafile.inputs);
-  const forbidden = (FORBIDDEN_INPUTS[target.name] ?? []).flatMap((re) => inputs.filter((i) => re.test(i)));
+  const forbidden = [...(FORBIDDEN_INPUTS[target.name] ?? []), ...FORBIDDEN_BY_TABLE[target.table ?? "dynamodb"]].flatMap((re) =>
+    inputs.filter((i) => re.test(i)),
+  );
   if (forbidden.length > 0)
     throw new DeployError(`the ${target.name} bundle must not include ${forbidden.slice(0, 3).join(", ")} (check its imports)`);
 

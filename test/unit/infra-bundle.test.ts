@@ -11,25 +11,31 @@ import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle, describeBundle, type Bundle } from "../../infra/bundle.js";
 import { stubPlugin } from "../../infra/bundle-stubs.js";
+import { callbackBody, signedHeaders } from "../helpers/messages.js";
 import { ROOT } from "../helpers/processes.js";
+import { startTestTablestore, TABLESTORE_KEY } from "../helpers/tablestore.js";
 
 const run = promisify(execFile);
 let callback: Bundle;
 let worker: Bundle;
+let tablestoreCallback: Bundle;
+let tablestoreWorker: Bundle;
 let dir: string;
 
 beforeAll(async () => {
-  [callback, worker] = await Promise.all([
+  [callback, worker, tablestoreCallback, tablestoreWorker] = await Promise.all([
     buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler" }, ROOT),
     buildBundle({ name: "worker", entry: "functions/worker.ts", handler: "index.handler" }, ROOT),
+    buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler", table: "tablestore" }, ROOT),
+    buildBundle({ name: "worker", entry: "functions/worker.ts", handler: "index.handler", table: "tablestore" }, ROOT),
   ]);
   dir = await mkdtemp(path.join(tmpdir(), "infra-bundle-"));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** Unzips a bundle into its own directory, as FC does, and runs `script` there with plain node. */
-async function nodeIn(bundle: Bundle, script: string, env: Record<string, string> = {}): Promise<string> {
-  const target = path.join(dir, bundle.name);
+async function nodeIn(bundle: Bundle, script: string, env: Record<string, string> = {}, folder = bundle.name): Promise<string> {
+  const target = path.join(dir, folder);
   await mkdir(target, { recursive: true });
   for (const [name, data] of Object.entries(unzipSync(bundle.zip))) await writeFile(path.join(target, name), data);
   const { stdout } = await run(process.execPath, ["-e", script], { cwd: target, env: { PATH: process.env.PATH ?? "", ...env } });
@@ -91,5 +97,45 @@ describe("function bundles", () => {
     await writeFile(file, out.outputFiles[0]!.contents);
     const { stdout } = await run(process.execPath, ["-e", `try { require(${JSON.stringify(file)})() } catch (e) { process.stdout.write(e.message) }`]);
     expect(stdout).toMatch(/"ali-oss" is not included in the dingclaw function bundle/);
+  });
+
+  it("carry only the deployed table backend: no Tablestore SDK for DynamoDB, no AWS SDK for Tablestore", () => {
+    for (const b of [callback, worker]) expect(b.inputs.filter((i) => /node_modules\/tablestore\/|store\/tablestore\//.test(i))).toEqual([]);
+    for (const b of [tablestoreCallback, tablestoreWorker]) {
+      expect(b.inputs.filter((i) => /node_modules\/@aws-sdk\/|store\/dynamodb\//.test(i))).toEqual([]);
+      expect(b.inputs.some((i) => i.includes("node_modules/tablestore/"))).toBe(true);
+    }
+    // The SDK's generated protobuf code (~630 KB) is replaced by reflection over its .proto files.
+    expect(tablestoreCallback.rawBytes).toBeLessThan(callback.rawBytes);
+    expect(tablestoreWorker.rawBytes).toBeLessThan(worker.rawBytes);
+  });
+
+  it("the Tablestore callback bundle claims and releases through the double with the invocation's role credentials", async () => {
+    const ts = await startTestTablestore();
+    try {
+      const body = JSON.stringify(callbackBody({ text: "bundle", robotCode: "dingbundle" }));
+      const script = `
+        const { handler } = require("./index.js");
+        const { Readable } = require("node:stream");
+        const res = { setStatusCode(s) { this.s = s }, setHeader() {}, send(b) { process.stdout.write("STATUS " + this.s) } };
+        const req = Object.assign(Readable.from([Buffer.from(${JSON.stringify(body)})]), { method: "POST", headers: ${JSON.stringify(signedHeaders("bundle-secret"))} });
+        handler(req, res, { requestId: "r1", credentials: ${JSON.stringify(TABLESTORE_KEY)} });`;
+      const env = {
+        DINGCLAW_CONFIG_JSON: JSON.stringify({ channels: { dingtalk: { client_id: "dingbundle", client_secret: "bundle-secret" } } }),
+        DINGCLAW_TABLE_KIND: "tablestore",
+        DINGCLAW_TABLE_ENDPOINT: ts.double.url,
+        DINGCLAW_TABLE_INSTANCE: ts.double.instance,
+        DINGCLAW_TABLE_NAME: ts.config.name,
+        ALIBABA_CLOUD_FC_ENDPOINT: "http://127.0.0.1:9",
+        FC_ACCOUNT_ID: "1234567890123456",
+        FC_REGION: "cn-hangzhou",
+      };
+      expect(await nodeIn(tablestoreCallback, script, env, "tablestore-callback")).toContain("STATUS 503");
+      const ops = ts.double.requests.map((r) => `${r.operation}${r.error ? `:${r.error}` : ""}`);
+      expect(ops, JSON.stringify(ts.double.requests)).toEqual(expect.arrayContaining(["PutRow", "DeleteRow"]));
+      expect(ops.filter((o) => o.includes(":OTSAuthFailed"))).toEqual([]);
+    } finally {
+      await ts.close();
+    }
   });
 });
