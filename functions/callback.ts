@@ -32,7 +32,7 @@ async function init(): Promise<Instance> {
   captureConsole(log);
   const config = loadConfig(process.env);
   if (!config.table.endpoint) throw new Error(TABLE_REQUIRED);
-  const table = await openTable(config.table, { log, credentials: role.latest });
+  const table = await openTable(config.table, { log, credentials: () => role.latest() });
   return { env, config, idempotency: new IdempotencyStore(table), log };
 }
 
