@@ -33,6 +33,16 @@ const post = (body: unknown) =>
 const repliesTo = (conversationId: string) => w.dt.sent().filter((s) => s.conversationId === conversationId);
 
 describe("gateway over HTTP", () => {
+  it("answers a question that needs find_colleague from the directory (HTTP callback)", async () => {
+    w.dt.contacts.addDepartment(20, "市场部").addUser({ userid: "zs-e2e", name: "张三", title: "市场经理", deptIds: [20] });
+    w.llm.script({ toolCalls: [{ name: "find_colleague", arguments: { name: "张三" } }] }, { text: "张三在市场部，是市场经理。" });
+    expect((await post(w.message({ text: "张三是哪个部门的？", staffId: "e2e-tools", conversationId: "cidE2eTools==" }))).status).toBe(200);
+    await eventually(() => repliesTo("cidE2eTools==").some((s) => s.text === "张三在市场部，是市场经理。"), 15_000, "the answer");
+    const toolResult = (w.llm.chatRequests().at(-1)!.body as { messages: Array<{ role: string; content: string }> }).messages.find((m) => m.role === "tool");
+    expect(toolResult?.content).toContain("市场部");
+    expect(w.dt.callsTo("contact.users.search").at(-1)!.body).toMatchObject({ queryWord: "张三" });
+  });
+
   it("serves /healthz", async () => {
     const res = await fetch(`${url}/healthz`);
     expect(res.status).toBe(200);
