@@ -58,3 +58,27 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
     }
   }
 }
+
+export interface PollOptions<T> {
+  timeoutMs: number;
+  /** Waits between reads (default: 25 ms doubling up to 1 s, no jitter). */
+  backoff?: Backoff;
+  /** The error to throw once `timeoutMs` has passed, given the last value read. */
+  timedOut: (last: T) => Error;
+  sleep?: Sleep;
+}
+
+const POLL: Backoff = { baseMs: 25, maxMs: 1000, jitter: "none" };
+
+/** Reads again (after `first`) until `done` holds, backing off between reads; throws `timedOut` past the deadline. */
+export async function pollUntil<T, D extends T>(first: T, read: () => Promise<T>, done: (value: T) => value is D, opts: PollOptions<T>): Promise<D> {
+  const sleep = opts.sleep ?? realSleep;
+  const deadline = Date.now() + opts.timeoutMs;
+  let value = first;
+  for (let poll = 1; !done(value); poll++) {
+    if (Date.now() >= deadline) throw opts.timedOut(value);
+    await sleep(backoffDelay(poll, opts.backoff ?? POLL));
+    value = await read();
+  }
+  return value;
+}

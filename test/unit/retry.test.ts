@@ -1,7 +1,7 @@
 // The one retry/backoff helper: delays double up to the cap with the chosen jitter; retry() stops on
 // success, on a non-retryable error and after the last attempt, and waits the planned delay between.
 import { describe, expect, it } from "vitest";
-import { backoffDelay, retry } from "../../functions/core/retry.js";
+import { backoffDelay, pollUntil, retry } from "../../functions/core/retry.js";
 
 describe("backoffDelay", () => {
   it("doubles from the base up to the cap", () => {
@@ -65,5 +65,35 @@ describe("retry", () => {
     );
     await expect(run).rejects.toThrow(TypeError);
     expect(calls).toBe(1);
+  });
+});
+
+describe("pollUntil", () => {
+  const isReady = (s: string | undefined): s is string => s === "ready";
+
+  it("reads again, waiting 25, 50, 100 … ms, until the value is done", async () => {
+    const values = ["creating", "creating", "ready"];
+    const waits: number[] = [];
+    const value = await pollUntil(undefined, () => Promise.resolve(values.shift()), isReady, {
+      timeoutMs: 60_000,
+      timedOut: () => new Error("late"),
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+    });
+    expect(value).toBe("ready");
+    expect(waits).toEqual([25, 50, 100]);
+  });
+
+  it("returns a first value that is already done without reading, and throws timedOut past the deadline", async () => {
+    let reads = 0;
+    const read = () => {
+      reads++;
+      return Promise.resolve("creating");
+    };
+    expect(await pollUntil("ready", read, isReady, { timeoutMs: 0, timedOut: () => new Error("late") })).toBe("ready");
+    expect(reads).toBe(0);
+    await expect(pollUntil("creating", read, isReady, { timeoutMs: 0, timedOut: (last) => new Error(`still ${last}`) })).rejects.toThrow("still creating");
   });
 });

@@ -11,7 +11,7 @@ import {
   type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import { describeError, silentLogger, type Logger } from "../../log.js";
-import { backoffDelay, realSleep, type Backoff } from "../../retry.js";
+import { pollUntil } from "../../retry.js";
 import { callTable, errorName, TableUnavailableError } from "../errors.js";
 import { TTL_ATTRIBUTE } from "../items.js";
 import type { EnsuredTable } from "../table.js";
@@ -42,9 +42,6 @@ export async function describeTable(client: DynamoDBClient, name: string): Promi
   return desc ? (desc.TableStatus ?? "ACTIVE") : "missing";
 }
 
-/** Polls for ACTIVE after 25, 50, 100 … ms, then every second. */
-const ACTIVE_POLL: Backoff = { baseMs: 25, maxMs: 1000, jitter: "none" };
-
 export interface EnsureTableOptions {
   log?: Logger;
   /** Upper bound for waiting until the table is ACTIVE; default 60 s. */
@@ -63,7 +60,6 @@ export async function ensureTable(
   opts: EnsureTableOptions = {},
 ): Promise<EnsuredTable> {
   const log = opts.log ?? silentLogger;
-  const sleep = opts.sleep ?? realSleep;
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const where = { name, endpoint: await endpointOf(client) };
 
@@ -99,17 +95,13 @@ export async function ensureTable(
     desc = await describe();
   }
 
-  const deadline = Date.now() + timeoutMs;
-  for (let poll = 1; desc?.TableStatus !== "ACTIVE" && desc?.TableStatus !== "UPDATING"; poll++) {
-    if (Date.now() >= deadline)
-      throw new TableUnavailableError(
-        `table "${name}" did not become ACTIVE within ${timeoutMs} ms (status: ${desc?.TableStatus ?? "missing"})`,
-      );
-    await sleep(backoffDelay(poll, ACTIVE_POLL));
-    desc = await describe();
-  }
+  const active = await pollUntil(desc, describe, (d): d is TableDescription => d?.TableStatus === "ACTIVE" || d?.TableStatus === "UPDATING", {
+    timeoutMs,
+    sleep: opts.sleep,
+    timedOut: (d) => new TableUnavailableError(`table "${name}" did not become ACTIVE within ${timeoutMs} ms (status: ${d?.TableStatus ?? "missing"})`),
+  });
 
-  const keys = (desc.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort().join(",");
+  const keys = (active.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort().join(",");
   if (keys !== "pk:HASH,sk:RANGE")
     throw new Error(`table "${name}" exists with key schema ${keys || "(unknown)"}; dingclaw needs pk (HASH) and sk (RANGE)`);
 

@@ -3,6 +3,7 @@
 // (https://www.alibabacloud.com/help/en/tablestore/developer-reference/tableoptions).
 import type TableStore from "tablestore";
 import { silentLogger } from "../../log.js";
+import { pollUntil } from "../../retry.js";
 import { callTable, TableUnavailableError } from "../errors.js";
 import { MAX_ITEM_LIFETIME_S } from "../items.js";
 import type { EnsuredTable, EnsureOptions } from "../table.js";
@@ -21,8 +22,6 @@ const STRING_KEY = 2;
 
 type Where = { name: string; endpoint: string };
 type Described = Awaited<ReturnType<TableStore.Client["describeTable"]>>;
-
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function call<T>(where: Where, action: string, p: Promise<T>): Promise<T> {
   return callTable(where, action, isTablestoreUnavailable, p);
@@ -49,7 +48,6 @@ export async function ensureTablestoreTable(
   opts: EnsureOptions & { sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<EnsuredTable> {
   const log = opts.log ?? silentLogger;
-  const sleep = opts.sleep ?? defaultSleep;
   let d = await describe(client, where);
   let created = false;
   if (!d) {
@@ -72,15 +70,12 @@ export async function ensureTablestoreTable(
   }
 
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const deadline = Date.now() + timeoutMs;
-  let delay = 25;
-  while (!d || (d.tableStatus !== undefined && d.tableStatus !== 1 && d.tableStatus !== 5)) {
-    if (Date.now() >= deadline)
-      throw new TableUnavailableError(`table "${where.name}" is not serving after ${timeoutMs} ms (status: ${d ? STATUS[d.tableStatus ?? 0] : "missing"})`);
-    await sleep(delay);
-    delay = Math.min(delay * 2, 1000);
-    d = await describe(client, where);
-  }
+  const serving = (t: Described | undefined): t is Described => t !== undefined && (t.tableStatus === undefined || t.tableStatus === 1 || t.tableStatus === 5);
+  d = await pollUntil(d, () => describe(client, where), serving, {
+    timeoutMs,
+    sleep: opts.sleep,
+    timedOut: (t) => new TableUnavailableError(`table "${where.name}" is not serving after ${timeoutMs} ms (status: ${t ? STATUS[t.tableStatus ?? 0] : "missing"})`),
+  });
 
   const keys = (d.tableMeta?.primaryKey ?? []).map((k) => `${k.name}:${k.type === STRING_KEY ? "STRING" : String(k.type)}`).join(",");
   if (keys !== "pk:STRING,sk:STRING")
