@@ -4,6 +4,7 @@
 // with a warning; secrets (API keys, header values) are registered so no log line shows them.
 import { z } from "zod";
 import { registerSecret } from "../log.js";
+import { isHttpUrl, trimSlashes } from "../url.js";
 
 export const SEARCH_PROVIDERS = ["zhipu", "bocha", "tavily"] as const;
 export type SearchProviderName = (typeof SEARCH_PROVIDERS)[number];
@@ -18,8 +19,8 @@ export type ContactField = (typeof CONTACT_FIELDS)[number];
 const url = z
   .string()
   .trim()
-  .regex(/^https?:\/\/[^\s/]+/, { error: "must be an http(s) URL" })
-  .transform((v) => v.replace(/\/+$/, ""));
+  .refine(isHttpUrl, { error: "must be an http(s) URL" })
+  .transform(trimSlashes);
 
 const SearchEntrySchema = z.looseObject({
   enabled: z.boolean().default(false),

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { readEnv } from "../../env.js";
 import { registerSecret, silentLogger, type Logger } from "../../log.js";
+import { isHttpUrl } from "../../url.js";
 import { callTable, isLoopback, reason, safeEndpoint } from "../errors.js";
 import { composeTable, type OpenTableOptions, type Table, type TableConfig } from "../table.js";
 import { describeTable, dropTable, ensureTable } from "./admin.js";
@@ -58,7 +59,7 @@ export async function openDynamoTable(cfg: TableConfig, opts: OpenTableOptions =
     server = started;
     endpoint = started.endpoint;
     log.info("table: embedded store started", { endpoint, path: path ?? "(memory)" });
-  } else if (!/^https?:\/\/[^\s/]+/.test(endpoint)) {
+  } else if (!isHttpUrl(endpoint)) {
     throw new Error(`DINGCLAW_TABLE_ENDPOINT "${safeEndpoint(endpoint)}" must be an http(s) URL (example: "http://127.0.0.1:8000")`);
   }
 
