@@ -3,6 +3,7 @@
 import { parseCallback } from "./dingtalk/inbound.js";
 import { verifySignature } from "./dingtalk/sign.js";
 import { ingest, type IngestDeps } from "./ingest.js";
+import { emitTrace } from "./trace-events.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -54,6 +55,7 @@ export async function handleCallback(req: CallbackRequest, deps: CallbackDeps): 
   });
   if (!check.ok) {
     deps.log.warn("callback rejected", { requestId: req.requestId, reason: check.reason });
+    emitTrace({ type: "callback.rejected", requestId: req.requestId, reason: check.reason });
     return respond(401, `signature check failed: ${check.reason}`);
   }
 

@@ -5,6 +5,7 @@ import type { InboundMessage } from "./dingtalk/inbound.js";
 import { MAX_JOB_BYTES, type Dispatch, type Job } from "./job.js";
 import { describeError, type Logger } from "./log.js";
 import type { IdempotencyStore } from "./store/idempotency.js";
+import { emitTrace } from "./trace-events.js";
 
 export interface IngestDeps {
   idempotency: Pick<IdempotencyStore, "claim" | "release">;
@@ -45,6 +46,7 @@ export async function ingest(
     const claim = await deps.idempotency.claim(key, tried);
     if (claim.status !== "claimed") {
       log.info("duplicate delivery dropped", { state: claim.status });
+      emitTrace({ type: "message.duplicate", requestId, msgId: msg.msgId, state: claim.status });
       return { status: "duplicate", key, state: claim.status };
     }
     token = claim.token;
@@ -67,5 +69,6 @@ export async function ingest(
     return { status: "unavailable", key, error: "dispatch failed", token };
   }
   log.info("message accepted", { conversation: msg.conversation.id, kind: msg.kind });
+  emitTrace({ type: "message.accepted", requestId, msgId: msg.msgId, conversation: msg.conversation.id, kind: msg.kind });
   return { status: "accepted", key };
 }

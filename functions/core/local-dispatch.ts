@@ -3,6 +3,7 @@
 import type { Dispatch, Job } from "./job.js";
 import { describeError, type Logger } from "./log.js";
 import { backoffDelay, realSleep, retry, type Sleep } from "./retry.js";
+import { emitTrace } from "./trace-events.js";
 
 export interface LocalDispatcherOptions {
   run: (job: Job) => Promise<unknown>;
@@ -94,6 +95,7 @@ export class LocalDispatcher {
       });
     } catch (err) {
       log.error("job failed after all retries", { requestId: job.requestId, attempt: retries + 1, error: describeError(err) });
+      emitTrace({ type: "job.failed", requestId: job.requestId, attempts: retries + 1, error: describeError(err).message });
     }
   }
 }

@@ -8,6 +8,7 @@ import { JobSchema } from "./job.js";
 import { describeError } from "./log.js";
 import { Replier, type ReplyLedger } from "./replier.js";
 import type { IdempotencyStore } from "./store/idempotency.js";
+import { emitTrace } from "./trace-events.js";
 
 export interface WorkerDeps extends AgentDeps {
   idempotency: IdempotencyStore;
@@ -75,15 +76,18 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
     throw err;
   }
   await deps.idempotency.complete(claim.key, token);
+  const queuedMs = started - job.data.receivedAt;
+  const totalMs = deps.now() - started;
   log.info("job done", {
     action: outcome.action,
     ...(outcome.action === "replied"
       ? { kind: outcome.kind, route: outcome.route, model: outcome.modelName, llm: outcome.llm, sendMs: outcome.sendMs, ...(outcome.tools ? { tools: outcome.tools } : {}) }
       : {}),
-    queuedMs: started - job.data.receivedAt,
-    totalMs: deps.now() - started,
+    queuedMs,
+    totalMs,
     attempt: held.attempt,
     conversation: msg.conversation.id,
   });
+  emitTrace({ type: "job.done", requestId, msgId: msg.msgId, outcome, queuedMs, totalMs });
   return { status: "done", outcome };
 }

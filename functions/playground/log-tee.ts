@@ -1,5 +1,5 @@
 // A logger whose every line (debug included) also reaches a sink as a parsed record — the playground's
-// trace collector — while only lines at or above `level` are printed.
+// trace collector, for its notes — while only lines at or above `level` are printed.
 import { createLogger, type Level, type Logger, type Threshold } from "../core/log.js";
 
 const ORDER: Record<Threshold, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: Infinity };

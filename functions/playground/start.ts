@@ -1,10 +1,12 @@
 // Starts the playground: the DingTalk double in-process as "DingTalk" for a generated app, the real
-// gateway core pointed at it (with the playground's routes on the same port), a logger teed into the
-// trace collector, and the page's event hub. The double is loaded lazily: only the playground needs it.
+// gateway core pointed at it (with the playground's routes on the same port), the trace collector fed
+// by the core's trace events (and, for notes, by a logger teed into it), and the page's event hub.
+// The double is loaded lazily: only the playground needs it.
 import type { AppConfig } from "../core/config.js";
 import { startGateway, type Gateway } from "../core/gateway/start.js";
 import type { Logger, Threshold } from "../core/log.js";
 import type { Table } from "../core/store/table.js";
+import { subscribeTrace } from "../core/trace-events.js";
 import type { DingTalkDouble } from "./dingtalk/index.js";
 import { buildAssets } from "./assets.js";
 import { generateApp, modelHelp, playgroundConfig } from "./config.js";
@@ -46,7 +48,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   const hub = new EventHub();
   const traces = new TraceCollector({ onChange: (trace) => hub.publish({ type: "trace", trace: structuredClone(trace) }, `trace:${trace.msgId}`) });
   const out = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const log = teeLogger({ out, level: opts.level ?? "info", sink: (record) => traces.ingest(record) });
+  const log = teeLogger({ out, level: opts.level ?? "info", sink: (record) => traces.logged(record) });
 
   const app = generateApp();
   const assets = await buildAssets();
@@ -64,6 +66,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     traces,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
+  const unsubscribe = subscribeTrace((event) => traces.event(event));
   let gateway: Gateway;
   try {
     gateway = await startGateway({
@@ -76,6 +79,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       routes: () => playgroundRoutes(service, hub, assets),
     });
   } catch (err) {
+    unsubscribe();
     await double.close();
     throw err;
   }
@@ -92,6 +96,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     async close(drainMs = 25_000) {
       hub.close();
       const result = await gateway.close(drainMs);
+      unsubscribe();
       await double.close();
       return result;
     },

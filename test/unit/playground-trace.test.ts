@@ -1,5 +1,5 @@
-// The playground's trace collector (log records + callback results → one trace per message) and its
-// event hub (numbered events, keyed replacement, long-poll waits).
+// The playground's trace collector (the core's trace events, callback results and logged warnings →
+// one trace per message) and its event hub (numbered events, keyed replacement, long-poll waits).
 import { describe, expect, it } from "vitest";
 import { EventHub } from "../../functions/playground/events.js";
 import type { Trace } from "../../functions/playground/protocol.js";
@@ -13,24 +13,27 @@ function collector() {
 }
 
 describe("TraceCollector", () => {
-  it("builds the whole path of an answered message from the gateway's log records", () => {
+  it("builds the whole path of an answered message from the core's trace events", () => {
     const { traces, changes } = collector();
-    traces.ingest({ level: "info", msg: "message accepted", msgId: "m1", requestId: "r1", conversation: "c", kind: "text" });
+    traces.event({ type: "message.accepted", msgId: "m1", requestId: "r1", conversation: "c", kind: "text" });
     traces.delivery("m1", { requestId: "r1", status: 200, ackMs: 3.5 });
-    traces.ingest({ level: "info", msg: "dingtalk: answer card delivered", requestId: "r1", msgId: "m1", outTrackId: "dingclaw-abc" });
-    traces.ingest({ level: "warn", msg: "llm attempt failed", requestId: "r1", modelName: "glm", kind: "rate_limit", status: 429, ms: 12 });
-    traces.ingest({ level: "info", msg: "llm attempt", requestId: "r1", modelName: "backup", kind: "ok", ms: 800, firstTokenMs: 90, promptTokens: 30, completionTokens: 6 });
-    traces.ingest({
-      level: "info",
-      msg: "job done",
+    traces.event({ type: "llm.attempt", requestId: "r1", modelName: "glm", ok: false, kind: "rate_limit", status: 429, ms: 12 });
+    traces.event({ type: "llm.attempt", requestId: "r1", modelName: "backup", ok: true, kind: "ok", ms: 800, firstTokenMs: 90, promptTokens: 30, completionTokens: 6 });
+    expect(traces.get("m1")).toMatchObject({ state: "accepted", model: "backup", tokens: { prompt: 30, completion: 6 } });
+    traces.event({
+      type: "job.done",
       requestId: "r1",
       msgId: "m1",
-      action: "replied",
-      kind: "answer",
-      route: "card",
-      model: "backup",
-      llm: { firstTokenMs: 90, totalMs: 812, promptTokens: 30, completionTokens: 6 },
-      sendMs: 900,
+      outcome: {
+        action: "replied",
+        kind: "answer",
+        route: "card",
+        parts: 1,
+        modelName: "backup",
+        llm: { firstTokenMs: 90, totalMs: 812, promptTokens: 31, completionTokens: 7 },
+        sendMs: 900,
+        card: { outTrackId: "dingclaw-abc", updates: 3 },
+      },
       queuedMs: 1,
       totalMs: 950,
     });
@@ -40,10 +43,11 @@ describe("TraceCollector", () => {
       kind: "answer",
       route: "card",
       model: "backup",
-      tokens: { prompt: 30, completion: 6 },
+      tokens: { prompt: 31, completion: 7 },
       llm: { firstTokenMs: 90, totalMs: 812 },
       sendMs: 900,
       queuedMs: 1,
+      totalMs: 950,
       card: { outTrackId: "dingclaw-abc" },
     });
     expect(t.deliveries).toEqual([{ requestId: "r1", status: 200, ackMs: 3.5, signature: "ok", claim: "accepted" }]);
@@ -51,13 +55,13 @@ describe("TraceCollector", () => {
       { modelName: "glm", ok: false, kind: "rate_limit", ms: 12, status: 429 },
       { modelName: "backup", ok: true, kind: "ok", ms: 800 },
     ]);
-    expect(t.notes).toEqual(["llm attempt failed: glm rate_limit (HTTP 429)"]);
-    expect(changes.length).toBeGreaterThanOrEqual(6);
+    expect(t.notes).toEqual([]);
+    expect(changes).toHaveLength(6);
   });
 
-  it("a rejected signature, logged before the message is known, lands on the message once the answer links the request", () => {
+  it("a rejected signature, emitted before the message is known, lands on the message once the answer links the request", () => {
     const { traces } = collector();
-    traces.ingest({ level: "warn", msg: "callback rejected", requestId: "r9", reason: "mismatch" });
+    traces.event({ type: "callback.rejected", requestId: "r9", reason: "mismatch" });
     expect(traces.get("m1")!.deliveries).toEqual([]);
     traces.delivery("m1", { requestId: "r9", status: 401, ackMs: 1, error: "signature check failed: mismatch" });
     const t = traces.get("m1")!;
@@ -69,30 +73,47 @@ describe("TraceCollector", () => {
 
   it("records a redelivery as a second delivery whose claim is a duplicate, without changing the outcome", () => {
     const { traces } = collector();
-    traces.ingest({ level: "info", msg: "message accepted", msgId: "m1", requestId: "r1" });
+    traces.event({ type: "message.accepted", msgId: "m1", requestId: "r1", conversation: "c", kind: "text" });
     traces.delivery("m1", { requestId: "r1", status: 200, ackMs: 2 });
-    traces.ingest({ level: "info", msg: "job done", msgId: "m1", requestId: "r1", action: "replied", kind: "command", route: "webhook", sendMs: 5 });
-    traces.ingest({ level: "info", msg: "duplicate delivery dropped", msgId: "m1", requestId: "r2", state: "completed" });
+    traces.event({
+      type: "job.done",
+      msgId: "m1",
+      requestId: "r1",
+      outcome: { action: "replied", kind: "command", route: "webhook", parts: 1, sendMs: 5 },
+      queuedMs: 0,
+      totalMs: 6,
+    });
+    traces.event({ type: "message.duplicate", msgId: "m1", requestId: "r2", state: "completed" });
     traces.delivery("m1", { requestId: "r2", status: 200, ackMs: 2 });
     const t = traces.get("m1")!;
-    expect(t.state).toBe("done");
+    expect(t).toMatchObject({ state: "done", kind: "command", route: "webhook", sendMs: 5 });
+    expect(t.model).toBeUndefined();
     expect(t.deliveries.map((d) => [d.claim, d.claimState])).toEqual([
       ["accepted", undefined],
       ["duplicate", "completed"],
     ]);
   });
 
-  it("marks a job that failed for good, and ignores records of other messages and non-records", () => {
+  it("marks a job that failed for good; the gateway's warnings and errors for the message become its notes, verbatim", () => {
     const { traces } = collector();
-    traces.ingest({ level: "info", msg: "message accepted", msgId: "m1", requestId: "r1" });
-    traces.ingest({ level: "error", msg: "job failed after all retries", requestId: "r1", attempt: 4, error: { name: "Error", message: "boom" } });
-    traces.ingest({ level: "info", msg: "job done", msgId: "other", requestId: "rx", action: "replied" });
-    traces.ingest("not a record");
-    traces.ingest({ msg: 42 });
+    traces.event({ type: "message.accepted", msgId: "m1", requestId: "r1", conversation: "c", kind: "text" });
+    traces.logged({ level: "warn", msg: "llm attempt failed", requestId: "r1", modelName: "glm", kind: "timeout", detail: "no answer in 60 s" });
+    traces.logged({ level: "info", msg: "an info line is not a note", requestId: "r1" });
+    traces.logged({ level: "error", msg: "job failed after all retries", requestId: "r1", attempt: 4, error: { name: "Error", message: "boom" } });
+    traces.event({ type: "job.failed", requestId: "r1", attempts: 4, error: "boom" });
     const t = traces.get("m1")!;
     expect(t.state).toBe("failed");
-    expect(t.notes).toEqual(["job failed after all retries: boom"]);
+    expect(t.notes).toEqual(["llm attempt failed: no answer in 60 s", "job failed after all retries: boom"]);
+  });
+
+  it("ignores events and records of other messages, and records that are not log lines", () => {
+    const { traces, changes } = collector();
+    traces.event({ type: "job.done", msgId: "other", requestId: "rx", outcome: { action: "ignored", reason: "not_mentioned" }, queuedMs: 0, totalMs: 1 });
+    traces.logged("not a record");
+    traces.logged({ level: "warn", msg: 42, msgId: "m1" });
     expect(traces.get("other")).toBeUndefined();
+    expect(traces.get("m1")!.notes).toEqual([]);
+    expect(changes).toHaveLength(1);
   });
 });
 

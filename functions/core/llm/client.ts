@@ -3,6 +3,7 @@
 import OpenAI from "openai";
 import type { AppConfig, ModelEndpoint } from "../config.js";
 import { silentLogger, type Logger } from "../log.js";
+import { emitTrace } from "../trace-events.js";
 import { runAttempt } from "./attempt.js";
 import { FINAL_KINDS, LlmError, classifyError, detailOf, statusOf } from "./errors.js";
 import { estimatePromptTokens, estimateTokens } from "./tokens.js";
@@ -95,6 +96,17 @@ export class LlmClient {
             completionTokens: usage.completionTokens,
             usageEstimated: usage.estimated,
           });
+          emitTrace({
+            type: "llm.attempt",
+            requestId: req.requestId,
+            modelName: ep.name,
+            ok: true,
+            kind: "ok",
+            ms,
+            firstTokenMs: answer.firstTokenMs,
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+          });
           return {
             text: answer.text,
             ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}),
@@ -124,6 +136,7 @@ export class LlmClient {
             ms,
             detail,
           });
+          emitTrace({ type: "llm.attempt", requestId: req.requestId, modelName: ep.name, ok: false, kind, ms, status });
           last = { kind, status, modelName: ep.name, detail };
           if (FINAL_KINDS.has(kind)) break;
         }
