@@ -1,12 +1,13 @@
 // esbuild plugin that keeps function bundles small: replaces modules the functions never call with
 // stubs that throw a clear error if ever used (fc2's OSS/axios/WebSocket paths, the browser-only
-// bowser, the embedded dynalite store), trims zod to its English messages, and gives the DynamoDB
-// client an environment-only credential provider (FC passes AWS_* variables; there are no profiles).
+// bowser, the embedded dynalite store, ajv and the MCP client's stdio transport), trims zod to its
+// English messages, and gives the DynamoDB client an environment-only credential provider (FC passes
+// AWS_* variables; there are no profiles).
 import path from "node:path";
 import type { Plugin } from "esbuild";
 
 /** Packages reachable from @alicloud/fc2 or the AWS SDK that no function code path uses. */
-export const UNUSED_PACKAGES = ["ali-oss", "axios", "ws", "bowser", "dynalite"] as const;
+export const UNUSED_PACKAGES = ["ali-oss", "axios", "ws", "bowser", "dynalite", "ajv", "ajv-formats"] as const;
 
 function throwingModule(name: string, why: string): string {
   const message = JSON.stringify(`"${name}" is not included in the dingclaw function bundle (${why}); this code path is not supported here`);
@@ -28,6 +29,8 @@ const WHY: Record<(typeof UNUSED_PACKAGES)[number], string> = {
   ws: "only @alicloud/fc2's interactive sessions use it",
   bowser: "the AWS SDK loads it in browsers only",
   dynalite: "functions use DINGCLAW_TABLE_ENDPOINT, not the embedded store",
+  ajv: "the MCP client is given its own structured-result check (tools/mcp.ts)",
+  "ajv-formats": "the MCP client is given its own structured-result check (tools/mcp.ts)",
 };
 
 const EMBEDDED_STORE_STUB = `export async function startDynalite() {
@@ -44,9 +47,12 @@ export function stubPlugin(): Plugin {
       const unused = new RegExp(`^(${UNUSED_PACKAGES.join("|")})$`);
       build.onResolve({ filter: unused }, (args) => ({ path: args.path, namespace: "dingclaw-unused" }));
       build.onLoad({ filter: /.*/, namespace: "dingclaw-unused" }, (args) => ({
-        contents: throwingModule(args.path, WHY[args.path as keyof typeof WHY] ?? "not needed"),
+        contents: throwingModule(args.path, WHY[args.path as keyof typeof WHY] ?? "stdio MCP servers run only in the gateway"),
         loader: "js",
       }));
+
+      // stdio MCP servers run only in the gateway (tools/mcp.ts imports this lazily).
+      build.onResolve({ filter: /^@modelcontextprotocol\/sdk\/client\/stdio\.js$/ }, (args) => ({ path: args.path, namespace: "dingclaw-unused" }));
 
       build.onResolve({ filter: /(^|\/)embedded\.js$/ }, (args) =>
         args.resolveDir.includes(path.join("functions", "core", "store")) ? { path: args.path, namespace: "dingclaw-embedded" } : undefined,

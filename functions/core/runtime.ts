@@ -16,7 +16,7 @@ import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
 import { IdempotencyStore } from "./store/idempotency.js";
 import type { Table } from "./store/table.js";
-import { ToolJournalStore, buildToolRegistry, type ToolProvider } from "./tools/index.js";
+import { ToolJournalStore, buildToolRegistry, type ToolProvider, type ToolRegistry } from "./tools/index.js";
 
 export interface RuntimeOptions {
   log: Logger;
@@ -26,8 +26,10 @@ export interface RuntimeOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Name resolution for media downloads (tests). */
   resolveHost?: ResolveHost;
-  /** Tool sources beyond the built-ins (MCP servers). */
+  /** Tool sources beyond the built-ins and the configured MCP servers. */
   toolProviders?: ToolProvider[];
+  /** Allow stdio MCP servers (long-lived hosts only: the gateway). */
+  stdioMcp?: boolean;
 }
 
 export interface Runtime extends WorkerDeps {
@@ -37,6 +39,7 @@ export interface Runtime extends WorkerDeps {
   /** The monthly DingTalk API counter (absent without credentials). */
   apiUsage: ApiUsageStore | undefined;
   governor: CardGovernor | undefined;
+  tools: ToolRegistry;
 }
 
 export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOptions): Runtime {
@@ -86,7 +89,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     config,
     table,
     dingtalk,
-    tools: buildToolRegistry(config, { dingtalk, log, now, ...(opts.toolProviders ? { providers: opts.toolProviders } : {}) }),
+    tools: buildToolRegistry(config, { dingtalk, log, now, stdioMcp: opts.stdioMcp ?? false, ...(opts.toolProviders ? { providers: opts.toolProviders } : {}) }),
     toolJournal: (messageKey: string) => toolJournal.forMessage(messageKey),
     apiUsage,
     governor,

@@ -42,7 +42,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log } = opts;
   const table = opts.table ?? (await openTable(config.table, { inMemory: opts.inMemory, log }));
   if (!opts.table) await table.ensure({ log });
-  const runtime = createRuntime(config, table, { log, fetch: opts.fetch });
+  const runtime = createRuntime(config, table, { log, fetch: opts.fetch, stdioMcp: true });
   const dispatcher = new LocalDispatcher({
     ...opts.dispatcher,
     log,
@@ -107,6 +107,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await stream?.stop();
       await http.close();
       const drained = await dispatcher.close(drainMs);
+      await runtime.tools.close();
       if (!opts.table) await table.close();
       return { drained };
     },

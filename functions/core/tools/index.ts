@@ -4,12 +4,14 @@ import type { AppConfig } from "../config.js";
 import type { DingTalkClient } from "../dingtalk/client.js";
 import type { Logger } from "../log.js";
 import { findColleagueTool } from "./find-colleague.js";
+import { mcpServers } from "./mcp.js";
 import { ToolRegistry, type ToolProvider } from "./registry.js";
 import type { Tool } from "./types.js";
 import { webFetchTool } from "./web-fetch.js";
 import { webSearchTool } from "./web-search.js";
 
 export { ToolRegistry, ToolSet, type ToolProvider } from "./registry.js";
+export { McpServer, mcpToolName } from "./mcp.js";
 export { runToolLoop, type ToolCallRecord, type ToolLoopResult } from "./loop.js";
 export { ToolJournalStore } from "./journal-store.js";
 export type { ToolJournal } from "./journal.js";
@@ -19,8 +21,10 @@ export { ToolError, defineTool, type Tool, type ToolContext } from "./types.js";
 export interface ToolHostOptions {
   dingtalk: DingTalkClient | undefined;
   log: Logger;
-  /** Extra providers (MCP servers, reminders). */
+  /** Extra providers (reminders, tests). */
   providers?: ToolProvider[];
+  /** Whether stdio MCP servers may run (the gateway; never in FC functions). */
+  stdioMcp?: boolean;
   now?: () => number;
 }
 
@@ -33,5 +37,6 @@ export function buildToolRegistry(config: Pick<AppConfig, "tools">, opts: ToolHo
   const search = webSearchTool(tools.search);
   if (search) builtins.push(search);
   if (tools.webFetch.enabled) builtins.push(webFetchTool({ maxBytes: tools.webFetch.maxBytes, timeoutMs: WEB_FETCH_TIMEOUT_MS }));
-  return new ToolRegistry(builtins, opts.providers ?? []);
+  const mcp = mcpServers(tools.mcp, { stdio: opts.stdioMcp ?? false, ...(opts.now ? { now: opts.now } : {}) });
+  return new ToolRegistry(builtins, [...mcp, ...(opts.providers ?? [])]);
 }

@@ -10,6 +10,8 @@ import type { Tool } from "./types.js";
 export interface ToolProvider {
   readonly name: string;
   list(log: Logger): Promise<Tool[]>;
+  /** Releases connections and child processes (host shutdown). */
+  close?(): Promise<void>;
 }
 
 export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -65,6 +67,10 @@ export class ToolRegistry {
 
   get empty(): boolean {
     return this.builtins.length === 0 && this.providers.length === 0;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.providers.map((p) => (p.close ? p.close().catch(() => undefined) : Promise.resolve())));
   }
 
   /** Built-ins plus whatever each provider lists now; a provider that fails contributes nothing. */
