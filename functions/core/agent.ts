@@ -226,6 +226,7 @@ async function askWithContext(
       context: {
         requestId,
         messageKey: turn.messageKey,
+        msgId: msg.msgId,
         robotCode: msg.robotCode ?? deps.config.dingtalk.credentials?.robotCode ?? "",
         sender: { id: msg.sender.id, ...(msg.sender.staffId ? { staffId: msg.sender.staffId } : {}), ...(msg.sender.nick ? { nick: msg.sender.nick } : {}) },
         conversation: { id: msg.conversation.id, type: msg.conversation.type, ...(msg.conversation.title ? { title: msg.conversation.title } : {}) },

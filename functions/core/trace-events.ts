@@ -29,6 +29,16 @@ export type TraceEvent = About &
         promptTokens?: number;
         completionTokens?: number;
       }
+    | {
+        type: "tool.call";
+        name: string;
+        ok: boolean;
+        ms: number;
+        /** Why it failed (bad_args, permission, timeout, …). */
+        error?: string;
+        /** The result came from an earlier attempt's journal or an identical call of this turn. */
+        reused?: boolean;
+      }
     | { type: "job.done"; msgId: string; outcome: AgentOutcome; queuedMs: number; totalMs: number }
     | { type: "job.failed"; attempts: number; error: string }
   );

@@ -70,6 +70,8 @@ export interface Trace {
   route?: string;
   model?: string;
   attempts: TraceAttempt[];
+  /** Tool calls of the turn, in order. */
+  tools?: Array<{ name: string; ok: boolean; ms: number; error?: string; reused?: boolean }>;
   tokens?: { prompt: number; completion: number };
   llm?: { firstTokenMs?: number; totalMs: number };
   sendMs?: number;

@@ -142,6 +142,10 @@ function changeFor(e: TraceEvent): Change | undefined {
         trace.model = e.modelName;
         if (e.promptTokens !== undefined && e.completionTokens !== undefined) trace.tokens = { prompt: e.promptTokens, completion: e.completionTokens };
       };
+    case "tool.call":
+      return (trace) => {
+        (trace.tools ??= []).push({ name: e.name, ok: e.ok, ms: e.ms, ...(e.error ? { error: e.error } : {}), ...(e.reused ? { reused: true } : {}) });
+      };
     case "job.done":
       return (trace) => {
         const { outcome } = e;

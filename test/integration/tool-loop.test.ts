@@ -86,6 +86,7 @@ async function loop(tools: ToolSet, extra: Partial<ToolLoopInput> = {}) {
     tools,
     context: {
       messageKey: "robot:msg-1",
+      msgId: "msg-1",
       robotCode: "robot",
       sender: { staffId: "staff-1", id: "user-1", nick: "小王" },
       conversation: { id: "conv-1", type: "direct" },

@@ -31,6 +31,7 @@ afterAll(() => dt.close());
 
 const ctx = (): ToolContext => ({
   messageKey: "robot:msg",
+  msgId: "msg",
   robotCode: CLIENT_ID,
   sender: { id: "u1", staffId: "s1" },
   conversation: { id: "c1", type: "direct" },

@@ -34,6 +34,7 @@ function server(entry: Record<string, unknown>, env: Record<string, string> = { 
 
 const ctx = (): ToolContext => ({
   messageKey: "robot:m",
+  msgId: "m",
   robotCode: "robot",
   sender: { id: "u" },
   conversation: { id: "c", type: "direct" },

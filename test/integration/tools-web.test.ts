@@ -50,6 +50,7 @@ afterAll(async () => {
 
 const ctx = (): ToolContext => ({
   messageKey: "robot:msg",
+  msgId: "msg",
   robotCode: "robot",
   sender: { id: "u1" },
   conversation: { id: "c1", type: "direct" },

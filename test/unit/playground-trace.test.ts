@@ -59,6 +59,17 @@ describe("TraceCollector", () => {
     expect(changes).toHaveLength(6);
   });
 
+  it("lists the turn's tool calls with their outcome", () => {
+    const { traces } = collector();
+    traces.event({ type: "message.accepted", msgId: "m1", requestId: "r1", conversation: "c", kind: "text" });
+    traces.event({ type: "tool.call", requestId: "r1", msgId: "m1", name: "find_colleague", ok: true, ms: 40 });
+    traces.event({ type: "tool.call", requestId: "r1", msgId: "m1", name: "web_search", ok: false, ms: 15_000, error: "timeout" });
+    expect(traces.get("m1")!.tools).toEqual([
+      { name: "find_colleague", ok: true, ms: 40 },
+      { name: "web_search", ok: false, ms: 15_000, error: "timeout" },
+    ]);
+  });
+
   it("a rejected signature, emitted before the message is known, lands on the message once the answer links the request", () => {
     const { traces } = collector();
     traces.event({ type: "callback.rejected", requestId: "r9", reason: "mismatch" });

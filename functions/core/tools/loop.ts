@@ -7,6 +7,7 @@
 import type { ChatMessage, ChatRequest, ChatResult, LlmClient, ToolCall, Usage } from "../llm/index.js";
 import { LlmError } from "../llm/index.js";
 import { redact } from "../log.js";
+import { emitTrace } from "../trace-events.js";
 import { JournalState, callKey, type ToolJournal } from "./journal.js";
 import * as words from "./phrases.js";
 import type { ToolSet } from "./registry.js";
@@ -156,7 +157,10 @@ export async function runToolLoop(input: ToolLoopInput): Promise<ToolLoopResult>
     const t0 = now();
     const record = (content: string, ok: boolean, error?: ToolCallRecord["error"], reused?: boolean): string => {
       const text = content.length > MAX_RESULT_CHARS ? `${content.slice(0, MAX_RESULT_CHARS)}…（结果过长，已截断）` : content;
-      calls.push({ name: call.name, ms: Math.round(now() - t0), ok, ...(error ? { error } : {}), ...(reused ? { reused } : {}), args: call.arguments, result: text });
+      const ms = Math.round(now() - t0);
+      calls.push({ name: call.name, ms, ok, ...(error ? { error } : {}), ...(reused ? { reused } : {}), args: call.arguments, result: text });
+      const { requestId, msgId } = input.context;
+      emitTrace({ type: "tool.call", ...(requestId ? { requestId } : {}), msgId, name: call.name, ok, ms, ...(error ? { error } : {}), ...(reused ? { reused } : {}) });
       return text;
     };
     if (index >= MAX_CALLS_PER_ROUND) return record(words.tooManyCalls(MAX_CALLS_PER_ROUND), false, "limit");

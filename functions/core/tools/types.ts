@@ -10,6 +10,7 @@ export interface ToolContext {
   requestId?: string;
   /** The inbound message's key (`robotCode:msgId`); stable across retries of its job. */
   messageKey: string;
+  msgId: string;
   robotCode: string;
   sender: { staffId?: string; id: string; nick?: string };
   conversation: { id: string; type: "direct" | "group"; title?: string };

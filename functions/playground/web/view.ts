@@ -109,6 +109,8 @@ export function traceElement(trace: Trace, chatName: string, selected: boolean):
   field(dl, "route", "route", trace.route ?? "…");
   const fallbacks = trace.attempts.filter((a) => !a.ok).map((a) => `${a.modelName}✗${a.kind}`);
   field(dl, "model", "model", trace.model ? [...fallbacks, trace.model].join(" → ") : fallbacks.join(" → ") || "—");
+  const tools = (trace.tools ?? []).map((t) => `${t.name} ${t.ok ? "✓" : `✗${t.error ?? ""}`} ${ms(t.ms)}${t.reused ? " (reused)" : ""}`);
+  field(dl, "tools", "tool calls", tools.join(", ") || "—", trace.tools?.some((t) => !t.ok) ? "bad" : "");
   field(dl, "tokens", "tokens in/out", trace.tokens ? `${trace.tokens.prompt} / ${trace.tokens.completion}` : "—");
   field(dl, "ack", "ack (callback)", first ? ms(first.ackMs) : "…");
   field(dl, "first-token", "LLM first token", ms(trace.llm?.firstTokenMs));
