@@ -18,6 +18,9 @@ import { IdempotencyStore } from "./store/idempotency.js";
 import type { Table } from "./store/table.js";
 import { ToolJournalStore, buildToolRegistry, type ToolProvider, type ToolRegistry } from "./tools/index.js";
 
+/** DingTalk APIs its monthly quota does not count (reference §3.3: contacts are exempt). */
+const QUOTA_EXEMPT_APIS: ReadonlySet<string> = new Set(["contact.users.search", "topapi.v2.user.get", "topapi.v2.department.get"]);
+
 export interface RuntimeOptions {
   log: Logger;
   now?: () => number;
@@ -56,7 +59,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
         now,
         sleep: opts.sleep,
         log,
-        ...(apiUsage ? { onApiCall: (api: string) => apiUsage.record(api) } : {}),
+        ...(apiUsage ? { onApiCall: (api: string) => (QUOTA_EXEMPT_APIS.has(api) ? undefined : apiUsage.record(api)) } : {}),
       })
     : undefined;
   const send = (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {

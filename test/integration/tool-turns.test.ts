@@ -58,6 +58,8 @@ describe("tool turns through the message path", () => {
     const sent = w.dt.sent().map((s) => s.text);
     expect(sent).toEqual(["正在查找同事：张三", "张三是研发部的高级工程师。"]);
 
+    // DingTalk does not count contact calls against the monthly quota, and neither do we.
+    expect((await w.runtime.apiUsage!.month()).byApi["contact.users.search"]).toBeUndefined();
     const done = w.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "job done").at(-1)!;
     expect(done.tools).toEqual([{ name: "find_colleague", ms: expect.any(Number) as number, ok: true }]);
 
