@@ -56,6 +56,7 @@ beforeAll(async () => {
     functionName: "callback",
     runtime: "nodejs20",
     handler: "index.handler",
+    timeout: 30,
     code: { zipFile: Buffer.from(bundle.zip).toString("base64") },
     environmentVariables: {
       ...w.env,

@@ -59,7 +59,7 @@ describe("environment", () => {
 
   it("is what the config reads: the API bases, the table and the overrides", () => {
     const cfg = parseConfig({}, { DINGCLAW_TABLE_ENDPOINT: "https://table.example.com/", AWS_DEFAULT_REGION: "cn-shanghai", DINGCLAW_MODEL: " " });
-    expect(cfg.table).toEqual({ endpoint: "https://table.example.com", name: "dingclaw", dataDir: "./.dingclaw", region: "cn-shanghai" });
+    expect(cfg.table).toMatchObject({ endpoint: "https://table.example.com", name: "dingclaw", dataDir: "./.dingclaw", region: "cn-shanghai" });
     expect(cfg.agent.primary).toBeUndefined();
     expect(() => parseConfig({}, { DINGTALK_OAPI_BASE: "oapi.dingtalk.com" })).toThrow(EnvError);
     expect(() => parseConfig({}, { DINGTALK_MODE: "socket" })).toThrow(ConfigError);
