@@ -65,6 +65,9 @@ export function rows(r: Results): Row[] {
     add("Worker: LLM first byte → first reply bytes p50 / p99", pp(o.firstTokenToReplyMs), `${pp(o.llmRequestMs)} (the LLM's own time)`, x(o.firstTokenToReplyMs.p50, o.llmRequestMs.p50), `${o.messages} messages one at a time, times from the doubles; the LLM's first → last byte took ${pp(o.llmStreamMs)} (unstreamed without AI cards)`);
     add("Worker before the LLM (job start → LLM request) p50 / p99", pp(o.beforeLlmMs), "—", "", "claim renewal, conversation load, prompt");
     add("Worker whole job p50 / p99", pp(o.handlerMs), `${pp(o.llmRequestMs)} (the LLM's own time)`, x(o.handlerMs.p50, o.llmRequestMs.p50), `CPU ${o.cpuMsPerMessage} ms/message; ${totalOps(o.tableOpsPerMessage)} table requests/message (${fmtOps(o.tableOpsPerMessage)})`);
+    const t = w.toolRound;
+    add("Worker: a turn with one tool round (find_colleague) p50 / p99", pp(t.handlerMs), `${pp(t.llmMs)} (the two LLM calls' own time)`, x(t.handlerMs.p50, t.llmMs.p50), `${t.messages} messages one at a time; CPU ${t.cpuMsPerMessage} ms/message`);
+    add("  what the tool round adds beyond the LLM p50 / p99", pp(t.addedMs), `${pp(t.plainAddedMs)} (a plain turn, beyond its LLM call)`, x(t.addedMs.p50, t.plainAddedMs.p50), `between the two LLM calls (the contact APIs and the status line): ${pp(t.betweenLlmMs)}`);
     const c2 = w.concurrency;
     add(`Worker: ${c2.messages} messages at once, one process — wall`, `${c2.wallMs} ms`, `${c2.llmMs.p50} ms (each LLM call, p50)`, x(c2.wallMs, c2.llmMs.p50), `${c2.replies} replies, ${c2.failed} failed; last LLM request at +${c2.untilLastLlmRequestMs} ms, last job done ${c2.afterLastLlmMs} ms after the last LLM answer; CPU ${c2.cpuMsPerMessage} ms/message; ${totalOps(c2.tableOpsPerMessage)} table requests/message`);
     add("Worker peak RSS during the burst", `${c2.peakRssMb} MB`, `${c2.idleRssMb} MB (warm, idle)`, x(c2.peakRssMb, c2.idleRssMb), "sampled every 10 ms inside the process");

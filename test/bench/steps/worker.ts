@@ -1,7 +1,9 @@
 // Worker overhead and concurrency: the built worker bundle (dist/worker.cjs under plain node, FC event
 // adapter) runs jobs against the DingTalk and LLM doubles and the dynalite process. Overhead is read
 // from the doubles' own timestamps (LLM first token → first reply bytes vs the LLM's own time);
-// concurrency is 50 jobs whose LLM calls each take 2 s, in one process: wall time and peak RSS.
+// concurrency is 50 jobs whose LLM calls each take 2 s, in one process: wall time and peak RSS; a tool
+// round is a job whose model first calls find_colleague (the DingTalk double's contact APIs), against
+// the two LLM calls' own time.
 import path from "node:path";
 import { IdempotencyStore } from "../../../functions/core/store/idempotency.js";
 import { openTable, type Table } from "../../../functions/core/store/table.js";
@@ -16,7 +18,7 @@ import { CLIENT_ID, startBenchWorld, type BenchWorld } from "../lib/world.js";
 import { FC_CONTEXT, type StepContext } from "./context.js";
 
 export interface WorkerOptions {
-  /** Sequential messages for the overhead figures (after 3 warm-up ones). */
+  /** Sequential messages for the overhead figures (after 3 warm-up ones); also the tool-round jobs. */
   overheadMessages: number;
   concurrent: number;
   llmDelayMs: number;
@@ -37,8 +39,25 @@ export interface WorkerFigures {
     /** Whole handler vs the LLM request's own duration. */
     handlerMs: Spread;
     llmRequestMs: Spread;
+    /** Per job: handler minus its LLM request. */
+    beyondLlmMs: Spread;
     cpuMsPerMessage: number;
     tableOpsPerMessage: OpCounts;
+  };
+  /** Jobs whose model calls find_colleague once, then answers. */
+  toolRound: {
+    messages: number;
+    /** Whole handler of a tool turn. */
+    handlerMs: Spread;
+    /** The two LLM requests' own time, summed per job. */
+    llmMs: Spread;
+    /** Handler minus the LLM's own time: the tool round, the status line and everything else the worker does. */
+    addedMs: Spread;
+    /** The same for the plain turns of `overhead` (handler minus the one LLM request). */
+    plainAddedMs: Spread;
+    /** First LLM answer ends → second LLM request starts: the tool call itself (DingTalk contact APIs) and the status line. */
+    betweenLlmMs: Spread;
+    cpuMsPerMessage: number;
   };
   concurrency: {
     messages: number;
@@ -143,12 +162,50 @@ async function overhead(ctx: StepContext, world: BenchWorld, idem: IdempotencySt
       beforeLlmMs: col("before"),
       handlerMs: col("handler"),
       llmRequestMs: col("llm"),
+      beyondLlmMs: spread(rows.map((r) => r.handler - r.llm), 1),
       cpuMsPerMessage: round((cpu1 - cpu0) / 1000 / rows.length, 2),
       tableOpsPerMessage: ops,
     };
     ctx.progress(
       `  first token → reply p50 ${figures.firstTokenToReplyMs.p50} ms vs LLM streaming p50 ${figures.llmStreamMs.p50} ms; before the LLM p50 ${figures.beforeLlmMs.p50} ms`,
     );
+    return figures;
+  } finally {
+    await worker.proc.stop();
+  }
+}
+
+async function toolRound(ctx: StepContext, world: BenchWorld, idem: IdempotencyStore, count: number, plain: WorkerFigures["overhead"]): Promise<WorkerFigures["toolRound"]> {
+  world.llm.reset();
+  world.dt.contacts.addDepartment(10, "研发部").addUser({ userid: "zhangsan01", name: "张三", title: "高级工程师", deptIds: [10] });
+  const worker = await startWorker(ctx, world);
+  try {
+    const rows: { handler: number; llm: number; between: number }[] = [];
+    let cpu0 = 0;
+    for (let i = -3; i < count; i++) {
+      if (i === 0) cpu0 = cpuUs((await worker.proc.probe()).probe);
+      world.llm.script({ toolCalls: [{ name: "find_colleague", arguments: { name: "张三" } }], delayMs: REPLY.delayMs }, { ...REPLY, text: "张三在研发部，是高级工程师。" });
+      const { body } = world.message(`tool${(i + 8) % 8}`, `第 ${i} 条：张三是哪个部门的？`);
+      const result = await worker.invoke(await claimJob(idem, body, CLIENT_ID));
+      if (!result.ok) throw worker.proc.failure(`failed a tool job: ${result.error}`);
+      if (i < 0) continue;
+      await new Promise((r) => setTimeout(r, 5));
+      const llm = world.timeline.select(world.llm.port, /\/chat\/completions$/, result.startedAt, result.endedAt).sort((a, b) => a.start - b.start);
+      if (llm.length !== 2 || !llm[0]!.finish || !llm[1]!.finish) throw new Error(`tool job ${i}: expected two LLM calls, saw ${llm.length}`);
+      const own = llm[0]!.finish - llm[0]!.start + (llm[1]!.finish - llm[1]!.start);
+      rows.push({ handler: result.endedAt - result.startedAt, llm: own, between: llm[1]!.start - llm[0]!.finish });
+    }
+    const cpu1 = cpuUs((await worker.proc.probe()).probe);
+    const figures = {
+      messages: rows.length,
+      handlerMs: spread(rows.map((r) => r.handler), 1),
+      llmMs: spread(rows.map((r) => r.llm), 1),
+      addedMs: spread(rows.map((r) => r.handler - r.llm), 1),
+      plainAddedMs: plain.beyondLlmMs,
+      betweenLlmMs: spread(rows.map((r) => r.between), 1),
+      cpuMsPerMessage: round((cpu1 - cpu0) / 1000 / rows.length, 2),
+    };
+    ctx.progress(`  tool turn: handler p50 ${figures.handlerMs.p50} ms, the LLM's own ${figures.llmMs.p50} ms, tool call between the LLM calls p50 ${figures.betweenLlmMs.p50} ms`);
     return figures;
   } finally {
     await worker.proc.stop();
@@ -208,9 +265,11 @@ export async function benchWorker(ctx: StepContext, o: WorkerOptions): Promise<W
     const idem = new IdempotencyStore(table);
     ctx.progress(`worker: overhead over ${o.overheadMessages} sequential messages (LLM double streams ~${REPLY.text.length} chars)`);
     const oh = await overhead(ctx, world, idem, o.overheadMessages);
+    ctx.progress(`worker: ${o.overheadMessages} turns with one tool round (find_colleague), one at a time`);
+    const tools = await toolRound(ctx, world, idem, o.overheadMessages, oh);
     ctx.progress(`worker: ${o.concurrent} messages at once, each LLM call ${o.llmDelayMs} ms, one process`);
     const conc = await concurrency(ctx, world, idem, o);
-    return { options: o, overhead: oh, concurrency: conc };
+    return { options: o, overhead: oh, toolRound: tools, concurrency: conc };
   } finally {
     await table?.close();
     await world.close();
