@@ -4,9 +4,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DingTalkClient } from "../../functions/core/dingtalk/client.js";
 import { silentLogger } from "../../functions/core/log.js";
 import { findColleagueTool } from "../../functions/core/tools/find-colleague.js";
-import { ToolError, type ToolContext } from "../../functions/core/tools/types.js";
+import { ToolError } from "../../functions/core/tools/types.js";
 import { startDingTalkDouble, type DingTalkDouble } from "../doubles/dingtalk/index.js";
 import { rejection } from "../helpers/rejection.js";
+import { toolContext } from "../helpers/tool-context.js";
 
 const CLIENT_ID = "dingcontacts01";
 const SECRET = "contacts-secret-for-tests-1";
@@ -29,16 +30,7 @@ beforeEach(() => {
 });
 afterAll(() => dt.close());
 
-const ctx = (): ToolContext => ({
-  messageKey: "robot:msg",
-  msgId: "msg",
-  robotCode: CLIENT_ID,
-  sender: { id: "u1", staffId: "s1" },
-  conversation: { id: "c1", type: "direct" },
-  signal: AbortSignal.timeout(5000),
-  log: silentLogger,
-  now: Date.now,
-});
+const ctx = () => toolContext({ robotCode: CLIENT_ID });
 
 type Found = { matches: Array<Record<string, unknown>>; notes?: string[] };
 const run = async (name: string, fields: Parameters<typeof findColleagueTool>[1] = []) =>

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/core/config.js";
 import { createLogger } from "../../functions/core/log.js";
 import { McpServer, mcpToolName } from "../../functions/core/tools/mcp.js";
-import { ToolError, type Tool, type ToolContext } from "../../functions/core/tools/types.js";
+import { ToolError, type Tool } from "../../functions/core/tools/types.js";
 import { startMcpDouble, type McpDouble } from "../doubles/mcp/server.js";
 import { rejection } from "../helpers/rejection.js";
+import { toolContext } from "../helpers/tool-context.js";
 
 let M: McpDouble;
 const TOKEN = "mcp-token-abcdef123";
@@ -32,16 +33,7 @@ function server(entry: Record<string, unknown>, env: Record<string, string> = { 
   return new McpServer(cfg.tools.mcp[0]!, { stdio, ttlMs: 60_000, now });
 }
 
-const ctx = (): ToolContext => ({
-  messageKey: "robot:m",
-  msgId: "m",
-  robotCode: "robot",
-  sender: { id: "u" },
-  conversation: { id: "c", type: "direct" },
-  signal: AbortSignal.timeout(5000),
-  log,
-  now,
-});
+const ctx = () => toolContext({ log, now });
 const named = (tools: Tool[], name: string) => tools.find((t) => t.name === name)!;
 
 describe("MCP servers", () => {

@@ -5,12 +5,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/core/config.js";
-import { silentLogger } from "../../functions/core/log.js";
 import { webFetchTool } from "../../functions/core/tools/web-fetch.js";
 import { webSearchTool } from "../../functions/core/tools/web-search.js";
-import { ToolError, type Tool, type ToolContext } from "../../functions/core/tools/types.js";
+import { ToolError, type Tool } from "../../functions/core/tools/types.js";
 import { startSearchDouble, type SearchDouble, type SearchProviderName } from "../doubles/search/server.js";
 import { rejection } from "../helpers/rejection.js";
+import { toolContext } from "../helpers/tool-context.js";
 
 let S: SearchDouble;
 let pages: Server;
@@ -48,16 +48,7 @@ afterAll(async () => {
   await new Promise((r) => pages.close(r));
 });
 
-const ctx = (): ToolContext => ({
-  messageKey: "robot:msg",
-  msgId: "msg",
-  robotCode: "robot",
-  sender: { id: "u1" },
-  conversation: { id: "c1", type: "direct" },
-  signal: AbortSignal.timeout(5000),
-  log: silentLogger,
-  now: Date.now,
-});
+const ctx = () => toolContext();
 
 function search(providers: Record<string, unknown>): Tool {
   const tool = webSearchTool(parseConfig({ tools: { web: providers } }).tools.search);
