@@ -17,7 +17,8 @@ async function init(): Promise<Runtime> {
   captureConsole(log);
   const config = loadConfig(process.env);
   if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a table (Tablestore or DynamoDB-compatible)");
-  return createRuntime(config, await openTable(config.table, { log, credentials: () => role.latest() }), { log });
+  // Many worker instances answer at once: the app's API rate is counted in the shared table.
+  return createRuntime(config, await openTable(config.table, { log, credentials: () => role.latest() }), { log, rateGate: "table" });
 }
 
 function parseEvent(event: unknown): unknown {

@@ -40,6 +40,8 @@ const EXAMPLES: Record<string, string> = {
   "channels.dingtalk.card_content_key": '"content"',
   "channels.dingtalk.card_update_interval_ms": "500",
   "channels.dingtalk.api_monthly_budget": "5000",
+  "channels.dingtalk.card_max_bytes": "3000",
+  "channels.dingtalk.api_qps": "15",
   "channels.dingtalk.file_max_bytes": "100000",
   "channels.dingtalk.image_max_bytes": "3145728",
   "channels.dingtalk.download_timeout_ms": "15000",
@@ -105,7 +107,13 @@ const DingTalkSchema = z.looseObject({
   card_template_id: optionalText,
   card_content_key: z.string().trim().min(1, { error: "must not be empty" }).max(100).default("content"),
   card_update_interval_ms: z.number().int().min(100, { error: "must be at least 100" }).default(500),
+  // AI-card streaming update: "内容 size 单次不要超过 1 K，总大小建议不要超过 3 K" (AI卡片流式更新,
+  // open.dingtalk.com/document/development/api-streamingupdate); markdown updates carry the whole text.
+  card_max_bytes: z.number().int().min(300, { error: "must be at least 300" }).max(20_000).default(3000),
   api_monthly_budget: z.number().int().min(1).default(5000),
+  // DingTalk's documented app limit is 20 calls per second per API (standard orgs); 15 leaves room
+  // for windows that do not line up with DingTalk's.
+  api_qps: z.number().int().min(1).max(1000).default(15),
   file_max_bytes: z.number().int().min(1).max(10_000_000).default(100_000),
   image_max_bytes: z.number().int().min(1).max(20_000_000).default(3_145_728),
   download_timeout_ms: z.number().int().min(1000).default(15_000),
@@ -150,7 +158,9 @@ export interface AppConfig {
     apiBase: string;
     oapiBase: string;
     /** Streaming AI cards for answers (reference §5); `mode: "off"` means markdown only. */
-    cards: { mode: "off" | "answer"; templateId: string | undefined; contentKey: string; updateIntervalMs: number };
+    cards: { mode: "off" | "answer"; templateId: string | undefined; contentKey: string; updateIntervalMs: number; maxBytes: number };
+    /** DingTalk OpenAPI calls per second for the whole app (every host and FC instance together). */
+    apiQps: number;
     /** DingTalk API calls per month this app may spend (DingTalk's free tier: 5,000). */
     apiMonthlyBudget: number;
     /** Inbound media limits (pictures, files). */
@@ -318,7 +328,9 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
         templateId: dt.card_template_id,
         contentKey: dt.card_content_key,
         updateIntervalMs: dt.card_update_interval_ms,
+        maxBytes: dt.card_max_bytes,
       },
+      apiQps: dt.api_qps,
       apiMonthlyBudget: dt.api_monthly_budget,
       media: {
         fileMaxBytes: dt.file_max_bytes,

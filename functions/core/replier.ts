@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { AiCardService, CardChannel } from "./card-answer.js";
 import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
-import { renderReply } from "./dingtalk/split.js";
+import { renderReply, replyParts, type ReplyPart } from "./dingtalk/split.js";
 import { describeError, type Logger } from "./log.js";
 import * as say from "./replies.js";
 
@@ -45,7 +45,7 @@ export interface ReplierDeps {
   now: () => number;
   log: Logger;
   /** Streaming AI cards; absent when card mode is off. */
-  cards?: Pick<AiCardService, "open">;
+  cards?: Pick<AiCardService, "open" | "rest">;
 }
 
 const digest = (message: OutgoingMessage) => createHash("sha256").update(JSON.stringify(message)).digest("base64url").slice(0, 22);
@@ -98,15 +98,20 @@ export class Replier {
 
   /**
    * The channel for an LLM answer (`reuse`: the answer is a stored one being re-sent after a crash), or
-   * what an earlier attempt already delivered when it finalized this message's card.
+   * what an earlier attempt already delivered when it finalized this message's card (for a new answer:
+   * a stored one still gets the messages that follow its card).
    */
   async answer(reuse: boolean): Promise<{ channel: AnswerChannel } | { delivered: Delivered }> {
-    if (this.deps.cards) {
-      const opened = await this.deps.cards.open({ messageKey: this.messageKey, target: this.target, reuse, log: this.deps.log });
+    const cards = this.deps.cards;
+    if (cards) {
+      const opened = await cards.open({ messageKey: this.messageKey, target: this.target, reuse, log: this.deps.log });
       if (opened.kind === "card") return { channel: this.cardChannel(opened.channel) };
       if (opened.kind === "finalized") {
-        await this.markSent({ route: "card", processQueryKey: opened.outTrackId });
-        return { delivered: { route: "card", parts: 1, sendMs: 0, card: { outTrackId: opened.outTrackId, updates: 0 } } };
+        const card = { outTrackId: opened.outTrackId, updates: 0 };
+        const done = (rest: string) => this.afterCard(card, rest, this.deps.now());
+        if (reuse) return { channel: { status: () => Promise.resolve(), finish: (text) => done(cards.rest(text)), fail: () => done("") } };
+        this.deps.log.warn("answer card finalized by an earlier attempt but no stored answer; not answering again");
+        return { delivered: await done("") };
       }
       this.deps.log.debug("answer as markdown", { reason: opened.reason });
     }
@@ -129,8 +134,7 @@ export class Replier {
     const deliver = async (text: string, error: boolean): Promise<Delivered> => {
       const done = await card.finish(text, error);
       if (!done.ok) return this.markdown(text);
-      await this.markSent({ route: "card", processQueryKey: done.outTrackId });
-      return { route: "card", parts: 1, sendMs: this.deps.now() - started, card: { outTrackId: done.outTrackId, updates: done.updates } };
+      return this.afterCard({ outTrackId: done.outTrackId, updates: done.updates }, done.rest, started);
     };
     return {
       onText: (textSoFar) => card.onText(textSoFar),
@@ -138,6 +142,13 @@ export class Replier {
       finish: (text) => deliver(text, false),
       fail: (text) => deliver(text, true),
     };
+  }
+
+  /** A finalized card, then the rendered `rest` it could not hold as markdown messages; the reply is then sent. */
+  private async afterCard(card: { outTrackId: string; updates: number }, rest: string, started: number): Promise<Delivered> {
+    const parts = rest ? await this.sendAll(replyParts(rest)) : 0;
+    await this.markSent({ route: "card", processQueryKey: card.outTrackId });
+    return { route: "card", parts: 1 + parts, sendMs: this.deps.now() - started, card };
   }
 
   /** Sends `text` rendered and split, in order; every part goes through `sendOnce`. */
@@ -148,6 +159,11 @@ export class Replier {
     for (const part of parts) last = await this.sendOnce({ kind: "markdown", title: part.title, text: part.text });
     if (!last) throw new Error("nothing to send");
     return { last, parts: parts.length };
+  }
+
+  private async sendAll(parts: ReplyPart[]): Promise<number> {
+    for (const part of parts) await this.sendOnce({ kind: "markdown", title: part.title, text: part.text });
+    return parts.length;
   }
 
   /**

@@ -5,6 +5,7 @@
 import { AiCardService } from "./card-answer.js";
 import type { AppConfig } from "./config.js";
 import { DingTalkClient } from "./dingtalk/client.js";
+import { LocalRateGate } from "./dingtalk/rate-gate.js";
 import { MediaDownloader, allowPrivateFor, type ResolveHost } from "./dingtalk/download.js";
 import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { LlmClient } from "./llm/index.js";
@@ -15,6 +16,7 @@ import { ApiUsageStore } from "./store/api-usage.js";
 import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
 import { IdempotencyStore } from "./store/idempotency.js";
+import { TableRateGate } from "./store/rate-slots.js";
 import type { Table } from "./store/table.js";
 import { ToolJournalStore, buildToolRegistry, type ToolProvider, type ToolRegistry } from "./tools/index.js";
 
@@ -33,6 +35,11 @@ export interface RuntimeOptions {
   toolProviders?: ToolProvider[];
   /** Allow stdio MCP servers (long-lived hosts only: the gateway). */
   stdioMcp?: boolean;
+  /**
+   * Where the app's API rate (api_qps) is counted: "process" (the gateway: one process per app) or
+   * "table" (FC: shared by every worker instance). Default "process".
+   */
+  rateGate?: "process" | "table";
 }
 
 export interface Runtime extends WorkerDeps {
@@ -50,6 +57,13 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
   const log = opts.log;
   const credentials = config.dingtalk.credentials;
   const apiUsage = credentials ? new ApiUsageStore(table, { app: credentials.clientId, now, log }) : undefined;
+  // The gate keeps real time (tests' moved clocks and instant sleeps are for other waits).
+  const qps = config.dingtalk.apiQps;
+  const gate = credentials
+    ? opts.rateGate === "table"
+      ? new TableRateGate(table, { app: credentials.clientId, qps, log })
+      : new LocalRateGate({ qps })
+    : undefined;
   const dingtalk = credentials
     ? new DingTalkClient({
         credentials,
@@ -60,6 +74,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
         sleep: opts.sleep,
         log,
         ...(apiUsage ? { onApiCall: (api: string) => (QUOTA_EXEMPT_APIS.has(api) ? undefined : apiUsage.record(api)) } : {}),
+        ...(gate ? { gate } : {}),
       })
     : undefined;
   const send = (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {
@@ -74,6 +89,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
           client: dingtalk,
           template: { templateId: cardsConfig.templateId, contentKey: cardsConfig.contentKey },
           updateIntervalMs: cardsConfig.updateIntervalMs,
+          maxBytes: cardsConfig.maxBytes,
           governor,
           records: new CardRecordStore(table, { now }),
           now,

@@ -1,6 +1,7 @@
 // DingTalkClient against the DingTalk double over real HTTP: route choice (webhook vs OpenAPI),
 // fallbacks, retries on throttling and 5xx, single-flight token refresh, re-auth, downloads.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { LocalRateGate, type RateGate } from "../../functions/core/dingtalk/rate-gate.js";
 import { DingTalkClient, type ReplyTarget } from "../../functions/core/dingtalk/client.js";
 import { DingTalkApiError } from "../../functions/core/dingtalk/http.js";
 import { renderReply } from "../../functions/core/dingtalk/split.js";
@@ -22,10 +23,11 @@ beforeAll(async () => {
 beforeEach(() => dt.reset());
 afterAll(() => dt.close());
 
-function makeClient(secret = SECRET) {
+function makeClient(opts: { secret?: string; gate?: RateGate } = {}) {
   const delays: number[] = [];
   const client = new DingTalkClient({
-    credentials: { clientId: CLIENT_ID, clientSecret: secret, robotCode: CLIENT_ID },
+    credentials: { clientId: CLIENT_ID, clientSecret: opts.secret ?? SECRET, robotCode: CLIENT_ID },
+    ...(opts.gate ? { gate: opts.gate } : {}),
     apiBase: dt.url,
     oapiBase: dt.url,
     sleep: (ms) => {
@@ -202,8 +204,8 @@ describe("DingTalkClient.send: retries", () => {
 });
 
 describe("DingTalkClient: access tokens", () => {
-  it("shares one token request among 20 concurrent sends", async () => {
-    const { client } = makeClient();
+  it("shares one token request among 20 concurrent sends (paced by the app's rate gate)", async () => {
+    const { client } = makeClient({ gate: new LocalRateGate({ qps: 15 }) });
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => client.send(groupTarget(), { kind: "text", text: `消息${i}` })));
     expect(results.every((r) => r.route === "openapi")).toBe(true);
     expect(dt.callsTo("oauth2.accessToken")).toHaveLength(1);
@@ -233,7 +235,7 @@ describe("DingTalkClient: access tokens", () => {
   });
 
   it("names the client id, never the secret, when the credentials are wrong", async () => {
-    const { client } = makeClient("wrong-secret-value-1234");
+    const { client } = makeClient({ secret: "wrong-secret-value-1234" });
     const err = await failure(client.send(groupTarget(), md));
     expect(err.code).toBe("invalidClientIdOrSecret");
     expect(err.retryable).toBe(false);

@@ -31,7 +31,7 @@ afterAll(() => w.close());
 beforeEach(() => {
   w.dt.reset();
   w.llm.reset();
-  w.dt.cardSettings({ maxStreamContentBytes: 20_000 });
+  w.dt.cardSettings({ maxAppendBytes: 1024, maxContentBytes: 3072 });
 });
 
 function cardRuntime(over: Record<string, unknown> = {}): Runtime {
@@ -111,9 +111,9 @@ describe("AI card answers", () => {
     expect(w.dt.sent()).toHaveLength(2);
   });
 
-  it("finalizes a short note in the card and sends the whole answer as markdown when it is too large for a card", async () => {
+  it("finalizes a short note in the card and sends the whole answer as markdown when DingTalk refuses it as too large", async () => {
     const rt = cardRuntime();
-    w.dt.cardSettings({ maxStreamContentBytes: 60 });
+    w.dt.cardSettings({ maxContentBytes: 60 });
     streamed();
     const { outcome, sent } = await ask(rt, "长回答");
     expect(outcome).toMatchObject({ kind: "answer", route: "webhook" });

@@ -76,10 +76,10 @@ describe("DingTalk double: AI cards", () => {
     await createCard(client, TEMPLATE, "c3", group);
     expect(dt.card("c3")).toMatchObject({ spaceType: "IM_GROUP", spaceId: "cidG==" });
     expect((await failure(streamCard(client, TEMPLATE, "missing", { content: "x" }))).code).toBe("param.stream.outTrackId");
-    dt.cardSettings({ maxStreamContentBytes: 10 });
-    const big = await failure(streamCard(client, TEMPLATE, "c3", { content: "这段内容超过十个字节" }));
+    const big = await failure(streamCard(client, TEMPLATE, "c3", { content: "超".repeat(1025) }));
     expect(big).toMatchObject({ code: "param.stream.content", status: 400, retryable: false });
-    dt.cardSettings({ maxStreamContentBytes: 20_000 });
+    await streamCard(client, TEMPLATE, "c3", { content: "满".repeat(1024) });
+    expect(dt.card("c3")!.params.content).toBe("满".repeat(1024));
     const raw = (body: object) =>
       client.accessToken().then((token) =>
         fetch(`${dt.url}/v1.0/card/streaming`, {

@@ -86,7 +86,7 @@ describe("help card and links", () => {
 });
 
 describe("CardStreamer", () => {
-  function harness(opts: { ready?: boolean; fail?: (n: number) => Error | undefined; hold?: boolean } = {}) {
+  function harness(opts: { ready?: boolean; fail?: (n: number) => Error | undefined; hold?: boolean; maxBytes?: number } = {}) {
     let t = 0;
     const bodies: Array<Record<string, unknown>> = [];
     const errors: unknown[] = [];
@@ -105,6 +105,7 @@ describe("CardStreamer", () => {
       template: { templateId: "t.schema", contentKey: "content" },
       outTrackId: "card-1",
       intervalMs: 500,
+      maxBytes: opts.maxBytes ?? 3000,
       now: () => t,
       log: silentLogger,
       ready: Promise.resolve(opts.ready ?? true),
@@ -177,7 +178,8 @@ describe("CardStreamer", () => {
 describe("config: rich-message fields", () => {
   it("has defaults and reads every field", () => {
     const cfg = parseConfig({ ...base, channels: { dingtalk: { client_id: "dingA", client_secret: "secret-123456" } } });
-    expect(cfg.dingtalk.cards).toEqual({ mode: "off", templateId: undefined, contentKey: "content", updateIntervalMs: 500 });
+    expect(cfg.dingtalk.cards).toEqual({ mode: "off", templateId: undefined, contentKey: "content", updateIntervalMs: 500, maxBytes: 3000 });
+    expect(cfg.dingtalk.apiQps).toBe(15);
     expect(cfg.dingtalk.apiMonthlyBudget).toBe(5000);
     expect(cfg.dingtalk.media).toEqual({ fileMaxBytes: 100_000, imageMaxBytes: 3_145_728, downloadTimeoutMs: 15_000 });
     const custom = parseConfig({
@@ -189,6 +191,8 @@ describe("config: rich-message fields", () => {
           card_template_id: "tpl.schema",
           card_content_key: "msgContent",
           card_update_interval_ms: 800,
+          card_max_bytes: 1000,
+          api_qps: 5,
           api_monthly_budget: 20000,
           file_max_bytes: 5000,
           image_max_bytes: 1000000,
@@ -196,7 +200,8 @@ describe("config: rich-message fields", () => {
         },
       },
     });
-    expect(custom.dingtalk.cards).toEqual({ mode: "answer", templateId: "tpl.schema", contentKey: "msgContent", updateIntervalMs: 800 });
+    expect(custom.dingtalk.cards).toEqual({ mode: "answer", templateId: "tpl.schema", contentKey: "msgContent", updateIntervalMs: 800, maxBytes: 1000 });
+    expect(custom.dingtalk.apiQps).toBe(5);
     expect(custom.dingtalk.apiMonthlyBudget).toBe(20000);
     expect(custom.dingtalk.media).toEqual({ fileMaxBytes: 5000, imageMaxBytes: 1_000_000, downloadTimeoutMs: 5000 });
     expect(custom.agent.visionModel).toBe("qwen-vl");

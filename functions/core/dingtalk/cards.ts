@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { OpenApiRequest } from "./client.js";
 import { DingTalkApiError, apiError } from "./http.js";
 import type { ReplyTarget } from "./outgoing.js";
+import type { CallPriority } from "./rate-gate.js";
 
 export interface CardApiClient {
   callOpenApi<S extends z.ZodType>(req: OpenApiRequest<S>): Promise<z.output<S>>;
@@ -106,6 +107,8 @@ export interface StreamUpdate {
   finalize?: boolean;
   error?: boolean;
   maxAttempts?: number;
+  /** "update" for intermediate text: the app's rate gate may skip it (see rate-gate.ts). */
+  priority?: CallPriority;
 }
 
 /** One `PUT /v1.0/card/streaming`; each call has its own guid. */
@@ -125,6 +128,7 @@ export async function streamCard(client: CardApiClient, template: CardTemplate, 
     },
     schema: StreamAnswer,
     ...(update.maxAttempts ? { maxAttempts: update.maxAttempts } : {}),
+    ...(update.priority ? { priority: update.priority } : {}),
     check: (a) => (a.success === false ? apiError("card.streaming", 200, "card.streamFailed", "success is false") : undefined),
   });
 }

@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from "../log.js";
 import { DingTalkApiError, DingTalkHttp, apiError, type FetchLike, type JsonRequest } from "./http.js";
 import type { Sleep } from "../retry.js";
 import { MAX_MSG_PARAM_BYTES, openApiMessage, webhookBody, type OutgoingMessage, type ReplyTarget, type SendResult } from "./outgoing.js";
+import type { CallPriority, RateGate } from "./rate-gate.js";
 import { AccessTokenCache } from "./token.js";
 
 export type { OutgoingMessage, ReplyTarget, SendResult } from "./outgoing.js";
@@ -30,6 +31,8 @@ export interface DingTalkClientOptions {
   tokens?: AccessTokenCache;
   /** Called once per HTTP attempt (token, send, download, card…) with the API name; see HttpOptions.onCall. */
   onApiCall?: (api: string) => Promise<void> | void;
+  /** The app's API rate (channels.dingtalk.api_qps), shared by every client of the app in this process or table. */
+  gate?: RateGate;
 }
 
 const WebhookAnswer = z.looseObject({ errcode: z.union([z.number(), z.string()]).optional(), errmsg: z.string().optional() });
@@ -50,6 +53,8 @@ export interface OpenApiRequest<S extends z.ZodType> {
   method?: "POST" | "PUT";
   check?: JsonRequest<S>["check"];
   maxAttempts?: number;
+  /** "update": an intermediate call the app's rate gate may skip (see rate-gate.ts). */
+  priority?: CallPriority;
 }
 
 function originOf(url: string): string | undefined {
@@ -82,6 +87,7 @@ export class DingTalkClient {
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
       ...(opts.onApiCall ? { onCall: opts.onApiCall } : {}),
+      ...(opts.gate ? { gate: opts.gate } : {}),
       log: this.log,
     });
     this.tokens = opts.tokens ?? new AccessTokenCache({ apiBase: this.apiBase, http: this.http, now: this.now });
@@ -109,6 +115,8 @@ export class DingTalkClient {
           url: webhook.url,
           body: webhookBody(message, target.conversationType === "group" ? target.atStaffIds : undefined),
           schema: WebhookAnswer,
+          // A session webhook is the conversation's own URL, not an app API call (no app token).
+          priority: false,
         });
         return { route: "webhook" };
       } catch (err) {
@@ -147,6 +155,7 @@ export class DingTalkClient {
         schema: req.schema,
         ...(req.check ? { check: req.check } : {}),
         ...(req.maxAttempts ? { maxAttempts: req.maxAttempts } : {}),
+        ...(req.priority ? { priority: req.priority } : {}),
       }),
     );
   }

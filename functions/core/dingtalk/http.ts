@@ -4,6 +4,7 @@
 import type { z } from "zod";
 import { describeError, redact, silentLogger, type Logger } from "../log.js";
 import { backoffDelay, realSleep, retry, type Sleep } from "../retry.js";
+import type { CallPriority, RateGate } from "./rate-gate.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -23,6 +24,9 @@ export const THROTTLE_CODES: ReadonlySet<string> = new Set([
 
 /** Transient server-side failures worth another attempt. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(["system.error", "unknownError", "-1", "network", "timeout"]);
+
+/** Our code for an intermediate call the app's rate gate skipped (nothing was sent). */
+export const RATE_SKIPPED = "rateGate.skipped";
 
 /** Codes meaning the access token is bad or expired (refresh once, then retry). */
 export const AUTH_CODES: ReadonlySet<string> = new Set(["InvalidAuthentication", "40001", "40014", "42001", "88"]);
@@ -114,6 +118,8 @@ export interface HttpOptions {
    * way); its failure is logged, never thrown.
    */
   onCall?: (api: string) => Promise<void> | void;
+  /** The app's API rate (channels.dingtalk.api_qps): every attempt of a gated request takes a slot first. */
+  gate?: RateGate;
 }
 
 export interface JsonRequest<S extends z.ZodType> {
@@ -127,6 +133,8 @@ export interface JsonRequest<S extends z.ZodType> {
   check?: (data: z.output<S>) => DingTalkApiError | undefined;
   /** Override the client's attempt limit (1 = no retries). */
   maxAttempts?: number;
+  /** How the rate gate treats it (default "final": waits its turn); `false`: not gated (token calls). */
+  priority?: CallPriority | false;
 }
 
 export class DingTalkHttp {
@@ -139,10 +147,12 @@ export class DingTalkHttp {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly onCall: HttpOptions["onCall"];
+  private readonly gate: RateGate | undefined;
   private readonly counting = new Set<Promise<void>>();
 
   constructor(opts: HttpOptions = {}) {
     this.onCall = opts.onCall;
+    this.gate = opts.gate;
     this.fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.sleep = opts.sleep ?? realSleep;
     this.random = opts.random ?? Math.random;
@@ -172,8 +182,14 @@ export class DingTalkHttp {
     });
   }
 
-  /** Counts the call without making the reply wait for the table (the count is a side record). */
-  private once<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
+  /**
+   * One attempt: takes a slot from the rate gate (an intermediate call it skips throws RATE_SKIPPED),
+   * then counts the call without making the reply wait for the table (the count is a side record).
+   */
+  private async once<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
+    const priority = req.priority ?? "final";
+    if (this.gate && priority && !(await this.gate.take(priority)))
+      throw apiError(req.api, 0, RATE_SKIPPED, "skipped: the app's API rate is fully used");
     const counted = this.count(req.api);
     this.counting.add(counted);
     void counted.finally(() => this.counting.delete(counted));

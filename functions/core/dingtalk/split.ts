@@ -81,7 +81,11 @@ export interface ReplyPart {
  * (an empty answer or one that was all reasoning).
  */
 export function renderReply(answer: string, limits: SplitLimits = DEFAULT_LIMITS): ReplyPart[] {
-  const rendered = renderMarkdown(answer);
+  return replyParts(renderMarkdown(answer), limits);
+}
+
+/** Text already rendered for DingTalk (e.g. what followed an AI card) as messages, split like `renderReply`. */
+export function replyParts(rendered: string, limits: SplitLimits = DEFAULT_LIMITS): ReplyPart[] {
   if (!rendered) return [];
   if (fits(rendered, limits)) return [{ title: titleOf(rendered), text: rendered }];
   const reserved = { maxChars: limits.maxChars - NUMBERING_RESERVE, maxBytes: limits.maxBytes - NUMBERING_RESERVE };

@@ -69,6 +69,7 @@ export class AccessTokenCache {
         url: `${this.opts.apiBase}/v1.0/oauth2/accessToken`,
         body: { appKey: app.clientId, appSecret: app.clientSecret },
         schema: TokenSchema,
+        priority: false,
       });
     } catch (err) {
       if (err instanceof DingTalkApiError && (err.code === "invalidClientIdOrSecret" || err.code === "40096" || err.code === "40089"))

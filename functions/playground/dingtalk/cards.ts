@@ -35,9 +35,19 @@ export interface CardInstance {
   createdAt: number;
 }
 
+/**
+ * The streaming update's content limits, from "AI卡片流式更新" (PUT /v1.0/card/streaming,
+ * open.dingtalk.com/document/development/api-streamingupdate): "内容 size 单次不要超过 1 K，总大小建议
+ * 不要超过 3 K", error 400 `param.stream.content` "content is too large". Read here as: an appended
+ * piece (`isFull: false`) at most 1 KB, the variable's whole content (what an `isFull: true` update
+ * carries, and what appends add up to) at most 3 KB. Users report what happens past it on real
+ * DingTalk: blank cards and updates failing mid-answer (soimy/openclaw-channel-dingtalk issues 615, 292).
+ */
 export interface CardSettings {
-  /** A streaming update whose content is larger answers `param.stream.content` (default 20,000 bytes). */
-  maxStreamContentBytes: number;
+  /** Bytes of one appended piece (`isFull: false`); default 1024. */
+  maxAppendBytes: number;
+  /** Bytes of the variable's whole content after the update; default 3072. */
+  maxContentBytes: number;
 }
 
 const s = z.string();
@@ -66,7 +76,7 @@ const fail = (code: string, message: string): DoubleResponse => apiError(400, co
 export class CardPlatform {
   readonly templates = new Set<string>();
   readonly instances = new Map<string, CardInstance>();
-  readonly settings: CardSettings = { maxStreamContentBytes: 20_000 };
+  readonly settings: CardSettings = { maxAppendBytes: 1024, maxContentBytes: 3072 };
 
   constructor(private readonly state: DoubleState) {
     state.resetHooks.push(() => this.reset());
@@ -134,7 +144,9 @@ export class CardPlatform {
     if (typeof b.isFull !== "boolean") return fail("param.stream.isFull", "isFull is required");
     const card = b.outTrackId ? this.instances.get(b.outTrackId) : undefined;
     if (!card) return fail("param.stream.outTrackId", "card is not exist");
-    if (Buffer.byteLength(b.content) > this.settings.maxStreamContentBytes) return fail("param.stream.content", "content is too large");
+    const whole = b.isFull ? b.content : (card.params[b.key] ?? "") + b.content;
+    if ((!b.isFull && Buffer.byteLength(b.content) > this.settings.maxAppendBytes) || Buffer.byteLength(whole) > this.settings.maxContentBytes)
+      return fail("param.stream.content", "content is too large");
     const duplicate = card.updates.some((u) => u.guid === b.guid);
     card.updates.push({
       guid: b.guid,
@@ -147,7 +159,7 @@ export class CardPlatform {
       duplicate,
     });
     if (!duplicate) {
-      card.params[b.key] = b.isFull ? b.content : (card.params[b.key] ?? "") + b.content;
+      card.params[b.key] = whole;
       card.status = b.isError ? "failed" : b.isFinalize ? "finished" : "inputting";
       this.state.events.emit("card", card);
     }

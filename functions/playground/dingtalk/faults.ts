@@ -37,6 +37,15 @@ export function quotaResponse(): DoubleResponse {
   return apiError(403, QUOTA_CODE, "企业调用该接口的次数已超过本月的额度", requestId());
 }
 
+/**
+ * DingTalk's answer to an app over its per-API rate: new APIs 403 `…QpsLimitForAppkeyAndApi`, legacy
+ * APIs errcode 90018 (调用频次与限流: "旧版服务端api返回错误码90018，新版服务端api返回错误码
+ * Forbidden.AccessDenied.QpsLimitForAppkeyAndApi").
+ */
+export function rateResponse(path: string): DoubleResponse {
+  return faultResponse({ route: path, throttle: path.startsWith("/v1.0/") ? "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi" : 90018 }) as DoubleResponse;
+}
+
 const THROTTLE_MESSAGES: Record<string, string> = {
   "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi": "应用调用该接口的QPS超过限制",
   "Forbidden.AccessDenied.QpsLimitForApi": "接口调用QPS超过限制",

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CardPlatform, type CardInstance, type CardSettings } from "./cards.js";
-import { describeFault, faultResponse, quotaResponse, type FaultSpec } from "./faults.js";
+import { describeFault, faultResponse, quotaResponse, rateResponse, type FaultSpec } from "./faults.js";
 import { authRoutes } from "./routes/auth.js";
 import { ContactDirectory, contactRoutes } from "./routes/contacts.js";
 import { cardControlRoutes, controlRoutes } from "./routes/control.js";
@@ -73,6 +73,12 @@ export interface DingTalkDouble {
    * exempt) every counted call answers 403 `Forbidden.AccessDenied.ApiCountLimitForOrg`; undefined lifts it.
    */
   setMonthlyQuota(limit: number | undefined): void;
+  /**
+   * Calls per second each app may make to each API (default 20, DingTalk's documented limit for a
+   * standard org); beyond it 403 `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` (legacy: errcode
+   * 90018). undefined lifts it.
+   */
+  setRateLimit(qps: number | undefined): void;
   /** Queues a fault for the next `times` calls of a route. */
   fault(spec: FaultSpec): void;
   clearFaults(): void;
@@ -185,6 +191,14 @@ async function handle(router: Router, state: DoubleState, req: IncomingMessage, 
       return;
     }
   }
+  const header = req.headers["x-acs-dingtalk-access-token"];
+  if (state.overRate(call.route, state.appOfToken(Array.isArray(header) ? header[0] : header, url.searchParams.get("access_token")))) {
+    const throttled = rateResponse(url.pathname);
+    call.status = throttled.status;
+    call.fault = "rate";
+    write(res, throttled);
+    return;
+  }
   if (state.overQuota(call.route)) {
     const refused = quotaResponse();
     call.status = refused.status;
@@ -249,6 +263,9 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
     setMonthlyQuota: (limit) => {
       state.quota.limit = limit;
       state.quota.used = 0;
+    },
+    setRateLimit: (qps) => {
+      state.rate.qps = qps;
     },
     fault: (spec) => state.addFault(spec),
     clearFaults: () => {

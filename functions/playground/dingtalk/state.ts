@@ -112,6 +112,14 @@ export class DoubleState {
   baseUrl = "";
   /** The monthly API quota: once `used` reaches `limit`, counted routes answer 403 ApiCountLimitForOrg. */
   readonly quota: { limit: number | undefined; used: number } = { limit: undefined, used: 0 };
+  /**
+   * Calls per second each app may make to each API; a call beyond it in the same second is throttled.
+   * DingTalk: "标准版钉钉组织调用钉钉接口，每秒调用次数不能超过20次" (调用频次与限流,
+   * open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-dingtalk-server).
+   * undefined: unlimited.
+   */
+  readonly rate: { qps: number | undefined } = { qps: 20 };
+  private readonly rateWindows = new Map<string, { second: number; calls: number }>();
   /** Modules' own records to forget on `reset` (e.g. AI cards). */
   readonly resetHooks: Array<() => void> = [];
   /** Deliveries and card changes, as they happen. */
@@ -224,8 +232,30 @@ export class DoubleState {
     return false;
   }
 
+  /** Counts an app's call to an API in the current second; true when that second's calls are used up. */
+  overRate(route: string, clientId: string | undefined): boolean {
+    if (!clientId || this.rate.qps === undefined) return false;
+    const key = `${clientId} ${route}`;
+    const second = Math.floor(this.now() / 1000);
+    const w = this.rateWindows.get(key);
+    if (!w || w.second !== second) {
+      this.rateWindows.set(key, { second, calls: 1 });
+      return false;
+    }
+    if (w.calls >= this.rate.qps) return true;
+    w.calls++;
+    return false;
+  }
+
+  /** The app a request's access token (header or legacy `access_token` query) belongs to, if valid. */
+  appOfToken(headerToken: string | undefined, queryToken: string | null): string | undefined {
+    const t = this.tokens.get(headerToken ?? queryToken ?? "");
+    return t && t.expiresAt > this.now() ? t.clientId : undefined;
+  }
+
   /** Forgets calls, sent messages, faults, the quota and modules' records; apps, tokens, sessions and files stay. */
   reset(): void {
+    this.rateWindows.clear();
     this.quota.limit = undefined;
     this.quota.used = 0;
     for (const hook of this.resetHooks) hook();

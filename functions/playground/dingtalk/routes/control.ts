@@ -41,7 +41,10 @@ const FaultBody = z.object({
 });
 const QuotaBody = z.object({ limit: z.number().int().min(0).nullable() });
 const TemplateBody = z.object({ templateId: z.string().min(1) });
-const CardSettingsBody = z.object({ maxStreamContentBytes: z.number().int().positive().optional() });
+const CardSettingsBody = z.object({
+  maxAppendBytes: z.number().int().positive().optional(),
+  maxContentBytes: z.number().int().positive().optional(),
+});
 const ExpireBody = z.object({ clientId: z.string().optional() });
 const ClockBody = z.object({ advanceMs: z.number() });
 
@@ -173,7 +176,8 @@ export function cardControlRoutes(cards: CardPlatform): Route[] {
       "POST",
       "/__control/card-settings",
       withBody(CardSettingsBody, (b) => {
-        if (b.maxStreamContentBytes !== undefined) cards.settings.maxStreamContentBytes = b.maxStreamContentBytes;
+        if (b.maxAppendBytes !== undefined) cards.settings.maxAppendBytes = b.maxAppendBytes;
+        if (b.maxContentBytes !== undefined) cards.settings.maxContentBytes = b.maxContentBytes;
         return json(200, cards.settings);
       }),
     ),
