@@ -122,6 +122,9 @@ export class Replier {
           if (this.statusSent) return;
           this.statusSent = true;
           await this.sendOnce({ kind: "markdown", title: line, text: line });
+          // Recorded at once: tools and the LLM run before the next part, and a crash meanwhile must
+          // not make the retry show the line again.
+          await this.record();
         },
         finish: markdown,
         fail: markdown,
@@ -178,13 +181,17 @@ export class Replier {
       this.deps.log.info("part already delivered by an earlier attempt, not resent");
       return { route: this.target.sessionWebhook ? "webhook" : "openapi" };
     }
-    if (this.ledger && this.delivered.length > this.recorded) {
-      await this.ledger.recordParts([...this.delivered]);
-      this.recorded = this.delivered.length;
-    }
+    await this.record();
     const result = await this.deps.send(this.target, message);
     this.delivered.push(d);
     return result;
+  }
+
+  /** Records every part delivered so far that the ledger does not have yet. */
+  private async record(): Promise<void> {
+    if (!this.ledger || this.delivered.length <= this.recorded) return;
+    await this.ledger.recordParts([...this.delivered]);
+    this.recorded = this.delivered.length;
   }
 
   private async markSent(result: SendResult): Promise<void> {

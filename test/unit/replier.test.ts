@@ -72,6 +72,20 @@ describe("Replier", () => {
     expect(retry.sends.map((m) => (m.kind === "markdown" ? m.text : ""))).toEqual(["正在搜索：钉钉"]);
   });
 
+  it("records the interim status line at once: a crash before the answer never shows it twice", async () => {
+    const first = rig();
+    const opened = await first.replier.answer(false);
+    if (!("channel" in opened)) throw new Error("expected a channel");
+    await opened.channel.status("正在查找：张三");
+    expect(first.ledger.parts).toHaveLength(1);
+    const retry = rig(first.ledger.parts);
+    const again = await retry.replier.answer(false);
+    if (!("channel" in again)) throw new Error("expected a channel");
+    await again.channel.status("正在查找：张三");
+    await again.channel.finish("张三在研发部。");
+    expect(retry.sends.map((m) => (m.kind === "markdown" ? m.text : ""))).toEqual(["张三在研发部。"]);
+  });
+
   it("shows at most one interim status line in markdown mode", async () => {
     const { replier, sends } = rig();
     const opened = await replier.answer(false);
