@@ -7,7 +7,7 @@ import { captureConsole, createLogger, describeError, type Logger } from "./core
 import { IdempotencyStore } from "./core/store/idempotency.js";
 import { openTable } from "./core/store/table.js";
 import { readContext } from "./fc/context.js";
-import { roleCredentials } from "./fc/credentials.js";
+import { roleCredentials, tableSigning } from "./fc/credentials.js";
 import { fromFc2, fromFc3, isFc2Response, toFc2, toFc3, type Fc2Request, type Fc3Result } from "./fc/http-adapter.js";
 import { fcDispatch } from "./fc/invoke-worker.js";
 
@@ -32,7 +32,7 @@ async function init(): Promise<Instance> {
   captureConsole(log);
   const config = loadConfig(process.env);
   if (!config.table.endpoint) throw new Error(TABLE_REQUIRED);
-  const table = await openTable(config.table, { log, credentials: () => role.latest() });
+  const table = await openTable(config.table, { log, ...tableSigning(config.table.kind, role) });
   return { env, config, idempotency: new IdempotencyStore(table), log };
 }
 

@@ -7,7 +7,7 @@ import { processJob, type JobOutcome } from "./core/process-job.js";
 import { createRuntime, type Runtime } from "./core/runtime.js";
 import { openTable } from "./core/store/table.js";
 import { readContext } from "./fc/context.js";
-import { roleCredentials } from "./fc/credentials.js";
+import { roleCredentials, tableSigning } from "./fc/credentials.js";
 
 let runtime: Promise<Runtime> | undefined;
 const role = roleCredentials();
@@ -18,7 +18,7 @@ async function init(): Promise<Runtime> {
   const config = loadConfig(process.env);
   if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a table (Tablestore or DynamoDB-compatible)");
   // Many worker instances answer at once: the app's API rate is counted in the shared table.
-  return createRuntime(config, await openTable(config.table, { log, credentials: () => role.latest() }), { log, rateGate: "table" });
+  return createRuntime(config, await openTable(config.table, { log, ...tableSigning(config.table.kind, role) }), { log, rateGate: "table" });
 }
 
 function parseEvent(event: unknown): unknown {

@@ -48,8 +48,9 @@ module.exports = { Buffer: SdkBuffer };`;
 /** The SDK's generated module; its namespaces main/filter/search map one to one onto the three .proto files. */
 const COMPILED_PROTO = /[\\/]tablestore[\\/]lib[\\/]protocol[\\/]tablestore_compiled_proto\.js$/;
 
-function protoDescriptor(): string {
-  const dir = path.join(path.dirname(createRequire(import.meta.url).resolve("tablestore/package.json")), "lib", "protocol");
+/** From the build's working directory: the plugin itself may run bundled as CommonJS (no import.meta). */
+function protoDescriptor(workDir: string): string {
+  const dir = path.join(path.dirname(createRequire(path.join(workDir, "package.json")).resolve("tablestore/package.json")), "lib", "protocol");
   const root = protobuf.loadSync(["tablestore.proto", "tablestore_filter.proto", "tablestore_search.proto"].map((f) => path.join(dir, f)));
   return JSON.stringify(root.toJSON());
 }
@@ -94,7 +95,8 @@ export function tablePlugin(kind: TableKind): Plugin {
       }
       if (kind !== "tablestore") return;
       let descriptor: string | undefined;
-      build.onLoad({ filter: COMPILED_PROTO }, () => ({ contents: reflectedProtos((descriptor ??= protoDescriptor())), loader: "js" }));
+      const root = build.initialOptions.absWorkingDir ?? process.cwd();
+      build.onLoad({ filter: COMPILED_PROTO }, () => ({ contents: reflectedProtos((descriptor ??= protoDescriptor(root))), loader: "js" }));
       build.onResolve({ filter: /^buffer$/ }, (args) => (SDK_SCOPE.test(args.importer) ? { path: "buffer", namespace: "dingclaw-sdk-buffer" } : undefined));
       build.onLoad({ filter: INT64_BUFFER }, async (args) => ({
         contents: `var Buffer = require("buffer").Buffer;\n${await readFile(args.path, "utf8")}`,

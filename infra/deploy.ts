@@ -42,13 +42,15 @@ export async function deploy(ctx: DeployContext, zips: Record<FunctionName, Uint
   if (role.role === "existing") out.step(`role ${role.arn} (from serverless.yml)`);
   else out.step(`role ${s.managedRoleName} ${role.role}, policy ${s.managedPolicyName} ${role.policy}`);
 
+  if (s.table.kind === "tablestore" && (s.table.accessKeyId || s.table.secretAccessKey))
+    out.warn("provider.table.accessKeyId/secretAccessKey are ignored: the functions reach Tablestore with their role");
   if (s.table.manage) {
-    const db = openDeployTable(s.table);
+    const db = await openDeployTable(s.table, creds);
     try {
       const t = await ensureDeployTable(db, s.fcServiceName);
-      out.step(`table ${s.table.name} ${t.created ? "created" : "ready"} at ${db.where} (TTL ${t.ttl})`);
+      out.step(`table ${s.table.name} ${t.created ? "created" : "ready"} (${s.table.kind}) at ${db.where} (TTL ${t.ttl})`);
     } finally {
-      db.close();
+      await db.close();
     }
   } else out.note(`table ${s.table.name} not checked (DINGCLAW_TABLE_MANAGE=false): it must already exist`);
 

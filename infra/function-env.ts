@@ -82,19 +82,26 @@ export function functionEnvironment(settings: DeploySettings, bot: BotConfig, fn
   const t = settings.table;
   if (!t.endpoint)
     throw new DeployError(
-      "the table endpoint is not set: set DINGCLAW_TABLE_ENDPOINT (provider.table.endpoint), e.g. your PolarDB DynamoDB endpoint " +
-        '"http://pc-xxx.pg.polardb.rds.aliyuncs.com:5432"',
+      "the table endpoint is not set: set DINGCLAW_TABLE_ENDPOINT (provider.table.endpoint), e.g. your Tablestore instance's " +
+        '"https://dingclaw.cn-hangzhou.ots.aliyuncs.com" or your PolarDB DynamoDB endpoint "http://pc-xxx.pg.polardb.rds.aliyuncs.com:5432"',
     );
   registerSecret(t.secretAccessKey);
+  // Tablestore: the functions sign with their role's temporary credentials, so no table key is passed.
+  const table: Record<string, string> =
+    t.kind === "tablestore"
+      ? { DINGCLAW_TABLE_KIND: "tablestore", DINGCLAW_TABLE_ENDPOINT: t.endpoint, DINGCLAW_TABLE_INSTANCE: t.instance ?? "", DINGCLAW_TABLE_NAME: t.name }
+      : {
+          DINGCLAW_TABLE_ENDPOINT: t.endpoint,
+          DINGCLAW_TABLE_NAME: t.name,
+          ...(t.region ? { AWS_REGION: t.region } : {}),
+          ...(t.accessKeyId ? { AWS_ACCESS_KEY_ID: t.accessKeyId } : {}),
+          ...(t.secretAccessKey ? { AWS_SECRET_ACCESS_KEY: t.secretAccessKey } : {}),
+        };
   const env: Record<string, string> = {
     ...settings.environment,
     ...settings.functions[fn].environment,
     DINGCLAW_CONFIG_JSON: compactConfig(bot.raw, fn),
-    DINGCLAW_TABLE_ENDPOINT: t.endpoint,
-    DINGCLAW_TABLE_NAME: t.name,
-    ...(t.region ? { AWS_REGION: t.region } : {}),
-    ...(t.accessKeyId ? { AWS_ACCESS_KEY_ID: t.accessKeyId } : {}),
-    ...(t.secretAccessKey ? { AWS_SECRET_ACCESS_KEY: t.secretAccessKey } : {}),
+    ...table,
   };
   const reserved = Object.keys(env).filter((k) => k.startsWith("FC_") || !/^[A-Za-z][A-Za-z0-9_]*$/.test(k));
   if (reserved.length > 0)

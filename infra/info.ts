@@ -39,7 +39,8 @@ export async function info(ctx: InfoContext): Promise<InfoResult> {
         `${f.instanceConcurrency ?? 1} per instance, code ${kb(f.codeSize)}, updated ${f.lastModifiedTime}`,
     ),
     `callback URL: ${url ?? "(no HTTP trigger)"}`,
-    `table:     ${s.table.name} at ${s.table.endpoint ? safeEndpoint(s.table.endpoint) : "(DINGCLAW_TABLE_ENDPOINT not set)"}`,
+    `table:     ${s.table.name} at ${s.table.endpoint ? safeEndpoint(s.table.endpoint) : "(DINGCLAW_TABLE_ENDPOINT not set)"} ` +
+      (s.table.kind === "tablestore" ? `(Tablestore, instance ${s.table.instance ?? "?"}, the functions' role)` : "(DynamoDB API)"),
     `logs:      ${log ?? "not configured (set provider.logConfig to use serverless logs)"}`,
   ];
   out.result(lines.join("\n"));

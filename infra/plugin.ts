@@ -135,7 +135,7 @@ export class AliyunProvider {
     await mkdir(path.join(this.serverless.serviceDir, ".serverless"), { recursive: true });
     for (const name of FUNCTION_NAMES) {
       const f = s.functions[name];
-      const bundle = await buildBundle({ name, entry: f.entry, handler: f.handler }, this.serverless.serviceDir);
+      const bundle = await buildBundle({ name, entry: f.entry, handler: f.handler, table: s.table.kind }, this.serverless.serviceDir);
       const file = this.artifactPath(name);
       await writeFile(file, bundle.zip);
       const fnObject = this.serverless.service.functions[name];

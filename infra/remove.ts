@@ -31,7 +31,7 @@ export async function remove(ctx: RemoveContext): Promise<void> {
     out.note(`table ${s.table.name} left alone (${s.table.endpoint ? "DINGCLAW_TABLE_MANAGE=false" : "DINGCLAW_TABLE_ENDPOINT not set"})`);
     return;
   }
-  const db = openDeployTable(s.table);
+  const db = await openDeployTable(s.table, creds);
   try {
     const t = await removeDeployTable(db, s.fcServiceName, s.table.retain);
     if (t === "deleted") out.step(`table ${s.table.name} deleted`);
@@ -39,6 +39,6 @@ export async function remove(ctx: RemoveContext): Promise<void> {
     else if (t === "not-ours") out.note(`table ${s.table.name} was not created by this deploy: kept`);
     else out.note(`table ${s.table.name} does not exist`);
   } finally {
-    db.close();
+    await db.close();
   }
 }

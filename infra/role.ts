@@ -1,10 +1,12 @@
 // The FC service's execution role through the RAM API (@alicloud/ram20150501): a role FC may assume,
 // with a least-privilege custom policy (invoke this service's worker; write its logs when a log
-// store is configured; manage ENIs when a VPC is configured). Created and kept in step by deploy,
+// store is configured; manage ENIs when a VPC is configured; read and write rows of this deployment's
+// Tablestore table when it uses one). Created and kept in step by deploy,
 // deleted by remove; roles not created by deploy (marked in their description) are never touched.
 import RamPackage, * as $Ram from "@alicloud/ram20150501";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
 import { DeployError, explainCloudError, isNotFound } from "./errors.js";
+import { isTablestoreEndpoint } from "../functions/core/store/kind.js";
 import { sdkClass } from "./interop.js";
 import type { AliyunCredentials } from "./credentials.js";
 import type { DeploySettings } from "./settings.js";
@@ -24,6 +26,21 @@ export function trustPolicy(): string {
   });
 }
 
+/** The Tablestore operations the functions' item layer calls (GetRange: queries). */
+export const TABLESTORE_ROW_ACTIONS = ["ots:GetRow", "ots:PutRow", "ots:UpdateRow", "ots:DeleteRow", "ots:GetRange"] as const;
+
+/**
+ * This deployment's Tablestore table as a RAM resource, `acs:ots:<region>:<account>:instance/<instance>/table/<table>`,
+ * the instance in lower case (https://help.aliyun.com/document_detail/27362.html); the region is the
+ * endpoint's, else the deployment's.
+ */
+export function tablestoreResource(settings: DeploySettings, accountId: string): string | undefined {
+  const t = settings.table;
+  if (t.kind !== "tablestore" || !t.instance) return undefined;
+  const region = (isTablestoreEndpoint(t.endpoint) && /^[^.]+\.([a-z0-9-]+)\./.exec(new URL(t.endpoint!).hostname)?.[1]) || settings.region;
+  return `acs:ots:${region}:${accountId}:instance/${t.instance.toLowerCase()}/table/${t.name}`;
+}
+
 /** The role's permissions: nothing beyond what the functions and FC need for this service. */
 export function rolePolicy(settings: DeploySettings, accountId: string): string {
   const { region, fcServiceName: svc } = settings;
@@ -37,6 +54,8 @@ export function rolePolicy(settings: DeploySettings, accountId: string): string 
       ],
     },
   ];
+  const ots = tablestoreResource(settings, accountId);
+  if (ots) statements.push({ Effect: "Allow", Action: [...TABLESTORE_ROW_ACTIONS], Resource: [ots] });
   if (settings.logConfig)
     statements.push({
       Effect: "Allow",

@@ -4,6 +4,7 @@
 // serverless.yml (infra/schema.ts) is generated from these schemas.
 import { z } from "zod";
 import { isHttpUrl } from "../functions/core/url.js";
+import { instanceOf, TABLE_KINDS, tableKind, type TableKind } from "../functions/core/store/kind.js";
 import { DeployError } from "./errors.js";
 
 export const FUNCTION_NAMES = ["callback", "worker"] as const;
@@ -31,8 +32,12 @@ export interface FunctionSettings {
 }
 
 export interface TableSettings {
+  /** "tablestore" for a Tablestore endpoint (or when set so), else "dynamodb". */
+  kind: TableKind;
   endpoint: string | undefined;
   name: string;
+  /** Tablestore: the instance (from provider.table.instance or the endpoint's host). */
+  instance: string | undefined;
   region: string | undefined;
   accessKeyId: string | undefined;
   secretAccessKey: string | undefined;
@@ -145,8 +150,11 @@ export const ProviderSchema = z.object({
   configJson: optionalText,
   table: z
     .strictObject({
+      // A refined string, not an enum: `${env:DINGCLAW_TABLE_KIND, ''}` arrives blank, which the framework's schema must accept.
+      kind: optionalText.refine((v) => v === undefined || (TABLE_KINDS as readonly string[]).includes(v), { error: 'must be "dynamodb" or "tablestore"' }),
       endpoint: optionalText,
       name: optionalText,
+      instance: optionalText,
       region: optionalText,
       accessKeyId: optionalText,
       secretAccessKey: optionalText,
@@ -241,11 +249,22 @@ export function parseSettings(input: ServiceInput, options: CliOptions): DeployS
 
   const fcServiceName = `${service}-${stage}`;
   const table = provider.table ?? {};
-  const tableName = table.name ?? fcServiceName;
-  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(tableName))
-    fail(`provider.table.name "${tableName}" must be 3-255 of A-Z a-z 0-9 _ . - (example: "dingclaw-prod")`);
   if (table.endpoint && !isHttpUrl(table.endpoint))
-    fail('provider.table.endpoint must be an http(s) URL (example: "http://pc-xxx.pg.polardb.rds.aliyuncs.com:5432")');
+    fail('provider.table.endpoint must be an http(s) URL (example: "https://dingclaw.cn-hangzhou.ots.aliyuncs.com")');
+  const kind = tableKind(table.kind as TableKind | undefined, table.endpoint);
+  const instance = table.instance ?? instanceOf(table.endpoint);
+  let tableName: string;
+  if (kind === "tablestore") {
+    tableName = table.name ?? fcServiceName.replace(/-/g, "_");
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(tableName))
+      fail(`provider.table.name "${tableName}" must be 1-255 of A-Z a-z 0-9 _ for Tablestore, not starting with a digit (example: "dingclaw_prod")`);
+    if (table.endpoint && !instance)
+      fail('provider.table.instance: the endpoint does not name the Tablestore instance; set it (example: "dingclaw")');
+  } else {
+    tableName = table.name ?? fcServiceName;
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(tableName))
+      fail(`provider.table.name "${tableName}" must be 3-255 of A-Z a-z 0-9 _ . - (example: "dingclaw-prod")`);
+  }
 
   return {
     service,
@@ -264,8 +283,10 @@ export function parseSettings(input: ServiceInput, options: CliOptions): DeployS
     configPath: provider.config ?? "./config.json",
     configPathExplicit: provider.config !== undefined && provider.config !== "./config.json",
     table: {
+      kind,
       endpoint: table.endpoint,
       name: tableName,
+      instance: kind === "tablestore" ? instance?.toLowerCase() : undefined,
       region: table.region,
       accessKeyId: table.accessKeyId,
       secretAccessKey: table.secretAccessKey,

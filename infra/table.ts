@@ -1,113 +1,103 @@
-// The deployment's table on the configured DynamoDB-API endpoint: created with the same ensureTable
-// the functions use, marked with an item when deploy created it, and deleted by remove only then
-// (and only unless provider.table.retain is set), so a pre-existing table is never dropped.
-import {
-  DeleteTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from "@aws-sdk/client-dynamodb";
-import { registerSecret, silentLogger } from "../functions/core/log.js";
-import { ensureTable } from "../functions/core/store/dynamodb/admin.js";
-import { errorName, safeEndpoint } from "../functions/core/store/errors.js";
+// The deployment's table, on either backend, through the same table layer the functions use: created
+// (with its TTL) when missing, marked with an item when deploy created it (the mark is renewed on
+// every deploy, items live at most a year), and deleted by remove only then and only unless
+// provider.table.retain is set, so a pre-existing table is never dropped. DynamoDB API: the table key
+// from serverless.yml; Tablestore: the deploy credentials (ALIBABA_CLOUD_ACCESS_KEY_*).
+import { errorName, isLoopback, safeEndpoint, TableUnavailableError } from "../functions/core/store/errors.js";
+import { MAX_ITEM_LIFETIME_S, type ItemTable } from "../functions/core/store/items.js";
+import { openTable, type AliyunCredentials, type EnsuredTable, type Table } from "../functions/core/store/table.js";
+import type { AliyunCredentials as DeployCredentials } from "./credentials.js";
 import { DeployError, explainCloudError } from "./errors.js";
 import type { TableSettings } from "./settings.js";
 
 /** The marker item: who created the table. */
-export const MARKER_KEY = { pk: { S: "deploy#table" }, sk: { S: "deploy" } };
-const HUNDRED_YEARS_S = 100 * 365 * 86_400;
-
-function isLoopback(endpoint: string): boolean {
-  try {
-    const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, "");
-    return host === "localhost" || host === "::1" || /^127\./.test(host);
-  } catch {
-    return false;
-  }
-}
+export const MARKER_KEY = { pk: "deploy#table", sk: "deploy" };
 
 export interface DeployTable {
-  client: DynamoDBClient;
+  table: Table;
   name: string;
   where: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
-/** A client for the table endpoint with the credentials from serverless.yml (dummy ones for a local endpoint). */
-export function openDeployTable(t: TableSettings): DeployTable {
+/** Credential failures as each backend reports them. */
+const CREDENTIAL_ERRORS = new Set([
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "AccessDeniedException",
+  "OTSAuthFailed",
+  "OTSNoPermissionAccess",
+]);
+
+function codeOf(err: unknown): string {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : errorName(err);
+}
+
+/** Opens the table with the credentials deploy uses (never the functions' own). */
+export async function openDeployTable(t: TableSettings, deploy: DeployCredentials): Promise<DeployTable> {
   if (!t.endpoint)
     throw new DeployError(
-      "the table endpoint is not set: set DINGCLAW_TABLE_ENDPOINT (provider.table.endpoint), e.g. your PolarDB DynamoDB endpoint",
+      "the table endpoint is not set: set DINGCLAW_TABLE_ENDPOINT (provider.table.endpoint), e.g. your Tablestore instance's " +
+        '"https://dingclaw.cn-hangzhou.ots.aliyuncs.com" or your PolarDB DynamoDB endpoint',
     );
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  registerSecret(t.secretAccessKey);
-  const explicit = t.accessKeyId && t.secretAccessKey ? { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey } : undefined;
-  if (!explicit && !isLoopback(t.endpoint))
+  let credentials: AliyunCredentials | undefined;
+  if (t.kind === "tablestore") {
+    credentials = { accessKeyId: deploy.accessKeyId, accessKeySecret: deploy.accessKeySecret, ...(deploy.securityToken ? { securityToken: deploy.securityToken } : {}) };
+  } else if (t.accessKeyId && t.secretAccessKey) {
+    credentials = { accessKeyId: t.accessKeyId, accessKeySecret: t.secretAccessKey };
+  } else if (!isLoopback(t.endpoint)) {
     throw new DeployError("the table credentials are not set: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for PolarDB: the DynamoDB account name and its key)");
-  const client = new DynamoDBClient({
-    endpoint: t.endpoint,
-    region: t.region ?? "cn-hangzhou",
-    credentials: explicit ?? { accessKeyId: "dingclaw-local", secretAccessKey: "dingclaw-local" },
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 5000, requestTimeout: 15_000 },
+  }
+  const table = await openTable(
+    { kind: t.kind, endpoint: t.endpoint, name: t.name, instance: t.instance, region: t.region ?? "cn-hangzhou", dataDir: "" },
+    { env: {}, ...(credentials ? { credentials: () => credentials } : {}), connectionTimeoutMs: 5000, requestTimeoutMs: 15_000 },
+  ).catch((err: unknown) => {
+    throw new DeployError(`cannot use the table: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
-  return { client, name: t.name, where: safeEndpoint(t.endpoint), close: () => client.destroy() };
-}
-
-function tableError(d: DeployTable, action: string, err: unknown): DeployError {
-  const name = errorName(err);
-  if (name === "UnrecognizedClientException" || name === "InvalidSignatureException" || name === "AccessDeniedException")
-    return new DeployError(`the table endpoint ${d.where} rejected the credentials (${name}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
-  return explainCloudError(err, "the table endpoint", d.where, action);
+  return { table, name: t.name, where: safeEndpoint(t.endpoint), close: () => table.close() };
 }
 
 async function table<T>(d: DeployTable, action: string, p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    throw tableError(d, action, err);
+    const cause = err instanceof TableUnavailableError && err.cause !== undefined ? err.cause : err;
+    const code = codeOf(cause);
+    if (CREDENTIAL_ERRORS.has(code))
+      return Promise.reject(
+        new DeployError(
+          `the table endpoint ${d.where} rejected the credentials (${code}) while trying to ${action}: ` +
+            (d.table.kind === "tablestore"
+              ? "check ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET and that the RAM user may manage Tablestore tables (AliyunOTSFullAccess)"
+              : "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+          { cause: err },
+        ),
+      );
+    return Promise.reject(explainCloudError(cause, "the table endpoint", d.where, action));
   }
 }
 
-export interface EnsuredTable {
-  created: boolean;
-  ttl: "enabled" | "unsupported" | "already";
+function marker(items: ItemTable, owner: string): Promise<boolean> {
+  const nowS = Math.floor(Date.now() / 1000);
+  return items.put(MARKER_KEY, { createdBy: owner, markedAt: nowS, expiresAt: nowS + MAX_ITEM_LIFETIME_S });
 }
 
-/** Creates the table if missing (marking it as ours), waits until ACTIVE, enables TTL where supported. */
+/** Creates the table if missing (marking it as ours) and sets its TTL; renews the mark on a table it created before. */
 export async function ensureDeployTable(d: DeployTable, owner: string): Promise<EnsuredTable> {
-  const result = await table(d, `create table ${d.name}`, ensureTable(d.client, d.name, { log: silentLogger, timeoutMs: 120_000 }));
-  if (result.created)
-    await table(
-      d,
-      `mark table ${d.name}`,
-      d.client.send(
-        new PutItemCommand({
-          TableName: d.name,
-          Item: {
-            ...MARKER_KEY,
-            createdBy: { S: owner },
-            createdAt: { N: String(Math.floor(Date.now() / 1000)) },
-            expiresAt: { N: String(Math.floor(Date.now() / 1000) + HUNDRED_YEARS_S) },
-          },
-        }),
-      ),
-    );
+  const result = await table(d, `create table ${d.name}`, d.table.ensure({ timeoutMs: 120_000 }));
+  const items = d.table.items();
+  const mark = result.created ? undefined : await table(d, `read table ${d.name}`, items.get(MARKER_KEY));
+  if (result.created || mark?.createdBy === owner) await table(d, `mark table ${d.name}`, marker(items, owner));
   return result;
 }
 
 /** Deletes the table when deploy created it for `owner`; otherwise leaves it. */
 export async function removeDeployTable(d: DeployTable, owner: string, retain: boolean): Promise<"deleted" | "absent" | "kept" | "not-ours"> {
-  try {
-    await d.client.send(new DescribeTableCommand({ TableName: d.name }));
-  } catch (err) {
-    if (errorName(err) === "ResourceNotFoundException") return "absent";
-    throw tableError(d, `read table ${d.name}`, err);
-  }
-  const marker = await table(d, `read table ${d.name}`, d.client.send(new GetItemCommand({ TableName: d.name, Key: MARKER_KEY })));
-  if (marker.Item?.createdBy?.S !== owner) return "not-ours";
+  if ((await table(d, `read table ${d.name}`, d.table.status())) === "missing") return "absent";
+  const mark = await table(d, `read table ${d.name}`, d.table.items().get(MARKER_KEY));
+  if (mark?.createdBy !== owner) return "not-ours";
   if (retain) return "kept";
-  await table(d, `delete table ${d.name}`, d.client.send(new DeleteTableCommand({ TableName: d.name })));
+  await table(d, `delete table ${d.name}`, d.table.drop());
   return "deleted";
 }

@@ -2,7 +2,9 @@
 // with our provider plugin against the FC API double (functions run from their deployed zips in
 // plain `node` child processes), the RAM double and a dynalite table; then a signed DingTalk message
 // through the HTTP trigger gets its reply at the DingTalk double. Also: redeploy updates in place,
-// remove leaves nothing, wrong credentials fail with one clear line.
+// remove leaves nothing, wrong credentials fail with one clear line. And the same with Tablestore:
+// the functions reach the Tablestore double with the role's temporary credentials, allowed only by
+// the policy deploy wrote (the double asks the RAM double).
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,7 +14,8 @@ import { startDynalite, type EmbeddedServer } from "../../functions/core/store/e
 import { startDingTalkDouble, type DingTalkDouble } from "../doubles/dingtalk/index.js";
 import { startFcDouble, type FcDouble } from "../doubles/fc/index.js";
 import { startLlmDouble, type LlmDouble } from "../doubles/llm/server.js";
-import { startRamDouble, type RamDouble } from "../doubles/ram/index.js";
+import { roleAllows, startRamDouble, type RamDouble } from "../doubles/ram/index.js";
+import { startTablestoreDouble, type TablestoreDouble } from "../doubles/tablestore/index.js";
 import { callbackBody, signedHeaders } from "../helpers/messages.js";
 import { eventually } from "../helpers/processes.js";
 import { serverless } from "../helpers/serverless-cli.js";
@@ -25,7 +28,11 @@ const CLIENT_SECRET = "deploy-test-client-secret-0001";
 const LLM_KEY = "sk-deploy-llm-key-0001";
 const SERVICE = "dingclaw-e2e";
 
+/** What FC hands the functions of a service with a role (context.credentials). */
+const ROLE = { accessKeyId: "STS.E2eRoleKey0001", accessKeySecret: "e2e-role-secret-0001", securityToken: "e2e-role-token-0001" };
+
 let fcd: FcDouble;
+let ots: TablestoreDouble;
 let ram: RamDouble;
 let table: EmbeddedServer;
 let dt: DingTalkDouble;
@@ -75,6 +82,7 @@ beforeAll(async () => {
       region: "cn-hangzhou",
       accessKeys: { [ACCESS_KEY_ID]: ACCESS_KEY_SECRET },
       runMode: "child-process",
+      roleCredentials: ROLE,
     }),
     startRamDouble({ accountId: ACCOUNT, accessKeys: { [ACCESS_KEY_ID]: ACCESS_KEY_SECRET } }),
     startDynalite(),
@@ -87,17 +95,24 @@ beforeAll(async () => {
     channels: { dingtalk: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, telegram: { token: "unrelated-channel-token" } },
   };
   await writeFile(path.join(work, "config.json"), JSON.stringify(config, null, 2));
+  ots = await startTablestoreDouble({
+    instance: "dingclaw-e2e",
+    accountId: ACCOUNT,
+    accessKeys: { [ACCESS_KEY_ID]: ACCESS_KEY_SECRET, [ROLE.accessKeyId]: { secret: ROLE.accessKeySecret, securityToken: ROLE.securityToken } },
+    // The deploy key may do anything; the functions' role only what the deployed policy allows.
+    authorize: (key, action, resource) => key === ACCESS_KEY_ID || roleAllows(ram.state, "dingclaw-ots-fc", action, resource),
+  });
 });
 
 afterAll(async () => {
-  await Promise.allSettled([fcd?.close(), ram?.close(), table?.close(), dt?.close(), llm?.close()]);
+  await Promise.allSettled([fcd?.close(), ram?.close(), table?.close(), dt?.close(), llm?.close(), ots?.close()]);
   if (work) await rm(work, { recursive: true, force: true });
 });
 
 describe("serverless deploy to Alibaba FC (doubles)", () => {
   it("deploy provisions role, table, service, functions, trigger and async config, and prints the callback URL", async () => {
     const r = await serverless(["deploy", "--stage", "e2e", "--region", "cn-hangzhou"], cliEnv());
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
     url = `${fcd.url}/2016-08-15/proxy/${SERVICE}/callback/`;
     expect(r.stdout).toContain(url);
     expect(r.stderr).toMatch(/function worker created/);
@@ -209,5 +224,49 @@ describe("serverless deploy to Alibaba FC (doubles)", () => {
       new ListTablesCommand({}),
     );
     expect(tables.TableNames ?? []).not.toContain(SERVICE);
+  });
+});
+
+describe("serverless deploy with Tablestore (doubles)", () => {
+  const OTS_SERVICE = "dingclaw-ots";
+  const otsEnv = () => cliEnv({ DINGCLAW_TABLE_KIND: "tablestore", DINGCLAW_TABLE_ENDPOINT: ots.url, DINGCLAW_TABLE_INSTANCE: ots.instance });
+
+  it("deploy creates the table with its TTL and grants the role exactly this table's row operations; no table key in any function", async () => {
+    const r = await serverless(["deploy", "--stage", "ots"], otsEnv());
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/table dingclaw_ots created \(tablestore\)/);
+    const t = ots.tables.get("dingclaw_ots");
+    expect(t?.primaryKey).toEqual([{ name: "pk", type: 2 }, { name: "sk", type: 2 }]);
+    expect(t!.ttlS).toBeGreaterThan(366 * 86_400);
+    const policy = ram.state.policies.get(`${OTS_SERVICE}-fc-policy`)!;
+    const doc = JSON.parse(policy.versions.get(policy.DefaultVersion)!.PolicyDocument) as { Statement: { Action: string[]; Resource: string[] }[] };
+    expect(doc.Statement.filter((st) => st.Action.some((a) => a.startsWith("ots:")))).toEqual([
+      expect.objectContaining({ Resource: [`acs:ots:cn-hangzhou:${ACCOUNT}:instance/dingclaw-e2e/table/dingclaw_ots`] }),
+    ]);
+    for (const fn of fcd.state.services.get(OTS_SERVICE)!.functions.values()) {
+      const env = fn.fields.environmentVariables ?? {};
+      expect(env).toMatchObject({ DINGCLAW_TABLE_KIND: "tablestore", DINGCLAW_TABLE_INSTANCE: "dingclaw-e2e", DINGCLAW_TABLE_NAME: "dingclaw_ots" });
+      expect(Object.keys(env).filter((k) => /AWS_|ACCESS_KEY|SECRET|TOKEN/.test(k))).toEqual([]);
+    }
+  });
+
+  it("chats through the deployed functions, which sign with the role's credentials", async () => {
+    const before = ots.requests.length;
+    url = `${fcd.url}/2016-08-15/proxy/${OTS_SERVICE}/callback/`;
+    await sendMessage("表格存储");
+    await fcd.idle();
+    const ops = ots.requests.slice(before);
+    expect(ops.map((o) => o.operation)).toEqual(expect.arrayContaining(["PutRow", "GetRow", "UpdateRow"]));
+    expect(ops.filter((o) => o.error)).toEqual([]);
+  });
+
+  it("info names the backend; remove deletes the table deploy created", async () => {
+    const info = await serverless(["info", "--stage", "ots"], otsEnv());
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/table:\s+dingclaw_ots at http:\/\/127\.0\.0\.1:\d+ \(Tablestore, instance dingclaw-e2e, the functions' role\)/);
+    const r = await serverless(["remove", "--stage", "ots"], otsEnv());
+    expect(r.code, r.stderr).toBe(0);
+    expect(ots.tables.has("dingclaw_ots")).toBe(false);
+    expect(fcd.state.services.has(OTS_SERVICE)).toBe(false);
   });
 });

@@ -86,6 +86,20 @@ describe("the service role", () => {
     expect(ram.state.policies.get("dingclaw-dev-fc-policy")!.versions.size).toBe(5);
   });
 
+  it("grants the Tablestore row operations on exactly this deployment's table, nothing for a DynamoDB endpoint", () => {
+    const doc = (p: Record<string, unknown>) => JSON.parse(rolePolicy(settings(p, "prod"), ACCOUNT)) as { Statement: { Action: string[]; Resource: string[] }[] };
+    const ots = doc({ table: { endpoint: "https://DingClaw.cn-shanghai.ots.aliyuncs.com" } }).Statement.filter((st) => st.Action.some((a) => a.startsWith("ots:")));
+    expect(ots).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["ots:GetRow", "ots:PutRow", "ots:UpdateRow", "ots:DeleteRow", "ots:GetRange"],
+        Resource: [`acs:ots:cn-shanghai:${ACCOUNT}:instance/dingclaw/table/dingclaw_prod`],
+      },
+    ]);
+    const polar = doc({ table: { endpoint: "http://pc-1.polardb.aliyuncs.com:5432" } });
+    expect(polar.Statement.flatMap((st) => st.Action).filter((a) => a.startsWith("ots:"))).toEqual([]);
+  });
+
   it("uses an ARN from serverless.yml without calling RAM", async () => {
     const before = ram.requests.length;
     const arn = `acs:ram::${ACCOUNT}:role/my-own-role`;

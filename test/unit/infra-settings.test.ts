@@ -131,6 +131,35 @@ describe("function environments", () => {
   const settingsWith = (extra: Record<string, unknown> = {}) =>
     parseSettings(input({ provider: { config: "config.json", table: { endpoint: "http://pc-1.polardb.aliyuncs.com:5432", accessKeyId: "ddbuser", secretAccessKey: "ddb-secret-0001" }, ...extra } }), {});
 
+  it("Tablestore: selected by the endpoint, the instance from its host, a valid table name, and no table key in any function", () => {
+    const s = parseSettings(
+      input({
+        provider: {
+          config: "config.json",
+          table: { endpoint: "https://DingClaw.cn-shanghai.ots.aliyuncs.com", accessKeyId: "ddbuser", secretAccessKey: "ddb-secret-0001" },
+        },
+      }),
+      { stage: "prod" },
+    );
+    expect(s.table).toMatchObject({ kind: "tablestore", instance: "dingclaw", name: "dingclaw_prod" });
+    const bot = readBotConfig(s, dir, {});
+    for (const fn of ["callback", "worker"] as const) {
+      const env = functionEnvironment(s, bot, fn);
+      expect(env).toMatchObject({
+        DINGCLAW_TABLE_KIND: "tablestore",
+        DINGCLAW_TABLE_ENDPOINT: "https://DingClaw.cn-shanghai.ots.aliyuncs.com",
+        DINGCLAW_TABLE_INSTANCE: "dingclaw",
+        DINGCLAW_TABLE_NAME: "dingclaw_prod",
+      });
+      expect(Object.keys(env).filter((k) => /AWS_|ACCESS_KEY|SECRET/.test(k))).toEqual([]);
+    }
+    const bound = "https://vpc1-dingclaw.cn-hangzhou.vpc.ots.aliyuncs.com";
+    expect(parseSettings(input({ provider: { table: { endpoint: bound, instance: "dingclaw" } } }), {}).table).toMatchObject({ kind: "tablestore", instance: "dingclaw" });
+    expect(errorOf(() => parseSettings(input({ provider: { table: { endpoint: bound } } }), {}))).toMatch(/provider\.table\.instance: .*example: "dingclaw"/);
+    expect(errorOf(() => parseSettings(input({ provider: { table: { kind: "tablestore", name: "my-table" } } }), {}))).toMatch(/A-Z a-z 0-9 _ for Tablestore.*dingclaw_prod/);
+    expect(errorOf(() => parseSettings(input({ provider: { table: { kind: "mongodb" } } }), {}))).toMatch(/provider\.table\.kind: must be "dynamodb" or "tablestore"/);
+  });
+
   it("gives the callback only the DingTalk section and the worker the agents and models too", () => {
     const s = settingsWith();
     const bot = readBotConfig(s, dir, {});

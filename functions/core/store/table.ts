@@ -55,8 +55,9 @@ export interface OpenTableOptions {
   /** Where credentials are looked up (parsed with core/env.ts); default process.env. */
   env?: Record<string, string | undefined>;
   /**
-   * Tablestore: the credentials to sign with, read before every request (on FC the role's temporary
-   * credentials from the latest invocation); when it yields none, ALIBABA_CLOUD_ACCESS_KEY_* from `env`.
+   * The credentials to sign with, read before every request. Tablestore: on FC the role's temporary
+   * credentials from the latest invocation; when it yields none, ALIBABA_CLOUD_ACCESS_KEY_* from `env`.
+   * DynamoDB API: a table key given explicitly (deploy); without it the AWS SDK's own lookup applies.
    */
   credentials?: () => AliyunCredentials | undefined;
   /** How long `close()` waits for calls in flight; default 5000 ms. */

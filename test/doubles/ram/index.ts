@@ -2,3 +2,4 @@
 export { startRamDouble, RAM_VERSION } from "./server.js";
 export type { RamDouble, RamDoubleOptions, RamRequestRecord } from "./server.js";
 export type { RamState, RoleRecord, PolicyRecord } from "./state.js";
+export { roleAllows } from "./policy.js";

@@ -40,6 +40,15 @@ export interface TablestoreDoubleOptions {
   now?: () => number;
   /** How long a new table reports LOADING; default 0. */
   loadMs?: number;
+  /**
+   * RAM authorization of each call: false answers 403 OTSNoPermissionAccess. Called with the access key,
+   * the action (`ots:PutRow`) and the resource (`acs:ots:<region>:<account>:instance/<instance>[/table/<table>]`,
+   * https://help.aliyun.com/document_detail/27362.html). Default: everything allowed.
+   */
+  authorize?: (accessKeyId: string, action: string, resource: string) => boolean;
+  /** For resources; defaults cn-hangzhou and 1234567890123456. */
+  region?: string;
+  accountId?: string;
 }
 
 export interface TablestoreDouble {
@@ -124,9 +133,14 @@ export async function startTablestoreDouble(opts: TablestoreDoubleOptions = {}):
     requests.push(record);
     try {
       if (req.method !== "POST") throw new OtsError(405, "OTSMethodNotAllowed", "Only POST method for requests is supported.");
-      authenticate({ path, method: req.method, headers: req.headers, body }, { instance, keys, now: Date.now() });
+      const keyId = authenticate({ path, method: req.method, headers: req.headers, body }, { instance, keys, now: Date.now() });
       const op = operations[operation];
       if (!op) throw new OtsError(400, "OTSUnsupportOperation", `Unsupported operation: '${operation}'.`);
+      const request = decode(`${operation}Request`, body);
+      const tableName = (request.tableName ?? (request.tableMeta as { tableName?: string } | undefined)?.tableName) as string | undefined;
+      const resource = `acs:ots:${opts.region ?? "cn-hangzhou"}:${opts.accountId ?? "1234567890123456"}:instance/${instance.toLowerCase()}${tableName ? `/table/${tableName}` : ""}`;
+      if (opts.authorize && !opts.authorize(keyId, `ots:${operation}`, resource))
+        throw new OtsError(403, "OTSNoPermissionAccess", "You have no permission to access the requested resource, please contact the resource owner");
       const kind = takeFault(operation);
       if (kind) record.fault = kind;
       if (kind === "reset") {
@@ -134,7 +148,7 @@ export async function startTablestoreDouble(opts: TablestoreDoubleOptions = {}):
         return;
       }
       if (kind && kind !== "lose_response") throw FAULT_ERRORS[kind]();
-      const answer = encode(`${operation}Response`, op(backend, decode(`${operation}Request`, body)));
+      const answer = encode(`${operation}Response`, op(backend, request));
       if (kind === "lose_response") {
         req.socket.destroy();
         return;

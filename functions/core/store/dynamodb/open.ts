@@ -19,6 +19,14 @@ export interface DynamoTable extends Table {
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const DUMMY_CREDENTIALS = { accessKeyId: "dingclaw-local", secretAccessKey: "dingclaw-local" };
 
+/** Explicit credentials (deploy's table key) in the AWS SDK's shape. */
+function awsCredentials(source: NonNullable<OpenTableOptions["credentials"]>) {
+  const c = source();
+  if (!c) throw new Error("the table credentials are not set: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+  registerSecret(c.accessKeySecret);
+  return { accessKeyId: c.accessKeyId, secretAccessKey: c.accessKeySecret, ...(c.securityToken ? { sessionToken: c.securityToken } : {}) };
+}
+
 /** For the HTTP handler's own warnings (socket pool saturation, slow requests), which default to console. */
 function handlerLogger(log: Logger) {
   const text = (args: unknown[]) =>
@@ -63,13 +71,14 @@ export async function openDynamoTable(cfg: TableConfig, opts: OpenTableOptions =
     throw new Error(`DINGCLAW_TABLE_ENDPOINT "${safeEndpoint(endpoint)}" must be an http(s) URL (example: "http://127.0.0.1:8000")`);
   }
 
+  const given = opts.credentials;
   const hasEnvCredentials = Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
-  const dummy = server !== undefined || (isLoopback(endpoint) && !hasEnvCredentials);
+  const dummy = server !== undefined || (isLoopback(endpoint) && !hasEnvCredentials && !given?.());
   const client = new DynamoDBClient({
     endpoint,
     region: cfg.region,
     maxAttempts: opts.maxAttempts ?? 3,
-    ...(dummy ? { credentials: DUMMY_CREDENTIALS } : {}),
+    ...(dummy ? { credentials: DUMMY_CREDENTIALS } : given ? { credentials: () => Promise.resolve(awsCredentials(given)) } : {}),
     requestHandler: {
       connectionTimeout: opts.connectionTimeoutMs ?? 1000,
       requestTimeout: opts.requestTimeoutMs ?? 3000,
