@@ -1,10 +1,12 @@
 // FC async event host: parses the job from the event and runs the core's processJob. Throwing lets
-// FC's async queue retry; processJob's idempotency record keeps a retry from answering twice.
+// FC's async queue retry; processJob's idempotency record keeps a retry from answering twice. A
+// `{"check":"table"}` event (npm run doctor) probes the table with the function's own credentials.
 import { loadConfig } from "./core/config.js";
 import { readEnv } from "./core/env.js";
 import { captureConsole, createLogger } from "./core/log.js";
 import { processJob, type JobOutcome } from "./core/process-job.js";
 import { createRuntime, type Runtime } from "./core/runtime.js";
+import { probeTable, TableCheckEvent } from "./core/store/probe.js";
 import { openTable } from "./core/store/table.js";
 import { readContext } from "./fc/context.js";
 import { roleCredentials, tableSigning } from "./fc/credentials.js";
@@ -38,6 +40,8 @@ export async function handler(event: unknown, context: unknown): Promise<string>
     runtime = undefined;
     throw err;
   }));
-  const outcome: JobOutcome = await processJob(parseEvent(event), { ...rt, log: rt.log.child({ fcRequestId: ctx.requestId }) });
+  const parsed = parseEvent(event);
+  if (TableCheckEvent.safeParse(parsed).success) return JSON.stringify(await probeTable(rt.table));
+  const outcome: JobOutcome = await processJob(parsed, { ...rt, log: rt.log.child({ fcRequestId: ctx.requestId }) });
   return JSON.stringify({ status: outcome.status });
 }

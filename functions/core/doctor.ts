@@ -8,6 +8,7 @@ import { DingTalkClient } from "./dingtalk/client.js";
 import { DingTalkApiError } from "./dingtalk/http.js";
 import { LlmClient, LlmError } from "./llm/index.js";
 import { describeError, silentLogger } from "./log.js";
+import { probeTable, type TableCheckResult } from "./store/probe.js";
 import { openTable } from "./store/table.js";
 
 export interface CheckResult {
@@ -24,6 +25,8 @@ export interface DoctorOptions {
   fetch?: typeof fetch;
   /** Reads the FC service with the deploy credentials (the host wires @alicloud/fc2). */
   readFcService?: (names: { serviceName: string; region: string }) => Promise<void>;
+  /** Tablestore: invokes the deployed worker's table check (`{"check":"table"}`), which runs with the functions' role. */
+  checkTableAsWorker?: (names: { serviceName: string; region: string }) => Promise<TableCheckResult>;
 }
 
 const pass = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
@@ -168,21 +171,56 @@ async function checkModel(config: AppConfig, endpoint: ModelEndpoint, opts: Doct
   }
 }
 
-async function checkTable(config: AppConfig): Promise<CheckResult> {
+async function checkTable(config: AppConfig, env: Env, opts: DoctorOptions): Promise<CheckResult[]> {
   const name = "table";
-  if (!config.table.endpoint) return pass(name, `embedded store in ${config.table.dataDir} (created by npm start)`);
+  if (!config.table.endpoint) return [pass(name, `embedded store in ${config.table.dataDir} (created by npm start)`)];
+  const tablestore = config.table.kind === "tablestore";
+  const results: CheckResult[] = [];
   let table;
   try {
-    table = await openTable(config.table, { log: silentLogger });
-    const state = await table.status();
-    if (state === "missing")
-      return fail(name, `reachable, but table "${table.name}" does not exist`, "run npx serverless deploy (it creates the table) or create it with pk/sk string keys");
-    return pass(name, `"${table.name}" is ${state}`);
+    table = await openTable(config.table, { log: silentLogger, env: opts.env });
+    const probe = await probeTable(table);
+    // DynamoDB API: the machine holds the same key as the functions. Tablestore: the deploy key, not the role.
+    if (probe.status === "table-ok") results.push(pass(name, tablestore ? `${probe.detail} with the deploy key` : probe.detail));
+    else
+      results.push(
+        fail(
+          name,
+          probe.detail,
+          tablestore
+            ? "run npx serverless deploy (it creates the table); check DINGCLAW_TABLE_ENDPOINT / _INSTANCE and ALIBABA_CLOUD_ACCESS_KEY_*"
+            : "run npx serverless deploy (it creates the table); check DINGCLAW_TABLE_ENDPOINT and the AWS_* credentials",
+        ),
+      );
   } catch (err) {
-    return fail(name, `cannot reach ${config.table.endpoint}: ${describeError(err).message}`, "check DINGCLAW_TABLE_ENDPOINT, the AWS_* credentials and the network (same VPC/region)");
+    results.push(
+      fail(
+        name,
+        `cannot reach ${config.table.endpoint}: ${describeError(err).message}`,
+        tablestore
+          ? "check DINGCLAW_TABLE_ENDPOINT, DINGCLAW_TABLE_INSTANCE, ALIBABA_CLOUD_ACCESS_KEY_* and the network (a VPC endpoint is reachable only from the VPC)"
+          : "check DINGCLAW_TABLE_ENDPOINT, the AWS_* credentials and the network (same VPC/region)",
+      ),
+    );
   } finally {
     await table?.close();
   }
+  if (tablestore && opts.checkTableAsWorker && env.ALIBABA_CLOUD_ACCOUNT_ID) {
+    const label = "table from the functions";
+    const { serviceName, region } = deployedService(env);
+    try {
+      const r = await opts.checkTableAsWorker({ serviceName, region });
+      results.push(r.status === "table-ok" ? pass(label, `${r.detail} with the worker's role`) : fail(label, r.detail, "deploy again (it grants the role this table's row operations); check the endpoint is reachable from FC (VPC endpoint needs vpcConfig)"));
+    } catch (err) {
+      results.push(fail(label, `cannot ask the deployed worker: ${describeError(err).message}`, "deploy first, with the same stage (DINGCLAW_STAGE) and region"));
+    }
+  }
+  return results;
+}
+
+/** The deployed FC service doctor looks at. */
+function deployedService(env: Env): { serviceName: string; region: string } {
+  return { serviceName: env.DINGCLAW_SERVICE_NAME ?? `dingclaw-${env.DINGCLAW_STAGE ?? "dev"}`, region: env.ALIBABA_CLOUD_REGION ?? env.FC_REGION ?? "cn-hangzhou" };
 }
 
 async function checkDeploy(env: Env, opts: DoctorOptions): Promise<CheckResult | undefined> {
@@ -191,8 +229,7 @@ async function checkDeploy(env: Env, opts: DoctorOptions): Promise<CheckResult |
   if (!env.ALIBABA_CLOUD_ACCESS_KEY_ID || !env.ALIBABA_CLOUD_ACCESS_KEY_SECRET || !env.ALIBABA_CLOUD_ACCOUNT_ID)
     return fail(name, "incomplete", "set ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and ALIBABA_CLOUD_ACCOUNT_ID");
   if (!opts.readFcService) return undefined;
-  const serviceName = env.DINGCLAW_SERVICE_NAME ?? `dingclaw-${env.DINGCLAW_STAGE ?? "dev"}`;
-  const region = env.ALIBABA_CLOUD_REGION ?? env.FC_REGION ?? "cn-hangzhou";
+  const { serviceName, region } = deployedService(env);
   try {
     await opts.readFcService({ serviceName, region });
     return pass(name, `can read FC service ${serviceName} in ${region}`);
@@ -238,7 +275,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<CheckResult[]> {
   if (config.models.length === 0)
     results.push(fail("models", "model_list is empty", `add e.g. ${MODEL_ENTRY_EXAMPLE}`));
   results.push(...(await Promise.all(config.models.map((m) => checkModel(config, m, opts)))));
-  results.push(await checkTable(config));
+  results.push(...(await checkTable(config, env, opts)));
   const deploy = await checkDeploy(env, opts);
   if (deploy) results.push(deploy);
   return results;

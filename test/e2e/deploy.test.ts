@@ -260,6 +260,12 @@ describe("serverless deploy with Tablestore (doubles)", () => {
     expect(ops.filter((o) => o.error)).toEqual([]);
   });
 
+  it("the deployed worker's table check (npm run doctor's) passes with the role", async () => {
+    const r = await serverless(["invoke", "-f", "worker", "--stage", "ots", "--data", '{"check":"table"}'], otsEnv());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/"status":"table-ok".*dingclaw_ots.*tablestore/);
+  });
+
   it("info names the backend; remove deletes the table deploy created", async () => {
     const info = await serverless(["info", "--stage", "ots"], otsEnv());
     expect(info.code, info.stderr).toBe(0);

@@ -9,6 +9,7 @@ import { formatResults, runDoctor, type CheckResult } from "../../functions/core
 import { startFcDouble, type FcDouble } from "../doubles/fc/index.js";
 import { startLlmDouble } from "../doubles/llm/server.js";
 import { startHost } from "../helpers/processes.js";
+import { startTestTablestore } from "../helpers/tablestore.js";
 import { CLIENT_SECRET, LLM_KEY, startWorld, type World } from "../helpers/world.js";
 
 let w: World;
@@ -134,6 +135,18 @@ describe("doctor", () => {
     expect(missing).toMatchObject({ ok: false, detail: expect.stringContaining("does not exist") as string });
     const down = byName(await runDoctor({ env: env({ DINGCLAW_TABLE_ENDPOINT: `http://127.0.0.1:${closedPort}` }) }), "table")!;
     expect(down).toMatchObject({ ok: false, detail: expect.stringContaining("cannot reach") as string });
+  });
+
+  it("Tablestore: probes the table with the machine's key and says which credentials it used", async () => {
+    const ts = await startTestTablestore();
+    try {
+      const ok = byName(await runDoctor({ env: env(ts.env) }), "table")!;
+      expect(ok).toMatchObject({ ok: true, detail: expect.stringMatching(/"dingclaw" \(tablestore\) written, read and deleted .* with the deploy key/) as string });
+      const wrong = byName(await runDoctor({ env: env({ ...ts.env, ALIBABA_CLOUD_ACCESS_KEY_SECRET: "wrong-secret-0001" }) }), "table")!;
+      expect(wrong).toMatchObject({ ok: false, detail: expect.stringContaining("Signature mismatch") as string, fix: expect.stringContaining("ALIBABA_CLOUD_ACCESS_KEY_") as string });
+    } finally {
+      await ts.close();
+    }
   });
 
   it("checks deploy credentials against FC when they are set, as a CLI with exit codes and no secrets", async () => {

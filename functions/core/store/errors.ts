@@ -2,6 +2,14 @@
 // failures every client surfaces the same way, and endpoints made safe for logs and messages.
 import { describeError } from "../log.js";
 
+/** The table does not exist (not created yet, or deleted). */
+export class TableMissingError extends Error {
+  constructor(name: string, options?: { cause?: unknown }) {
+    super(`table "${name}" does not exist`, options);
+    this.name = "TableMissingError";
+  }
+}
+
 /** The table cannot be reached or is overloaded (network, timeout, 5xx, throttling). Hosts map it to 503. */
 export class TableUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

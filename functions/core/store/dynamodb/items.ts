@@ -10,7 +10,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import { callTable } from "../errors.js";
+import { callTable, errorName, TableMissingError } from "../errors.js";
 import { TTL_ATTRIBUTE, type Condition, type Fields, type Item, type ItemBackend, type ItemKey, type SortKeyRange, type Update } from "../items.js";
 import { fromItem, toItem } from "./attributes.js";
 import { isConditionalCheckFailed, isDynamoUnavailable } from "./errors.js";
@@ -26,8 +26,13 @@ export class DynamoItems implements ItemBackend {
     private readonly where: { name: string; endpoint: string },
   ) {}
 
-  private send<T>(action: string, p: Promise<T>): Promise<T> {
-    return callTable(this.where, action, isDynamoUnavailable, p);
+  private async send<T>(action: string, p: Promise<T>): Promise<T> {
+    try {
+      return await callTable(this.where, action, isDynamoUnavailable, p);
+    } catch (err) {
+      if (errorName(err) === "ResourceNotFoundException") throw new TableMissingError(this.where.name, { cause: err });
+      throw err;
+    }
   }
 
   /** Runs a conditional write: true when written, false when the condition failed. */

@@ -3,11 +3,11 @@
 // primary key columns. A failed condition (OTSConditionCheckFail) resolves to false. An update that
 // returns the item reads it back after the write (UpdateRow returns only incremented columns).
 import TableStore from "tablestore";
-import { callTable } from "../errors.js";
+import { callTable, TableMissingError } from "../errors.js";
 import type { Condition, Fields, Item, ItemBackend, ItemKey, SortKeyRange, Update } from "../items.js";
 import { columnName, fromRow, toColumn } from "./codec.js";
 import { liveFilter, toTablestoreCondition } from "./conditions.js";
-import { isConditionCheckFail, isTablestoreUnavailable } from "./errors.js";
+import { isConditionCheckFail, isObjectNotExist, isTablestoreUnavailable } from "./errors.js";
 
 /** Above every sort key we write (U+10FFFF, the highest code point): the exclusive end of a prefix. */
 const AFTER_PREFIX = "\u{10FFFF}";
@@ -28,8 +28,13 @@ export class TablestoreItems implements ItemBackend {
     private readonly where: { name: string; endpoint: string },
   ) {}
 
-  private send<T>(action: string, p: Promise<T>): Promise<T> {
-    return callTable(this.where, action, isTablestoreUnavailable, p);
+  private async send<T>(action: string, p: Promise<T>): Promise<T> {
+    try {
+      return await callTable(this.where, action, isTablestoreUnavailable, p);
+    } catch (err) {
+      if (isObjectNotExist(err)) throw new TableMissingError(this.where.name, { cause: err });
+      throw err;
+    }
   }
 
   private async written(action: string, p: Promise<unknown>): Promise<boolean> {
