@@ -1,7 +1,7 @@
 // The Tablestore double as the real SDK meets it, and the Tablestore backend's handling of what it
 // answers: request signing, temporary credentials and their rotation, documented condition and
-// counter rules, TTL by cell age, GetRange paging, and faults (throttling and 5xx retried by the SDK,
-// then TableUnavailableError; a lost answer after the write was applied).
+// counter rules, TTL by cell age, GetRange paging, and faults (throttling, 5xx and lost answers retried
+// up to maxAttempts, then TableUnavailableError).
 import { createHash } from "node:crypto";
 import TableStore from "tablestore";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -152,7 +152,7 @@ describe("documented semantics", () => {
 });
 
 describe("faults through the Tablestore backend", () => {
-  it("throttling and 5xx are retried by the SDK up to maxAttempts, then TableUnavailableError", async () => {
+  it("throttling and 5xx are retried up to maxAttempts, then TableUnavailableError", async () => {
     const items = ts.table.items(() => clock);
     const k = key();
     ts.double.fault("server_busy", { times: 1, operations: ["PutRow"] });
@@ -167,12 +167,13 @@ describe("faults through the Tablestore backend", () => {
     await expect(items.get(k)).rejects.toBeInstanceOf(TableUnavailableError);
   });
 
-  it("a write applied whose answer was lost leaves the item written", async () => {
+  it("a write applied whose answer was lost is sent again: a conditional one then finds its own write", async () => {
     const items = ts.table.items(() => clock);
     const k = key();
     ts.double.fault("lose_response", { times: 1, operations: ["PutRow"] });
-    await expect(items.put(k, { v: 1, expiresAt: nowS() + 60 })).rejects.toBeInstanceOf(TableUnavailableError);
+    expect(await items.put(k, { v: 1, expiresAt: nowS() + 60 }, { if: absent })).toBe(false);
     expect(await items.get(k)).toMatchObject({ v: 1 });
+    expect(ts.double.requests.filter((r) => r.operation === "PutRow").slice(-2).map((r) => r.fault ?? r.error)).toEqual(["lose_response", "OTSConditionCheckFail"]);
   });
 
   it("a table that is down fails fast with TableUnavailableError, and recovers", async () => {

@@ -1,13 +1,16 @@
 // The fault matrix: one row per failure of the LLM, DingTalk, the table (through the fault proxy) or
 // the worker itself, each with the outcome the user must see — asserted through the real message path.
+// The table rows run again on Tablestore (its double's faults) with the same expectations.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { scopeKey } from "../../functions/core/agent.js";
+import type { TableKind } from "../../functions/core/store/kind.js";
 import { openTable } from "../../functions/core/store/table.js";
 import { LEGACY_THROTTLE_CODES, NEW_API_THROTTLE_CODES } from "../doubles/dingtalk/index.js";
 import { startTableProxy, type TableProxy } from "../doubles/table-proxy/index.js";
 import type { MessageOptions } from "../helpers/messages.js";
 import { LLM_KEY } from "../helpers/world.js";
 import { expectNoSecrets, print, startRig, summary, tag, type CrashPoint, type Rig } from "./harness.js";
+import { proxyFaults, tablestoreFaults, type TableFaults } from "./table-faults.js";
 
 const LEASE_MS = 180_000;
 /** How long a claim the worker never resumed blocks redeliveries (IdempotencyStore's claimLeaseMs). */
@@ -15,7 +18,9 @@ const CLAIM_LEASE_MS = 30_000;
 
 interface Ctx {
   rig: Rig;
-  proxy: TableProxy;
+  table: TableFaults;
+  /** The DingTalk client's backoff sleeps so far. */
+  backoffs: number[];
   body: Record<string, unknown>;
   msgId: string;
   staffId: string;
@@ -31,6 +36,8 @@ interface Ctx {
 
 interface Row {
   name: string;
+  /** A table fault: the row also runs on Tablestore. */
+  table?: true;
   message?: MessageOptions & { webhookTtlMs?: number };
   arrange?(ctx: Ctx): void | Promise<void>;
   /** Default: deliver once and wait for the queue. Returns the callback statuses. */
@@ -118,7 +125,7 @@ const ROWS: Row[] = [
     name: "DingTalk 5xx twice on the session webhook → retried with backoff, delivered once",
     arrange: ({ rig }) => rig.w.dt.fault({ route: "robot.sendBySession", status: 500, times: 2 }),
     expect: { replies: 1, text: "answer", route: "webhook", llmCalls: 1 },
-    check: ({ rig }) => {
+    check: ({ rig, backoffs }) => {
       expect(rig.w.dt.callsTo("robot.sendBySession")).toHaveLength(3);
       expect(backoffs).toHaveLength(2);
     },
@@ -158,7 +165,7 @@ const ROWS: Row[] = [
       name: `DingTalk throttles the session webhook (errcode ${code}) → backs off, delivered once`,
       arrange: ({ rig }) => rig.w.dt.fault({ route: "robot.sendBySession", throttle: code, times: 2 }),
       expect: { replies: 1, text: "answer", route: "webhook", llmCalls: 1 },
-      check: () => expectThrottledBackoff(2),
+      check: (ctx) => expectThrottledBackoff(ctx, 2),
     }),
   ),
   ...NEW_API_THROTTLE_CODES.map(
@@ -167,7 +174,7 @@ const ROWS: Row[] = [
       message: expiredWebhook,
       arrange: ({ rig }) => rig.w.dt.fault({ route: "robot.oToMessages.batchSend", throttle: code, times: 2 }),
       expect: { replies: 1, text: "answer", route: "openapi", llmCalls: 1 },
-      check: () => expectThrottledBackoff(2),
+      check: (ctx) => expectThrottledBackoff(ctx, 2),
     }),
   ),
   {
@@ -180,7 +187,7 @@ const ROWS: Row[] = [
         body: { processQueryKey: "pqk-flow", flowControlledStaffIdList: [staffId] },
       }),
     expect: { replies: 1, text: "answer", route: "openapi", llmCalls: 1 },
-    check: () => expectThrottledBackoff(1),
+    check: (ctx) => expectThrottledBackoff(ctx, 1),
   },
   {
     name: "DingTalk throttling beyond the client's retries → the queue retries the job, delivered once",
@@ -223,72 +230,80 @@ const ROWS: Row[] = [
   // ── the table ──
   {
     name: "Table throttled for 2 requests at the callback → absorbed by the SDK's retries, answered once",
-    arrange: ({ proxy }) => proxy.fault("throttling", { times: 2 }),
+    table: true,
+    arrange: ({ table }) => table.fault("throttle", { times: 2 }),
     expect: { replies: 1, text: "answer", llmCalls: 1, turns: 2 },
-    check: ({ proxy }) => expect(faulted(proxy)).toEqual(["PutItem:throttling", "PutItem:throttling"]),
+    check: ({ table }) => expect(table.faulted()).toEqual(["put:throttle", "put:throttle"]),
   },
   {
-    name: "Table throttled (ThrottlingException) at the callback → 503 + Retry-After; DingTalk's retry → answered once",
+    name: "Table throttled (ThrottlingException / OTSServerBusy) at the callback → 503 + Retry-After; DingTalk's retry → answered once",
+    table: true,
     act: thenRetried(
-      ({ proxy }) => proxy.fault("throttling"),
-      ({ proxy }) => proxy.clear(),
+      ({ table }) => table.fault("throttle"),
+      ({ table }) => table.clear(),
     ),
     expect: { statuses: [503, 200], replies: 1, text: "answer", llmCalls: 1, turns: 2 },
-    check: ({ proxy }) => expect(faulted(proxy)).toEqual(Array(3).fill("PutItem:throttling")),
+    check: ({ table }) => expect(table.faulted()).toEqual(Array(3).fill("put:throttle")),
   },
   {
-    name: "Table throttled (ProvisionedThroughputExceeded) at the callback → 503; DingTalk's retry → answered once",
+    name: "Table throttled (ProvisionedThroughputExceeded / OTSQuotaExhausted) at the callback → 503; DingTalk's retry → answered once",
+    table: true,
     act: thenRetried(
-      ({ proxy }) => proxy.fault("provisioned"),
-      ({ proxy }) => proxy.clear(),
+      ({ table }) => table.fault("overload"),
+      ({ table }) => table.clear(),
     ),
     expect: { statuses: [503, 200], replies: 1, text: "answer", llmCalls: 1, turns: 2 },
   },
   {
     name: "Table down at the callback → 503; DingTalk's retry after recovery → answered once",
+    table: true,
     act: thenRetried(
-      ({ proxy }) => proxy.down(),
-      ({ proxy }) => proxy.up(),
+      ({ table }) => table.down(),
+      ({ table }) => table.up(),
     ),
     expect: { statuses: [503, 200], replies: 1, text: "answer", llmCalls: 1, turns: 2 },
   },
   {
     name: "Table throttled while the worker runs → the job fails, the queue retries after recovery, answered once",
+    table: true,
     arrange: (ctx) => {
-      ctx.atAttempt(1, () => ctx.proxy.fault("throttling"));
-      ctx.onRetry(() => ctx.proxy.clear());
+      ctx.atAttempt(1, () => ctx.table.fault("throttle"));
+      ctx.onRetry(() => ctx.table.clear());
     },
     expect: { replies: 1, text: "answer", llmCalls: 1, turns: 2 },
     check: (ctx) => {
       expect(attemptsOf(ctx)).toEqual(["TableUnavailableError", "done"]);
-      expect(faulted(ctx.proxy)).toEqual(Array(3).fill("UpdateItem:throttling"));
+      expect(ctx.table.faulted()).toEqual(Array(3).fill("update:throttle"));
     },
   },
   {
     name: "Table down while the worker runs → the job fails, the queue retries after recovery, answered once",
+    table: true,
     arrange: (ctx) => {
-      ctx.atAttempt(1, () => ctx.proxy.down());
-      ctx.onRetry(() => ctx.proxy.up());
+      ctx.atAttempt(1, () => ctx.table.down());
+      ctx.onRetry(() => ctx.table.up());
     },
     expect: { replies: 1, text: "answer", llmCalls: 1, turns: 2 },
     check: (ctx) => expect(attemptsOf(ctx)).toEqual(["TableUnavailableError", "done"]),
   },
   {
     name: "Table applies the callback's claim but its answer is lost → still dispatched, answered once",
-    arrange: ({ proxy }) => proxy.fault("lose_response", { actions: ["PutItem"], times: 1 }),
+    table: true,
+    arrange: ({ table }) => table.fault("lose_response", { op: "put", times: 1 }),
     expect: { replies: 1, text: "answer", llmCalls: 1, turns: 2 },
     check: (ctx) => {
-      expect(faulted(ctx.proxy)).toEqual(["PutItem:lose_response"]);
+      expect(ctx.table.faulted()).toEqual(["put:lose_response"]);
       expect(attemptsOf(ctx)).toEqual(["done"]);
     },
   },
   ...(["lease renewal", "conversation write", "markSent", "complete"] as const).map(
     (write, skip): Row => ({
       name: `Table applies the worker's ${write} but its answer is lost → answered once, turns stored once`,
-      arrange: (ctx) => ctx.atAttempt(1, () => ctx.proxy.fault("lose_response", { actions: ["UpdateItem"], skip, times: 1 })),
+      table: true,
+      arrange: (ctx) => ctx.atAttempt(1, () => ctx.table.fault("lose_response", { op: "update", skip, times: 1 })),
       expect: { replies: 1, text: "answer", llmCalls: 1, turns: 2 },
       check: (ctx) => {
-        expect(faulted(ctx.proxy)).toEqual(["UpdateItem:lose_response"]);
+        expect(ctx.table.faulted()).toEqual(["update:lose_response"]);
         expect(attemptsOf(ctx)).toEqual(["done"]);
       },
     }),
@@ -355,13 +370,14 @@ const ROWS: Row[] = [
   },
   {
     name: "Dispatch refused and the claim's release fails too → a quick retry is dropped as in progress; the leftover claim's short lease (30 s) lets the next redelivery answer",
+    table: true,
     act: async (ctx) => {
       const dispatch = ctx.rig.callback.dispatch;
       ctx.rig.callback.dispatch = () => Promise.reject(new Error("dispatch queue is full"));
-      ctx.proxy.fault("server_error", { actions: ["DeleteItem"] });
+      ctx.table.fault("server_error", { op: "delete" });
       const first = await ctx.deliver();
       ctx.rig.callback.dispatch = dispatch;
-      ctx.proxy.clear();
+      ctx.table.clear();
       const second = await ctx.deliver();
       await ctx.rig.idle();
       expect(ctx.rig.w.dt.sent()).toHaveLength(0);
@@ -372,69 +388,70 @@ const ROWS: Row[] = [
   },
 ];
 
-let rig: Rig;
-let proxy: TableProxy | undefined;
-let retryHook: (() => void | Promise<void>) | undefined;
-let backoffs: number[] = [];
-const matrix: string[] = [];
-const totals = { deliveries: 0, replies: 0, llmCalls: 0 };
-let passed = 0;
-let startedAt = 0;
+function expectThrottledBackoff({ backoffs }: Ctx, times: number): void {
+  expect(backoffs).toHaveLength(times);
+  // Throttling backs off from twice the base delay (500 ms), with jitter down to half: never under 500 ms.
+  for (const ms of backoffs) expect(ms).toBeGreaterThanOrEqual(500);
+}
 
 /** Each attempt of the row's message: the error's name, or the job's outcome status. */
 function attemptsOf({ rig, msgId }: Ctx): string[] {
   return rig.outcomes.filter((o) => o.msgId === msgId).map((o) => (o.error ? o.error.split(":")[0]! : o.outcome!.status));
 }
 
-/** The requests the table proxy answered with a fault, as "Action:fault". */
-function faulted(proxy: TableProxy): string[] {
-  return proxy.requests.filter((r) => r.fault).map((r) => `${r.action}:${r.fault}`);
-}
+/** The matrix on one backend: every row on dynalite (faults through the proxy), the table rows on Tablestore. */
+function matrixOn(backend: TableKind, rows: Row[]): void {
+  let rig: Rig;
+  let table: TableFaults;
+  let proxy: TableProxy | undefined;
+  let retryHook: (() => void | Promise<void>) | undefined;
+  let backoffs: number[] = [];
+  const matrix: string[] = [];
+  const totals = { deliveries: 0, replies: 0, llmCalls: 0 };
+  let passed = 0;
+  let startedAt = 0;
 
-function expectThrottledBackoff(times: number): void {
-  expect(backoffs).toHaveLength(times);
-  // Throttling backs off from twice the base delay (500 ms), with jitter down to half: never under 500 ms.
-  for (const ms of backoffs) expect(ms).toBeGreaterThanOrEqual(500);
-}
+  beforeAll(async () => {
+    rig = await startRig({
+      world: { config: { agents: { defaults: { model_fallbacks: ["backup"], llm_timeout_ms: 1000, max_history_tokens: 100_000 } } } },
+      workers: 2,
+      concurrency: 8,
+      retries: 3,
+      retrySleep: async () => {
+        await retryHook?.();
+      },
+      clientSleep: (ms) => {
+        backoffs.push(ms);
+        return Promise.resolve();
+      },
+      backend,
+      ...(backend === "dynamodb"
+        ? {
+            openTable: async (w) => {
+              proxy ??= await startTableProxy(w.db.endpoint);
+              return openTable({ ...w.db.config, endpoint: proxy.url }, { env: {}, requestTimeoutMs: 5_000 });
+            },
+          }
+        : {}),
+    });
+    table = proxy ? proxyFaults(proxy) : tablestoreFaults(rig.tablestore!.double);
+    startedAt = performance.now();
+  }, 60_000);
 
-beforeAll(async () => {
-  rig = await startRig({
-    world: { config: { agents: { defaults: { model_fallbacks: ["backup"], llm_timeout_ms: 1000, max_history_tokens: 100_000 } } } },
-    workers: 2,
-    concurrency: 8,
-    retries: 3,
-    retrySleep: async () => {
-      await retryHook?.();
-    },
-    clientSleep: (ms) => {
-      backoffs.push(ms);
-      return Promise.resolve();
-    },
-    openTable: async (w) => {
-      proxy ??= await startTableProxy(w.db.endpoint);
-      return openTable({ ...w.db.config, endpoint: proxy.url }, { env: {}, requestTimeoutMs: 5_000 });
-    },
+  afterEach(async () => {
+    rig.resetDoubles();
+    await table.reset();
+    retryHook = undefined;
+    backoffs = [];
+    for (const k of Object.keys(rig.hooks)) delete rig.hooks[k as keyof typeof rig.hooks];
   });
-  startedAt = performance.now();
-}, 60_000);
 
-afterEach(async () => {
-  rig.resetDoubles();
-  proxy!.clear();
-  proxy!.requests.length = 0;
-  await proxy!.up();
-  retryHook = undefined;
-  backoffs = [];
-  for (const k of Object.keys(rig.hooks)) delete rig.hooks[k as keyof typeof rig.hooks];
-});
+  afterAll(async () => {
+    await rig?.close();
+    await proxy?.close();
+  });
 
-afterAll(async () => {
-  await rig?.close();
-  await proxy?.close();
-});
-
-describe("fault matrix", () => {
-  ROWS.forEach((row, index) => {
+  rows.forEach((row, index) => {
     it(row.name, async () => {
       const staffId = `fm-u${index}`;
       const body = rig.w.message({
@@ -447,7 +464,8 @@ describe("fault matrix", () => {
       const msgId = body.msgId as string;
       const ctx: Ctx = {
         rig,
-        proxy: proxy!,
+        table,
+        backoffs,
         body,
         msgId,
         staffId,
@@ -472,7 +490,10 @@ describe("fault matrix", () => {
       const sent = rig.w.dt.sent();
       const llmCalls = rig.w.llm.chatRequests().length;
       const key = scopeKey(rig.w.parse(body), "conversation");
-      const turns = (await rig.w.runtime.conversations.load(key)).turns.filter((t) => t.msgId === msgId).length;
+      // Read past any fault the row left set up: the row is over.
+      const faulted = table.faulted();
+      await table.reset();
+      const turns = (await rig.workers[0]!.conversations.load(key)).turns.filter((t) => t.msgId === msgId).length;
       totals.deliveries += statuses.length;
       totals.replies += sent.length;
       totals.llmCalls += llmCalls;
@@ -488,7 +509,7 @@ describe("fault matrix", () => {
       if (row.expect.route) expect(sent.map((s) => s.route)).toEqual(sent.map(() => row.expect.route));
       if (row.expect.llmCalls !== undefined) expect(llmCalls).toBe(row.expect.llmCalls);
       if (row.expect.turns !== undefined) expect(turns).toBe(row.expect.turns);
-      await row.check?.(ctx);
+      await row.check?.({ ...ctx, table: { ...table, faulted: () => faulted } });
       passed++;
     }, 30_000);
   });
@@ -496,19 +517,22 @@ describe("fault matrix", () => {
   it("wrote no secret into any log line or reply, and prints the matrix", () => {
     const scanned = expectNoSecrets(rig, matrix);
     print(["| fault | callback | replies | LLM calls | turns stored |", "|---|---|---|---|---|", ...matrix].join("\n"));
-    summary("fault-matrix", {
-      rows: ROWS.length,
+    summary(backend === "dynamodb" ? "fault-matrix" : `fault-matrix-${backend}`, {
+      rows: rows.length,
       rowsPassed: passed,
-      messages: ROWS.length,
+      messages: rows.length,
       deliveries: totals.deliveries,
       replies: totals.replies,
       unanswered: 0,
       /** Messages beyond one per row: the 2-part reply and the documented at-least-once repeat. */
-      extraMessages: totals.replies - ROWS.reduce((a, r) => a + Math.min(r.expect.replies, 1), 0),
+      extraMessages: totals.replies - rows.reduce((a, r) => a + Math.min(r.expect.replies, 1), 0),
       llmCalls: totals.llmCalls,
       durationS: ((performance.now() - startedAt) / 1000).toFixed(1),
       linesScanned: scanned,
       leaks: 0,
     });
   }, 10_000);
-});
+}
+
+describe("fault matrix", () => matrixOn("dynamodb", ROWS));
+describe("fault matrix: table rows on Tablestore", () => matrixOn("tablestore", ROWS.filter((r) => r.table)));

@@ -1,6 +1,7 @@
 // Reliability harness: the real message path (handleCallback → ingest → LocalDispatcher → processJob →
-// agent) over several "worker instances" (own table client each) with a movable clock, simulated worker
-// crashes at chosen points, seeded randomness, message tags to match replies, and a secrets scan.
+// agent) over several "worker instances" (own table client each, on dynalite or the Tablestore double)
+// with a movable clock, simulated worker crashes at chosen points, seeded randomness, message tags to
+// match replies, and a secrets scan.
 import { setTimeout as delay } from "node:timers/promises";
 import { formatWithOptions } from "node:util";
 import { expect } from "vitest";
@@ -11,8 +12,10 @@ import { processJob, type JobOutcome, type WorkerDeps } from "../../functions/co
 import { createRuntime, type Runtime } from "../../functions/core/runtime.js";
 import type { ConversationStore } from "../../functions/core/store/conversations.js";
 import { IdempotencyStore } from "../../functions/core/store/idempotency.js";
+import type { TableKind } from "../../functions/core/store/kind.js";
 import { openTable, type Table } from "../../functions/core/store/table.js";
 import { signedHeaders } from "../helpers/messages.js";
+import { startTestTablestore, type TestTablestore } from "../helpers/tablestore.js";
 import { BACKUP_KEY, CLIENT_ID, CLIENT_SECRET, LLM_KEY, startWorld, type World, type WorldOptions } from "../helpers/world.js";
 
 // ── seeded randomness ────────────────────────────────────────────────────────────────────────────
@@ -150,7 +153,9 @@ export interface RigOptions {
   retrySleep?: (ms: number) => Promise<void>;
   /** The DingTalk clients' backoff sleep (default: instant). */
   clientSleep?: (ms: number) => Promise<void>;
-  /** Opens the table the callback and workers use (e.g. through the fault proxy); default: a new client on the test table. */
+  /** The table backend: dynalite (default) or the Tablestore double through the real SDK. */
+  backend?: TableKind;
+  /** Opens the table the callback and workers use (e.g. through the fault proxy); default: a new client on the backend's table. */
   openTable?: (w: World) => Promise<Table>;
   hooks?: CrashHooks;
 }
@@ -163,6 +168,8 @@ export interface CrashRecord {
 
 export interface Rig {
   w: World;
+  /** The Tablestore double and its table, with backend "tablestore". */
+  tablestore: TestTablestore | undefined;
   clock: Clock;
   workers: Runtime[];
   dispatcher: LocalDispatcher;
@@ -204,11 +211,15 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const lines: string[] = [];
   const releaseConsole = captureConsole(lines);
   const w = await startWorld({ ...opts.world, write: (l) => lines.push(l) });
+  const tablestore = opts.backend === "tablestore" ? await startTestTablestore() : undefined;
   let offset = 0;
   const clock: Clock = { now: () => Date.now() + offset, advance: (ms) => void (offset += ms) };
-  // Generous per-request timeouts: the whole world shares this process's CPU, and a timed-out table call
-  // here would be the test's overload, not the system's behaviour under test.
-  const open = opts.openTable ?? ((world: World) => openTable(world.db.config, { env: {}, requestTimeoutMs: 20_000 }));
+  // Generous timeouts (connecting included: hundreds of deliveries open sockets at once): the whole world
+  // shares this process's CPU, and a timed-out table call here would be the test's overload, not the
+  // system's behaviour under test.
+  const timeouts = { requestTimeoutMs: 20_000, connectionTimeoutMs: 10_000 };
+  const open =
+    opts.openTable ?? ((world: World) => (tablestore ? tablestore.openTable(timeouts) : openTable(world.db.config, { env: {}, ...timeouts })));
   const sleep = opts.clientSleep ?? (() => Promise.resolve());
   const workers: Runtime[] = [];
   for (let i = 0; i < (opts.workers ?? 3); i++)
@@ -268,6 +279,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
 
   return {
     w,
+    tablestore,
     clock,
     workers,
     dispatcher,
@@ -294,6 +306,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     async close() {
       await dispatcher.close(5_000);
       await Promise.allSettled([...workers.map((r) => r.table.close()), callbackTable.close()]);
+      await tablestore?.close();
       await w.close();
       releaseConsole();
     },

@@ -7,7 +7,8 @@ import { callTable, TableMissingError } from "../errors.js";
 import type { Condition, Fields, Item, ItemBackend, ItemKey, SortKeyRange, Update } from "../items.js";
 import { columnName, fromRow, toColumn } from "./codec.js";
 import { liveFilter, toTablestoreCondition } from "./conditions.js";
-import { isConditionCheckFail, isObjectNotExist, isTablestoreUnavailable } from "./errors.js";
+import { backoffDelay, retry } from "../../retry.js";
+import { errorCode, isConditionCheckFail, isObjectNotExist, isTablestoreUnavailable } from "./errors.js";
 
 /** Above every sort key we write (U+10FFFF, the highest code point): the exclusive end of a prefix. */
 const AFTER_PREFIX = "\u{10FFFF}";
@@ -22,24 +23,39 @@ function inRange(sk: string, range: SortKeyRange | undefined): boolean {
   return (range.from === undefined || sk >= range.from) && (range.to === undefined || sk <= range.to);
 }
 
+/**
+ * Transient failures (network, timeouts, 5xx, throttling) are retried here for every operation, as the
+ * AWS SDK does for DynamoDB: the SDK itself retries writes only on some codes and never on a lost
+ * answer, which the stores' conditional writes are built to survive. Delays as the SDK's own policy:
+ * from 500 ms for throttling, 200 ms otherwise, doubling, at most 3 s, half jitter.
+ */
+const THROTTLED = new Set(["OTSServerBusy", "OTSQuotaExhausted", "OTSNotEnoughCapacityUnit", "OTSCapacityUnitExhausted", "OTSOperationThrottled"]);
+
 export class TablestoreItems implements ItemBackend {
   constructor(
     private readonly client: TableStore.Client,
     private readonly where: { name: string; endpoint: string },
+    private readonly attempts: number,
   ) {}
 
-  private async send<T>(action: string, p: Promise<T>): Promise<T> {
+  private async send<T>(action: string, call: () => Promise<T>): Promise<T> {
+    const attempt = () =>
+      retry(call, {
+        attempts: this.attempts,
+        retryable: isTablestoreUnavailable,
+        delayMs: (n, err) => backoffDelay(n, { baseMs: THROTTLED.has(errorCode(err)) ? 500 : 200, maxMs: 3000 }),
+      });
     try {
-      return await callTable(this.where, action, isTablestoreUnavailable, p);
+      return await callTable(this.where, action, isTablestoreUnavailable, attempt());
     } catch (err) {
       if (isObjectNotExist(err)) throw new TableMissingError(this.where.name, { cause: err });
       throw err;
     }
   }
 
-  private async written(action: string, p: Promise<unknown>): Promise<boolean> {
+  private async written(action: string, call: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.send(action, p);
+      await this.send(action, call);
       return true;
     } catch (err) {
       if (isConditionCheckFail(err)) return false;
@@ -50,7 +66,7 @@ export class TablestoreItems implements ItemBackend {
   async get(key: ItemKey): Promise<Item | undefined> {
     const out = await this.send(
       "GetRow",
-      this.client.getRow({ tableName: this.where.name, primaryKey: primaryKey(key.pk, key.sk), maxVersions: 1 }),
+      () => this.client.getRow({ tableName: this.where.name, primaryKey: primaryKey(key.pk, key.sk), maxVersions: 1 }),
     );
     return out.row ? fromRow(out.row) : undefined;
   }
@@ -59,7 +75,7 @@ export class TablestoreItems implements ItemBackend {
     const attributeColumns = Object.entries(fields).flatMap(([k, v]) => (v === undefined ? [] : [{ [columnName(k)]: toColumn(v) }]));
     return this.written(
       "PutRow",
-      this.client.putRow({
+      () => this.client.putRow({
         tableName: this.where.name,
         condition: toTablestoreCondition(condition, nowS),
         primaryKey: primaryKey(key.pk, key.sk),
@@ -77,7 +93,7 @@ export class TablestoreItems implements ItemBackend {
     if (update.remove?.length) changes.push({ DELETE_ALL: update.remove.map(columnName) });
     const ok = await this.written(
       "UpdateRow",
-      this.client.updateRow({
+      () => this.client.updateRow({
         tableName: this.where.name,
         condition: toTablestoreCondition(condition, nowS),
         primaryKey: primaryKey(key.pk, key.sk),
@@ -91,7 +107,7 @@ export class TablestoreItems implements ItemBackend {
   delete(key: ItemKey, condition: Condition | undefined, nowS: number): Promise<boolean> {
     return this.written(
       "DeleteRow",
-      this.client.deleteRow({ tableName: this.where.name, condition: toTablestoreCondition(condition, nowS), primaryKey: primaryKey(key.pk, key.sk) }),
+      () => this.client.deleteRow({ tableName: this.where.name, condition: toTablestoreCondition(condition, nowS), primaryKey: primaryKey(key.pk, key.sk) }),
     );
   }
 
@@ -111,7 +127,7 @@ export class TablestoreItems implements ItemBackend {
     for (;;) {
       const out = await this.send(
         "GetRange",
-        this.client.getRange({
+        () => this.client.getRange({
           tableName: this.where.name,
           direction: opts.descending ? TableStore.Direction.BACKWARD : TableStore.Direction.FORWARD,
           inclusiveStartPrimaryKey: primaryKey(pk, start),

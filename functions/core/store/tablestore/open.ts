@@ -53,7 +53,7 @@ function open(cfg: TableConfig, opts: OpenTableOptions): Table {
     secretAccessKey: first.accessKeySecret,
     endpoint: cfg.endpoint,
     instancename: cfg.instance,
-    maxRetries: Math.max(0, (opts.maxAttempts ?? 3) - 1),
+    maxRetries: 0, // the item layer retries (tablestore/items.ts)
     httpOptions: {
       timeout: opts.requestTimeoutMs ?? 3000,
       agent,
@@ -70,7 +70,7 @@ function open(cfg: TableConfig, opts: OpenTableOptions): Table {
   return composeTable(
     { kind: "tablestore", name: cfg.name, endpoint: cfg.endpoint, embedded: false },
     {
-      backend: new TablestoreItems(client, where),
+      backend: new TablestoreItems(client, where, opts.maxAttempts ?? 3),
       ensure: (o) => ensureTablestoreTable(client, where, { log, ...o }),
       status: () => tablestoreStatus(client, where),
       drop: () => dropTablestoreTable(client, where),
