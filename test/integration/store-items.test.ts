@@ -129,6 +129,9 @@ describe.each(BACKENDS)("%s", (kind) => {
       expect(await holds(ne("gone", 1))).toBe(true);
       expect(await holds(missing("gone"))).toBe(true);
       expect(await holds(missing("n"))).toBe(false);
+      expect(await holds(or(missing("n"), compare("n", "<", 5)))).toBe(false);
+      expect(await holds(or(missing("n"), compare("n", "<", 6)))).toBe(true);
+      expect(await holdsOnMissing(or(missing("n"), compare("n", "<", 5)))).toBe(true);
     });
 
     it("row conditions, and/or", async () => {

@@ -5,7 +5,7 @@
 // right whichever way the service evaluates column conditions on a missing row. Missing attributes
 // follow the item contract through passIfMissing: every comparison fails except `<>`.
 import TableStore from "tablestore";
-import { holdsOnMissingItem, TTL_ATTRIBUTE, type Comparator, type Condition } from "../items.js";
+import { holdsOnMissingItem, TTL_ATTRIBUTE, type Comparator, type Condition, type Scalar } from "../items.js";
 import { columnName, toScalarColumn } from "./codec.js";
 
 /** Column conditions per update (Tablestore allows at most 10). */
@@ -31,15 +31,25 @@ function composite(op: number, parts: TableStore.ColumnCondition[]): TableStore.
   return c;
 }
 
-function column(c: Condition, nowS: number, count: { n: number }): TableStore.ColumnCondition {
+/** The first value each attribute is compared with in a condition. */
+function comparedValues(c: Condition, out = new Map<string, Scalar>()): Map<string, Scalar> {
+  if ("attr" in c && !out.has(c.attr)) out.set(c.attr, c.value);
+  if ("and" in c || "or" in c) for (const p of "and" in c ? c.and : c.or) comparedValues(p, out);
+  return out;
+}
+
+function column(c: Condition, nowS: number, count: { n: number }, typed: Map<string, Scalar>): TableStore.ColumnCondition {
   if ("and" in c || "or" in c) {
     const op = "and" in c ? TableStore.LogicalOperator.AND : TableStore.LogicalOperator.OR;
-    return composite(op, ("and" in c ? c.and : c.or).map((p) => column(p, nowS, count)));
+    return composite(op, ("and" in c ? c.and : c.or).map((p) => column(p, nowS, count, typed)));
   }
   if ("missing" in c) {
-    // No column-absent test exists: a present value cannot both equal and differ from "".
+    // No column-absent test exists: a present value cannot both equal and differ from a value. The
+    // value has the type the condition compares the attribute with elsewhere (as in "missing or < n"),
+    // so the service compares like with like; alone, a string.
+    const v = typed.get(c.missing) ?? "";
     count.n += 2;
-    return composite(TableStore.LogicalOperator.AND, [single(c.missing, "=", "", true), single(c.missing, "<>", "", true)]);
+    return composite(TableStore.LogicalOperator.AND, [single(c.missing, "=", v, true), single(c.missing, "<>", v, true)]);
   }
   count.n++;
   if ("row" in c) return c.row === "exists" ? single(TTL_ATTRIBUTE, ">", nowS, false) : single(TTL_ATTRIBUTE, "<=", nowS, true);
@@ -50,7 +60,7 @@ function column(c: Condition, nowS: number, count: { n: number }): TableStore.Co
 export function toTablestoreCondition(c: Condition | undefined, nowS: number): TableStore.Condition {
   if (!c) return new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null);
   const count = { n: 0 };
-  const columns = column(c, nowS, count);
+  const columns = column(c, nowS, count, comparedValues(c));
   if (count.n > MAX_COLUMN_CONDITIONS) throw new TypeError(`condition: Tablestore allows ${MAX_COLUMN_CONDITIONS} column comparisons, this one needs ${count.n}`);
   const existence = holdsOnMissingItem(c) ? TableStore.RowExistenceExpectation.IGNORE : TableStore.RowExistenceExpectation.EXPECT_EXIST;
   return new TableStore.Condition(existence, columns);
