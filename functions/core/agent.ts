@@ -2,6 +2,7 @@
 // inbound media (media.ts), model choice (model-choice.ts), the LLM call with its fallback chain (a
 // tool loop when tools are configured: tools/loop.ts), and delivery through the job's Replier
 // (markdown, the /help card, or a streaming AI card); collaborators are injected.
+import { isAllowed } from "./access.js";
 import { parseCommand, type Command } from "./commands.js";
 import type { AppConfig } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
@@ -85,11 +86,6 @@ export function replyTarget(msg: InboundMessage, robotCode: string): ReplyTarget
   };
 }
 
-function isAllowed(msg: InboundMessage, allowFrom: string[]): boolean {
-  if (allowFrom.length === 0) return true;
-  return [msg.sender.staffId, msg.sender.id, msg.sender.unionId].some((id) => id && allowFrom.includes(id));
-}
-
 function replied(kind: Replied["kind"], d: Delivered, extra: Partial<Replied> = {}): Replied {
   return { action: "replied", kind, route: d.route, parts: d.parts, sendMs: d.sendMs, ...(d.card ? { card: d.card } : {}), ...extra };
 }
@@ -105,7 +101,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
     replier.markdown(text).then((d) => replied(kind, d, extra));
 
   if (group && !msg.mentioned) return { action: "ignored", reason: "not_mentioned" };
-  if (!isAllowed(msg, config.dingtalk.allowFrom)) return markdown(say.notAllowed(), "refused");
+  if (!isAllowed(msg.sender, config.dingtalk.allowFrom)) return markdown(say.notAllowed(), "refused");
 
   const command = parseCommand(msg.text);
   const key = scopeKey(msg, config.dingtalk.groupScope);

@@ -8,6 +8,7 @@ import { keyHints, type KnownKeys } from "./config-hints.js";
 import { instanceOf, tableKind, type TableKind } from "./store/kind.js";
 import { PROVIDER_NAMES, providerBaseUrl } from "./llm/providers.js";
 import { registerSecret } from "./log.js";
+import { isTimeZone } from "./time-zone.js";
 import { ToolsSchema, resolveTools, type ToolsConfig } from "./tools/config.js";
 import { isHttpUrl, trimSlashes } from "./url.js";
 
@@ -26,6 +27,7 @@ const EXAMPLES: Record<string, string> = {
   "agents.defaults.vision_model": '"qwen-vl"',
   "agents.defaults.max_tool_iterations": "8",
   "agents.defaults.turn_budget_ms": "180000",
+  "agents.defaults.timezone": '"Asia/Shanghai"',
   "tools.web.zhipu.api_key": '"<your Zhipu API key>"',
   "tools.dingtalk.contact_fields": '["email"]',
   "tools.mcp.servers[].name": '"docs"',
@@ -33,6 +35,7 @@ const EXAMPLES: Record<string, string> = {
   "channels.dingtalk.client_id": '"dingxxxxxxxxxxxxxx"',
   "channels.dingtalk.client_secret": '"<Client Secret from the DingTalk developer console>"',
   "channels.dingtalk.allow_from": '["manager4711"]',
+  "channels.dingtalk.admins": '["manager4711"]',
   "channels.dingtalk.mode": '"stream"',
   "channels.dingtalk.group_scope": '"conversation"',
   "channels.dingtalk.card_mode": '"answer"',
@@ -66,6 +69,8 @@ const httpUrl = z
   .optional()
   .transform((v) => (v ? trimSlashes(v) : undefined));
 
+const staffIds = z.array(z.union([z.string(), z.number()]).transform(String)).default([]);
+
 const ModelEntrySchema = z.looseObject({
   model_name: z.string().trim().min(1, { error: "must not be empty" }),
   model: z
@@ -93,6 +98,12 @@ const DefaultsSchema = z.looseObject({
   max_tool_iterations: z.number().int().min(1).max(50).default(8),
   /** The whole turn (every LLM round and tool call); keep it under the worker's timeout (300 s). */
   turn_budget_ms: z.number().int().min(10_000).max(900_000).default(180_000),
+  /** IANA zone where a day starts at 00:00 (daily limits, dates the bot shows). */
+  timezone: z
+    .string()
+    .trim()
+    .refine(isTimeZone, { error: "must be an IANA time zone name" })
+    .default("Asia/Shanghai"),
 });
 
 const DingTalkSchema = z.looseObject({
@@ -100,7 +111,8 @@ const DingTalkSchema = z.looseObject({
   client_id: optionalText,
   client_secret: optionalText,
   robot_code: optionalText,
-  allow_from: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+  allow_from: staffIds,
+  admins: staffIds,
   mode: z.enum(["stream", "http"]).default("stream"),
   group_scope: z.enum(["conversation", "sender"]).default("conversation"),
   card_mode: z.enum(["off", "answer"]).default("off"),
@@ -153,6 +165,8 @@ export interface AppConfig {
     /** Absent when no credentials are configured (the gateway still starts and says what to set). */
     credentials: DingTalkConfig | undefined;
     allowFrom: string[];
+    /** Staff ids with admin rights (see access.ts). */
+    admins: string[];
     mode: "stream" | "http";
     groupScope: "conversation" | "sender";
     apiBase: string;
@@ -181,6 +195,8 @@ export interface AppConfig {
     maxToolIterations: number;
     /** Time budget of a whole turn with tools, ms. */
     turnBudgetMs: number;
+    /** IANA time zone of the org's calendar (time-zone.ts). */
+    timezone: string;
   };
   tools: ToolsConfig;
   models: ModelEndpoint[];
@@ -319,6 +335,7 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
     dingtalk: {
       credentials,
       allowFrom: dt.allow_from,
+      admins: dt.admins,
       mode: dt.mode,
       groupScope: dt.group_scope,
       apiBase: env.DINGTALK_API_BASE,
@@ -350,6 +367,7 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
       visionModel: defaults.vision_model,
       maxToolIterations: defaults.max_tool_iterations,
       turnBudgetMs: defaults.turn_budget_ms,
+      timezone: defaults.timezone,
     },
     tools,
     models,

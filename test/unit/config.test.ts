@@ -154,6 +154,16 @@ describe("config", () => {
     expect(bad.message).not.toContain("sk-leak-123456");
   });
 
+  it("reads admins and the time zone, and rejects a zone that does not exist", () => {
+    const cfg = parseConfig({ ...seed, channels: { dingtalk: { ...seed.channels.dingtalk, admins: ["boss", 7] } } });
+    expect(cfg.dingtalk.admins).toEqual(["boss", "7"]);
+    expect(cfg.agent.timezone).toBe("Asia/Shanghai");
+    expect(parseConfig({ agents: { defaults: { timezone: "Europe/Berlin" } } }).agent.timezone).toBe("Europe/Berlin");
+    expect(errorOf(() => parseConfig({ agents: { defaults: { timezone: "Beijing" } } })).message).toContain(
+      'agents.defaults.timezone: must be an IANA time zone name (example: "Asia/Shanghai")',
+    );
+  });
+
   it("says \"did you mean\" for another bot's spelling of a key, and ignores other unknown keys", () => {
     const cfg = parseConfig({
       agents: { defaults: { modelName: "glm-4", maxTokens: 100, workspace: "~/w" } },
