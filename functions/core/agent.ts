@@ -203,7 +203,7 @@ async function askWithContext(
 ): Promise<Answer> {
   const { requestId, log } = turn;
   const shared = msg.conversation.type === "group" && deps.config.dingtalk.groupScope === "conversation";
-  const system: ChatMessage = { role: "system", content: say.systemPrompt(deps.config.agent.systemPrompt, msg, deps.now()) };
+  const system: ChatMessage = { role: "system", content: say.systemPrompt(deps.config.agent.systemPrompt, msg, deps.now(), deps.config.agent.timezone) };
   const current = toChat({ role: "user", content: withQuote(msg, input.text), sender: msg.sender.nick }, shared, input.images);
   const history = conversation.turns.flatMap((t) => historyOf(t, shared));
   const request = { modelName: model.modelName, requestId, ...(model.needsVision ? { needsVision: true } : {}) };

@@ -9,6 +9,7 @@ import { instanceOf, tableKind, type TableKind } from "./store/kind.js";
 import { PROVIDER_NAMES, providerBaseUrl } from "./llm/providers.js";
 import { registerSecret } from "./log.js";
 import { isTimeZone } from "./time-zone.js";
+import { ScheduleSchema, resolveSchedules, type ScheduleConfig } from "./proactive/config.js";
 import { ToolsSchema, resolveTools, type ToolsConfig } from "./tools/config.js";
 import { isHttpUrl, trimSlashes } from "./url.js";
 
@@ -28,6 +29,11 @@ const EXAMPLES: Record<string, string> = {
   "agents.defaults.max_tool_iterations": "8",
   "agents.defaults.turn_budget_ms": "180000",
   "agents.defaults.timezone": '"Asia/Shanghai"',
+  "schedules[].name": '"daily-ai-news"',
+  "schedules[].cron": '"0 9 * * 1-5"',
+  "schedules[].timezone": '"Asia/Shanghai"',
+  "schedules[].to": '{"group": "cidXXXXXXXX=="}',
+  "schedules[].text": '"早上好，记得填写日报"',
   "tools.web.zhipu.api_key": '"<your Zhipu API key>"',
   "tools.dingtalk.contact_fields": '["email"]',
   "tools.mcp.servers[].name": '"docs"',
@@ -36,6 +42,7 @@ const EXAMPLES: Record<string, string> = {
   "channels.dingtalk.client_secret": '"<Client Secret from the DingTalk developer console>"',
   "channels.dingtalk.allow_from": '["manager4711"]',
   "channels.dingtalk.admins": '["manager4711"]',
+  "channels.dingtalk.notify_token": '"<a long random string>"',
   "channels.dingtalk.mode": '"stream"',
   "channels.dingtalk.group_scope": '"conversation"',
   "channels.dingtalk.card_mode": '"answer"',
@@ -113,6 +120,8 @@ const DingTalkSchema = z.looseObject({
   robot_code: optionalText,
   allow_from: staffIds,
   admins: staffIds,
+  /** Bearer token of the gateway's POST /notify; unset: the route does not exist. */
+  notify_token: optionalText,
   mode: z.enum(["stream", "http"]).default("stream"),
   group_scope: z.enum(["conversation", "sender"]).default("conversation"),
   card_mode: z.enum(["off", "answer"]).default("off"),
@@ -137,6 +146,7 @@ const ConfigSchema = z.looseObject({
   model_list: z.array(ModelEntrySchema).default([]),
   channels: z.looseObject({ dingtalk: DingTalkSchema.prefault({}) }).prefault({}),
   tools: ToolsSchema.optional(),
+  schedules: z.array(ScheduleSchema).default([]),
 });
 
 type RawConfig = z.output<typeof ConfigSchema>;
@@ -173,6 +183,8 @@ export interface AppConfig {
     oapiBase: string;
     /** Streaming AI cards for answers (reference §5); `mode: "off"` means markdown only. */
     cards: { mode: "off" | "answer"; templateId: string | undefined; contentKey: string; updateIntervalMs: number; maxBytes: number };
+    /** POST /notify's bearer token (channels.dingtalk.notify_token or DINGCLAW_NOTIFY_TOKEN). */
+    notifyToken: string | undefined;
     /** DingTalk OpenAPI calls per second for the whole app (every host and FC instance together). */
     apiQps: number;
     /** DingTalk API calls per month this app may spend (DingTalk's free tier: 5,000). */
@@ -199,6 +211,8 @@ export interface AppConfig {
     timezone: string;
   };
   tools: ToolsConfig;
+  /** Scheduled posts (enabled ones). */
+  schedules: ScheduleConfig[];
   models: ModelEndpoint[];
   table: {
     kind: TableKind;
@@ -252,6 +266,7 @@ const ENV_OVERRIDES = [
   ["DINGTALK_ROBOT_CODE", ["channels", "dingtalk", "robot_code"]],
   ["DINGTALK_MODE", ["channels", "dingtalk", "mode"]],
   ["DINGCLAW_MODEL", ["agents", "defaults", "model_name"]],
+  ["DINGCLAW_NOTIFY_TOKEN", ["channels", "dingtalk", "notify_token"]],
 ] as const;
 
 /** `source`: the raw environment, for `${env:NAME}` references in the tools section. */
@@ -328,6 +343,8 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
   }
 
   const tools = resolveTools(raw.tools, source, warnings, problems, problem);
+  const schedules = resolveSchedules(raw.schedules, defaults.timezone, problems, problem);
+  registerSecret(dt.notify_token);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -336,6 +353,7 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
       credentials,
       allowFrom: dt.allow_from,
       admins: dt.admins,
+      notifyToken: dt.notify_token,
       mode: dt.mode,
       groupScope: dt.group_scope,
       apiBase: env.DINGTALK_API_BASE,
@@ -370,6 +388,7 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
       timezone: defaults.timezone,
     },
     tools,
+    schedules,
     models,
     table: {
       kind: tableKind(env.DINGCLAW_TABLE_KIND, env.DINGCLAW_TABLE_ENDPOINT),

@@ -30,6 +30,7 @@ export const EnvSchema = z.object({
   DINGTALK_ROBOT_CODE: text,
   DINGTALK_MODE: text,
   DINGCLAW_MODEL: text,
+  DINGCLAW_NOTIFY_TOKEN: text,
   DINGTALK_API_BASE: orUnset(httpUrl("https://api.dingtalk.com").default("https://api.dingtalk.com")),
   DINGTALK_OAPI_BASE: orUnset(httpUrl("https://oapi.dingtalk.com").default("https://oapi.dingtalk.com")),
   // The table: a DynamoDB-compatible endpoint or a Tablestore instance's, else the embedded store under DINGCLAW_DATA_DIR.

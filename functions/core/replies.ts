@@ -3,19 +3,20 @@
 import type { ModelEndpoint } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
 import type { LlmErrorKind } from "./llm/index.js";
+import { displayTime, offsetAt } from "./proactive/time.js";
 import { CARD_BUDGET_SHARE } from "./quota.js";
 
 export const DEFAULT_SYSTEM_PROMPT =
   "你是企业钉钉里的 AI 助手，回答准确、简洁、友好，默认使用中文。" +
   "回复会显示在钉钉里：可以使用标题、列表、加粗、引用和链接；不要使用表格和 HTML。";
 
-export function systemPrompt(custom: string | undefined, msg: InboundMessage, now: number): string {
+export function systemPrompt(custom: string | undefined, msg: InboundMessage, now: number, timeZone = "Asia/Shanghai"): string {
   const where =
     msg.conversation.type === "group"
       ? `你在钉钉群「${msg.conversation.title ?? "群聊"}」中，用户消息以“昵称: ”开头。`
       : `你正在和 ${msg.sender.nick || "用户"} 单聊。`;
-  const date = new Date(now + 8 * 3_600_000).toISOString().slice(0, 16).replace("T", " ");
-  return `${custom ?? DEFAULT_SYSTEM_PROMPT}\n${where}\n当前北京时间：${date}。`;
+  const zone = timeZone === "Asia/Shanghai" ? "北京时间" : `${timeZone} 时间`;
+  return `${custom ?? DEFAULT_SYSTEM_PROMPT}\n${where}\n当前${zone}：${displayTime(now, timeZone)}，UTC 偏移 ${offsetAt(now, timeZone)}。`;
 }
 
 export function help(group: boolean): string {

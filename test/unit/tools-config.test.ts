@@ -8,7 +8,7 @@ import { redact } from "../../functions/core/log.js";
 describe("tools config", () => {
   it("defaults: no search provider, web_fetch and find_colleague on, 8 tool rounds", () => {
     const cfg = parseConfig({});
-    expect(cfg.tools).toEqual({ search: [], webFetch: { enabled: true, maxBytes: 2_000_000 }, dingtalk: { enabled: true, contactFields: [] }, mcp: [] });
+    expect(cfg.tools).toEqual({ search: [], webFetch: { enabled: true, maxBytes: 2_000_000 }, dingtalk: { enabled: true, contactFields: [] }, mcp: [], reminders: { enabled: true, maxPerUser: 20, minIntervalMinutes: 60 } });
     expect(cfg.agent.maxToolIterations).toBe(8);
     expect(cfg.agent.turnBudgetMs).toBe(180_000);
   });

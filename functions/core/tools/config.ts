@@ -1,6 +1,6 @@
 // The `tools` section of config.json (PicoClaw's shape where it has one): `tools.web.<provider>` search
 // providers, `tools.web_fetch`, `tools.dingtalk` (find_colleague and its contact-field policy) and
-// `tools.mcp.servers` (a list, or PicoClaw's map of name → server). Entries we do not support load
+// `tools.mcp.servers` (a list, or PicoClaw's map of name → server), `tools.reminders` (limits per user). Entries we do not support load
 // with a warning; secrets (API keys, header values) are registered so no log line shows them.
 import { z } from "zod";
 import { registerSecret } from "../log.js";
@@ -62,6 +62,13 @@ export const ToolsSchema = z.looseObject({
       servers: z.union([z.array(McpServerSchema), z.record(z.string(), McpServerSchema)]).default([]),
     })
     .optional(),
+  reminders: z
+    .looseObject({
+      enabled: z.boolean().default(true),
+      max_per_user: z.number().int().min(1).max(500).default(20),
+      min_interval_minutes: z.number().int().min(1).max(10_080).default(60),
+    })
+    .optional(),
 });
 
 export interface SearchProviderConfig {
@@ -93,6 +100,8 @@ export interface ToolsConfig {
   webFetch: { enabled: boolean; maxBytes: number };
   dingtalk: { enabled: boolean; contactFields: ContactField[] };
   mcp: McpServerConfig[];
+  /** Reminder tools: active reminders a person may have, and the shortest recurrence. */
+  reminders: { enabled: boolean; maxPerUser: number; minIntervalMinutes: number };
 }
 
 export const DEFAULT_SEARCH_BASES: Record<SearchProviderName, string> = {
@@ -194,5 +203,10 @@ export function resolveTools(
     webFetch: { enabled: raw?.web_fetch?.enabled ?? true, maxBytes: raw?.web_fetch?.max_bytes ?? 2_000_000 },
     dingtalk: { enabled: raw?.dingtalk?.enabled ?? true, contactFields: raw?.dingtalk?.contact_fields ?? [] },
     mcp,
+    reminders: {
+      enabled: raw?.reminders?.enabled ?? true,
+      maxPerUser: raw?.reminders?.max_per_user ?? 20,
+      minIntervalMinutes: raw?.reminders?.min_interval_minutes ?? 60,
+    },
   };
 }
