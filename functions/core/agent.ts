@@ -2,7 +2,7 @@
 // inbound media (media.ts), model choice (model-choice.ts), the LLM call with its fallback chain (a
 // tool loop when tools are configured: tools/loop.ts), and delivery through the job's Replier
 // (markdown, the /help card, or a streaming AI card); collaborators are injected.
-import { isAllowed } from "./access.js";
+import { callerOf, isAllowed, mayUseEndpoint } from "./access.js";
 import { parseCommand, type Command } from "./commands.js";
 import type { AppConfig } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
@@ -11,7 +11,7 @@ import { messageKey } from "./ingest.js";
 import { LlmError, type ChatMessage, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/index.js";
 import type { Logger } from "./log.js";
 import { hasMedia, pictureCodes, readUserInput, toContent, type MediaSource, type UserInput } from "./media.js";
-import { chooseModel } from "./model-choice.js";
+import { chooseModel, defaultModel, isUsable, usableNames, type MayUse } from "./model-choice.js";
 import type { CardGovernor } from "./quota.js";
 import { Replier, type AnswerChannel, type Delivered, type ReplierDeps } from "./replier.js";
 import * as say from "./replies.js";
@@ -103,10 +103,12 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   if (group && !msg.mentioned) return { action: "ignored", reason: "not_mentioned" };
   if (!isAllowed(msg.sender, config.dingtalk.allowFrom)) return markdown(say.notAllowed(), "refused");
 
+  const caller = callerOf(msg.sender, config.dingtalk);
+  const mayUse: MayUse = (endpoint) => mayUseEndpoint(endpoint, caller);
   const command = parseCommand(msg.text);
   const key = scopeKey(msg, config.dingtalk.groupScope);
   if (command?.name === "help") return replied("help", await replier.help());
-  if (command) return markdown(await runCommand(command, key, deps), "command");
+  if (command) return markdown(await runCommand(command, key, deps, mayUse), "command");
 
   const unsupported = say.unsupportedKind(msg);
   if (unsupported) return markdown(unsupported, "unsupported");
@@ -120,8 +122,8 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
     return replied("answer", d, { reused: true });
   }
 
-  const choice = chooseModel(config, conversation.model, pictureCodes(msg).length > 0);
-  if (!choice.ok) return markdown(say.noVisionModel(), "unsupported");
+  const choice = chooseModel(config, conversation.model, pictureCodes(msg).length > 0, mayUse);
+  if (!choice.ok) return choice.reason === "no_usable_model" ? markdown(say.noUsableModel(), "refused") : markdown(say.noVisionModel(), "unsupported");
   const input = await readUserInput(msg, { media: deps.media, limits: config.dingtalk.media, robotCode: target.robotCode, log });
   if (!input.ok) {
     log.info("media not usable", { reason: input.reason });
@@ -137,7 +139,8 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   let result: Answer;
   try {
     const turn = { requestId: ctx.requestId, messageKey: replier.messageKey, log };
-    result = await askWithContext(msg, conversation, input.input, { modelName: choice.modelName, needsVision: choice.needsVision }, deps, turn, channel);
+    const model = { modelName: choice.modelName, needsVision: choice.needsVision, mayUse };
+    result = await askWithContext(msg, conversation, input.input, model, deps, turn, channel);
   } catch (err) {
     const kind = err instanceof LlmError ? err.kind : "other";
     log.warn("llm failed", { kind, error: err });
@@ -196,7 +199,7 @@ async function askWithContext(
   msg: InboundMessage,
   conversation: Conversation,
   input: UserInput,
-  model: { modelName: string | undefined; needsVision: boolean },
+  model: { modelName: string | undefined; needsVision: boolean; mayUse: MayUse },
   deps: AgentDeps,
   turn: { requestId: string | undefined; messageKey: string; log: Logger },
   channel: AnswerChannel,
@@ -206,7 +209,7 @@ async function askWithContext(
   const system: ChatMessage = { role: "system", content: say.systemPrompt(deps.config.agent.systemPrompt, msg, deps.now(), deps.config.agent.timezone) };
   const current = toChat({ role: "user", content: withQuote(msg, input.text), sender: msg.sender.nick }, shared, input.images);
   const history = conversation.turns.flatMap((t) => historyOf(t, shared));
-  const request = { modelName: model.modelName, requestId, ...(model.needsVision ? { needsVision: true } : {}) };
+  const request = { modelName: model.modelName, requestId, mayUse: model.mayUse, ...(model.needsVision ? { needsVision: true } : {}) };
   const tools = deps.tools && !deps.tools.empty ? await deps.tools.forTurn(log) : undefined;
 
   const ask = async (messages: ChatMessage[]): Promise<Answer> => {
@@ -247,7 +250,7 @@ async function askWithContext(
   }
 }
 
-async function runCommand(command: Exclude<Command, { name: "help" }>, key: string, deps: AgentDeps): Promise<string> {
+async function runCommand(command: Exclude<Command, { name: "help" }>, key: string, deps: AgentDeps, mayUse: MayUse): Promise<string> {
   const { config } = deps;
   const names = [...new Set(config.models.map((m) => m.name))];
   switch (command.name) {
@@ -270,13 +273,16 @@ async function runCommand(command: Exclude<Command, { name: "help" }>, key: stri
       return say.usage(conversation.usage, conversation.turns.length, api);
     }
     case "model": {
+      const usable = usableNames(config, mayUse);
+      if (names.length > 0 && usable.length === 0) return say.noUsableModel();
       if (!command.arg) {
         const conversation = await deps.conversations.load(key);
-        const current = conversation.model && names.includes(conversation.model) ? conversation.model : config.agent.primary;
-        return say.currentModel(current, names, config.models);
+        const current = isUsable(config, conversation.model, mayUse) ? conversation.model : defaultModel(config, mayUse);
+        return say.currentModel(current, usable, config.models);
       }
       const wanted = names.find((n) => n.toLowerCase() === command.arg!.toLowerCase());
-      if (!wanted) return say.unknownModel(command.arg, names);
+      if (!wanted) return say.unknownModel(command.arg, usable);
+      if (!usable.includes(wanted)) return say.modelNotAllowed(wanted, usable);
       await deps.conversations.setModel(key, wanted === config.agent.primary ? undefined : wanted);
       return say.modelSwitched(wanted);
     }

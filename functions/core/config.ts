@@ -18,6 +18,10 @@ const EXAMPLES: Record<string, string> = {
   "model_list[].model": '"zhipu/glm-4.7"',
   "model_list[].api_key": '"<your provider API key>"',
   "model_list[].api_base": '"https://open.bigmodel.cn/api/paas/v4"',
+  "model_list[].price": '{ "input": 4, "output": 16 }',
+  "model_list[].price.input": "4",
+  "model_list[].price.output": "16",
+  "model_list[].allow_from": '["manager4711"]',
   "agents.defaults.model_name": '"glm-4"',
   "agents.defaults.model_fallbacks": '["qwen-plus", "deepseek"]',
   "agents.defaults.max_tokens": "2048",
@@ -89,6 +93,15 @@ const ModelEntrySchema = z.looseObject({
   vision: z.boolean().optional(),
   /** false: never offer this endpoint tools (e.g. a vision-only model). */
   tools: z.boolean().optional(),
+  /** CNY per million tokens, as the provider bills them. */
+  price: z
+    .object({
+      input: z.number().nonnegative({ error: "must be a number of CNY per million tokens, 0 or more" }),
+      output: z.number().nonnegative({ error: "must be a number of CNY per million tokens, 0 or more" }),
+    })
+    .optional(),
+  /** Staff ids who may use this entry; empty: everyone. */
+  allow_from: staffIds,
 });
 
 const DefaultsSchema = z.looseObject({
@@ -162,6 +175,10 @@ export interface ModelEndpoint {
   vision: boolean;
   /** Whether requests to this endpoint may carry tools (model_list[].tools, default true). */
   tools: boolean;
+  /** CNY per million prompt (input) and completion (output) tokens; absent: cost unknown. */
+  price?: { input: number; output: number };
+  /** Staff ids who may use this entry (admins always may); empty: everyone. */
+  allowFrom: string[];
 }
 
 export interface DingTalkConfig {
@@ -316,6 +333,8 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
       apiKey: entry.api_key,
       vision: entry.vision ?? false,
       tools: entry.tools ?? true,
+      ...(entry.price ? { price: { input: entry.price.input, output: entry.price.output } } : {}),
+      allowFrom: entry.allow_from,
     });
   });
 
@@ -326,6 +345,9 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
     else if (!raw.model_list.some((m) => m.model_name === defaults.vision_model && m.vision))
       problems.push(problem(path, `"${defaults.vision_model}" has no model_list entry with "vision": true`));
   }
+
+  if (models.length > 0 && models.every((m) => m.allowFrom.length > 0))
+    warnings.push("model_list: every entry has allow_from, so only the staff listed there (and admins) can be answered");
 
   const dt = raw.channels.dingtalk;
   if (dt.card_mode === "answer" && !dt.card_template_id)

@@ -82,6 +82,10 @@ export function usage(u: { promptTokens: number; completionTokens: number }, tur
   return lines.join("\n");
 }
 
+export const noUsableModel = (): string => "抱歉，目前没有你可以使用的模型，请联系管理员开通。";
+export const modelNotAllowed = (name: string, usable: string[]): string =>
+  `抱歉，模型 **${name}** 仅限指定人员使用。你可以使用：${usable.map((n) => `\`${n}\``).join("、")}`;
+
 export const noModel = (): string =>
   "还没有配置可用的模型：请在 config.json 的 `model_list` 里添加模型（例如 `zhipu/glm-4.7` 和 API Key），详见 README。";
 

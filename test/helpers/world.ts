@@ -7,7 +7,10 @@
 //   w.dt.sent()  /  w.llm.chatRequests()  /  await w.close()
 import { parseConfig, type AppConfig } from "../../functions/core/config.js";
 import { parseCallback, type InboundMessage } from "../../functions/core/dingtalk/inbound.js";
+import { ingest } from "../../functions/core/ingest.js";
+import type { Job } from "../../functions/core/job.js";
 import { createLogger, type Logger } from "../../functions/core/log.js";
+import { processJob, type JobOutcome } from "../../functions/core/process-job.js";
 import { createRuntime, type Runtime } from "../../functions/core/runtime.js";
 import { startDingTalkDouble, type DingTalkDouble, type DingTalkDoubleOptions } from "../doubles/dingtalk/index.js";
 import { startLlmDouble, type LlmDouble } from "../doubles/llm/server.js";
@@ -20,8 +23,11 @@ export const LLM_KEY = "sk-llm-test-key-0001";
 export const BACKUP_KEY = "sk-llm-backup-key-0002";
 
 export interface WorldOptions {
-  /** Merged over the default config (primary "glm" on the LLM double, fallback "backup" defined but unused). */
-  config?: Record<string, unknown>;
+  /**
+   * Merged over the default config (primary "glm" on the LLM double, fallback "backup" defined but
+   * unused); a function gets the LLM double's base URL (for model_list entries of its own).
+   */
+  config?: Record<string, unknown> | ((llmUrl: string) => Record<string, unknown>);
   /** Options of the DingTalk double (e.g. Stream redelivery). */
   dingtalk?: Omit<DingTalkDoubleOptions, "apps">;
   /** Where log lines go; default: collected in `lines`. */
@@ -44,6 +50,8 @@ export interface World {
   /** A callback body whose session webhook lives on the DingTalk double. */
   message(o?: MessageOptions & { webhookTtlMs?: number }): Record<string, unknown>;
   parse(body: Record<string, unknown>): InboundMessage;
+  /** The real message path: the message is claimed (ingest), then its job runs (processJob) on `rt` (default: `runtime`). */
+  deliver(o?: MessageOptions, rt?: Runtime): Promise<JobOutcome>;
   close(): Promise<void>;
 }
 
@@ -72,7 +80,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       ],
       channels: { dingtalk: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET } },
     },
-    opts.config ?? {},
+    typeof opts.config === "function" ? opts.config(llm.url) : (opts.config ?? {}),
   );
   const env = {
     DINGTALK_API_BASE: dt.url,
@@ -113,6 +121,14 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
       const r = parseCallback(body);
       if (!r.ok) throw new Error(`test message does not parse: ${r.reason}`);
       return r.message;
+    },
+    async deliver(o = {}, rt = runtime) {
+      const body = world.message(o);
+      const jobs: Job[] = [];
+      const dispatch = (job: Job) => (jobs.push(job), Promise.resolve());
+      const accepted = await ingest(world.parse(body), body, { ...rt, robotCode: CLIENT_ID, dispatch });
+      if (accepted.status !== "accepted") throw new Error(`message not accepted: ${accepted.status}`);
+      return processJob(jobs[0], rt);
     },
     async close() {
       await Promise.allSettled([dt.close(), llm.close(), db.close()]);

@@ -36,6 +36,7 @@ describe("config", () => {
         apiKey: "zhipu-key-123456",
         vision: false,
         tools: true,
+        allowFrom: [],
       },
     ]);
     expect(cfg.dingtalk.credentials).toEqual({

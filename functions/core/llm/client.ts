@@ -1,5 +1,6 @@
 // LlmClient: one chat over the fallback chain (start model, then agents.defaults.model_fallbacks),
-// rotating between endpoints that share a model_name, one OpenAI SDK instance per endpoint.
+// rotating between endpoints that share a model_name and skipping those the request may not use
+// (allow_from), one OpenAI SDK instance per endpoint.
 import OpenAI from "openai";
 import type { AppConfig, ModelEndpoint } from "../config.js";
 import { silentLogger, type Logger } from "../log.js";
@@ -55,7 +56,7 @@ export class LlmClient {
     let tried = 0;
 
     for (const name of names) {
-      for (const index of this.endpointsFor(name, req.needsVision ?? false)) {
+      for (const index of this.endpointsFor(name, req)) {
         const ep = this.config.models[index]!;
         if (req.signal?.aborted) throw this.abortedError(attempts);
         tried++;
@@ -145,7 +146,11 @@ export class LlmClient {
     }
 
     if (!last) {
-      const what = req.needsVision ? "no vision-capable model (vision: true) is configured" : "no model is configured";
+      const what = req.needsVision
+        ? "no vision-capable model (vision: true) is configured"
+        : req.mayUse && this.config.models.length > 0
+          ? "no model this user may use (allow_from)"
+          : "no model is configured";
       throw new LlmError("no_model", `llm: ${what}${names.length ? ` in chain ${names.join(" → ")}` : ""}`, {
         attempts,
       });
@@ -158,11 +163,11 @@ export class LlmClient {
     );
   }
 
-  /** Indices of the endpoints named `name`, starting at this client's round-robin position. */
-  private endpointsFor(name: string, needsVision: boolean): number[] {
+  /** Indices of the endpoints named `name` the request may use, starting at this client's round-robin position. */
+  private endpointsFor(name: string, req: Pick<ChatRequest, "needsVision" | "mayUse">): number[] {
     const indices: number[] = [];
     this.config.models.forEach((m, i) => {
-      if (m.name === name && (!needsVision || m.vision)) indices.push(i);
+      if (m.name === name && (!req.needsVision || m.vision) && (!req.mayUse || req.mayUse(m))) indices.push(i);
     });
     if (indices.length < 2) return indices;
     const turn = this.rotation.get(name) ?? 0;

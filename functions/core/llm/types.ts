@@ -1,5 +1,6 @@
 // Public shapes of the LLM client: chat messages in (tool calls and tool results included), one
 // answer (text and/or tool calls, usage, attempt history) out.
+import type { ModelEndpoint } from "../config.js";
 
 export type ContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
 
@@ -55,6 +56,8 @@ export interface ChatRequest {
    */
   tools?: ToolSpec[];
   signal?: AbortSignal;
+  /** Which model_list entries this request may use (model_list[].allow_from); absent: all. */
+  mayUse?: (endpoint: ModelEndpoint) => boolean;
   /** Correlates log lines. */
   requestId?: string;
 }
