@@ -18,6 +18,20 @@ export default tseslint.config(
     },
   },
   {
+    // zod's `z` object keeps every schema kind in a bundle; the namespace import lets esbuild drop the
+    // unused ones (about 100 KB off each function bundle, which decides cold starts).
+    files: ["functions/**/*.ts", "infra/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "ImportDeclaration[source.value='zod'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
+          message: 'use `import * as z from "zod"` (tree-shakeable)',
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.cjs", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -1,7 +1,8 @@
 // esbuild plugin that keeps function bundles small: replaces modules the functions never call with
 // stubs that throw a clear error if ever used (fc2's OSS/axios/WebSocket paths, the browser-only
-// bowser, the embedded dynalite store, ajv and the MCP client's stdio transport), trims zod to its
-// English messages, and gives the DynamoDB client an environment-only credential provider (FC passes
+// bowser, the embedded dynalite store, ajv, the MCP client's stdio transport, and the AWS SDK's CBOR
+// and event-stream codecs that DynamoDB's JSON protocol never uses), trims zod to its English
+// messages, and gives the DynamoDB client an environment-only credential provider (FC passes
 // AWS_* variables; there are no profiles).
 import path from "node:path";
 import type { Plugin } from "esbuild";
@@ -33,9 +34,17 @@ const WHY: Record<(typeof UNUSED_PACKAGES)[number], string> = {
   "ajv-formats": "the MCP client is given its own structured-result check (tools/mcp.ts)",
 };
 
+const OTHER_WHY: Record<string, string> = { "@smithy/core/event-streams": "DynamoDB has no event-stream operations" };
+
 const EMBEDDED_STORE_STUB = `export async function startDynalite() {
   throw new Error("the embedded table store is not part of the function bundles: set DINGCLAW_TABLE_ENDPOINT");
 }`;
+
+/** DynamoDB speaks AWS JSON 1.0: the SDK's protocol barrel still names the RPC v2 CBOR protocol
+ * (extended at load, so a class that fails when constructed stands in for it). */
+const CBOR_STUB = `const why = "the CBOR protocol is not included in the dingclaw function bundle (DynamoDB uses JSON)";
+export class SmithyRpcV2CborProtocol { constructor() { throw new Error(why); } }
+export function loadSmithyRpcV2CborErrorCode() { throw new Error(why); }`;
 
 const ENV_CREDENTIALS = `import { fromEnv } from "@aws-sdk/credential-provider-env";
 export const defaultProvider = (init) => fromEnv(init);`;
@@ -47,12 +56,17 @@ export function stubPlugin(): Plugin {
       const unused = new RegExp(`^(${UNUSED_PACKAGES.join("|")})$`);
       build.onResolve({ filter: unused }, (args) => ({ path: args.path, namespace: "dingclaw-unused" }));
       build.onLoad({ filter: /.*/, namespace: "dingclaw-unused" }, (args) => ({
-        contents: throwingModule(args.path, WHY[args.path as keyof typeof WHY] ?? "stdio MCP servers run only in the gateway"),
+        contents: throwingModule(args.path, WHY[args.path as keyof typeof WHY] ?? OTHER_WHY[args.path] ?? "stdio MCP servers run only in the gateway"),
         loader: "js",
       }));
 
       // stdio MCP servers run only in the gateway (tools/mcp.ts imports this lazily).
       build.onResolve({ filter: /^@modelcontextprotocol\/sdk\/client\/stdio\.js$/ }, (args) => ({ path: args.path, namespace: "dingclaw-unused" }));
+
+      // Loaded only for operations with event streams (dynamic import); DynamoDB has none.
+      build.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) => ({ path: args.path, namespace: "dingclaw-unused" }));
+      build.onResolve({ filter: /^@smithy\/core\/cbor$/ }, (args) => ({ path: args.path, namespace: "dingclaw-cbor" }));
+      build.onLoad({ filter: /.*/, namespace: "dingclaw-cbor" }, () => ({ contents: CBOR_STUB, loader: "js" }));
 
       build.onResolve({ filter: /(^|\/)embedded\.js$/ }, (args) =>
         args.resolveDir.includes(path.join("functions", "core", "store")) ? { path: args.path, namespace: "dingclaw-embedded" } : undefined,

@@ -4,7 +4,7 @@
 // validator (Ajv, strict, coercing "20" to 20): a value from `${env:X, ''}` may arrive blank, so
 // integers and booleans also accept a blank string; and type lists become anyOf (strict Ajv has no
 // union types).
-import { z } from "zod";
+import * as z from "zod";
 import { FunctionSchema, HttpEventSchema, ProviderSchema } from "./settings.js";
 
 type JsonSchema = Record<string, unknown>;

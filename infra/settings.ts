@@ -2,7 +2,7 @@
 // options, parsed with zod into DeploySettings. Empty `${env:X, ''}` values count as unset. Every
 // mistake names the serverless.yml field, what is wrong and an example. The framework's own check of
 // serverless.yml (infra/schema.ts) is generated from these schemas.
-import { z } from "zod";
+import * as z from "zod";
 import { isHttpUrl } from "../functions/core/url.js";
 import { instanceOf, TABLE_KINDS, tableKind, type TableKind } from "../functions/core/store/kind.js";
 import { DeployError } from "./errors.js";

@@ -2,7 +2,7 @@
 // defaults, resolved into the typed AppConfig every other module reads. Unknown fields are kept
 // and ignored; every error names the field, what is wrong and an example of a right value.
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_CONFIG_PATH, readEnv, tableRegion, type Env, type EnvSource } from "./env.js";
 import { keyHints, type KnownKeys } from "./config-hints.js";
 import { instanceOf, tableKind, type TableKind } from "./store/kind.js";

@@ -1,7 +1,7 @@
 // `npm run doctor`: the troubleshooting list as checks. Each check answers ✓ or ✗ with a one-line
 // fix, distinguishing the usual causes (bad credentials vs network, missing permission, quota…).
 // Nothing here sends a real message or prints a secret.
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError, loadConfig, MODEL_ENTRY_EXAMPLE, type AppConfig, type ModelEndpoint } from "./config.js";
 import { EnvError, readEnv, type Env, type EnvSource } from "./env.js";
 import { DingTalkClient } from "./dingtalk/client.js";

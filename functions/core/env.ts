@@ -2,7 +2,7 @@
 // the playground, the CLIs), with its default. Blank values count as unset (serverless.yml passes
 // `${env:X, ''}`). A bad value gives one line naming the variable, what is wrong and an example;
 // values are never echoed (some are secrets).
-import { z } from "zod";
+import * as z from "zod";
 import { THRESHOLDS } from "./log.js";
 import { TABLE_KINDS } from "./store/kind.js";
 import { isHttpUrl, trimSlashes } from "./url.js";

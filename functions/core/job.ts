@@ -1,6 +1,6 @@
 // The job a callback hands to the worker: the verified DingTalk body plus the idempotency claim.
 // It crosses a process boundary (FC async invoke), so the worker parses it with zod again.
-import { z } from "zod";
+import * as z from "zod";
 
 export const JobSchema = z.object({
   v: z.literal(1),

@@ -1,6 +1,6 @@
 // FC's invocation context and environment, parsed with zod: the role credentials, account, region
 // and service that the callback needs to invoke the worker. Both FC 2.0 and 3.0 shapes.
-import { z } from "zod";
+import * as z from "zod";
 import type { Env } from "../core/env.js";
 
 const ContextSchema = z.looseObject({

@@ -2,7 +2,7 @@
 // `(req, resp, context)` (body from `req.body` or the request stream) and FC 3.0 events
 // (`{headers, body, isBase64Encoded, requestContext}` in, `{statusCode, headers, body}` out).
 import type { Readable } from "node:stream";
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_BODY_BYTES, type CallbackRequest, type CallbackResponse } from "../core/http-callback.js";
 
 export interface Fc2Request extends Readable {

@@ -1,7 +1,7 @@
 // The playground's HTTP routes on the gateway's server: the page and its files, the state, the
 // long-polled events, sending and redelivering messages, and uploaded pictures. Bodies and queries are
 // checked with zod; API calls must be JSON from the page's own origin (no cross-site sends).
-import { z } from "zod";
+import * as z from "zod";
 import { json, type GatewayRequest, type GatewayResponse, type Route } from "../core/gateway/http-server.js";
 import type { Assets } from "./assets.js";
 import type { EventHub } from "./events.js";

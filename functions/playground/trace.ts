@@ -2,7 +2,7 @@
 // (core/trace-events.ts: claim, LLM attempts, outcome, latency split), the playground's signed
 // POST /callback (status, ack time) and, as notes, the warnings and errors the gateway logged for the
 // message. Events are grouped by msgId, or by requestId until a delivery links it to its message.
-import { z } from "zod";
+import * as z from "zod";
 import type { TraceEvent } from "../core/trace-events.js";
 import type { ChatId, Trace, TraceDelivery } from "./protocol.js";
 

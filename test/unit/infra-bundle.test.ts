@@ -43,8 +43,8 @@ async function nodeIn(bundle: Bundle, script: string, env: Record<string, string
 }
 
 describe("function bundles", () => {
-  it("stay well under 1 MB minified each (the callback, on every message's path, under 800 KB)", () => {
-    expect(callback.rawBytes).toBeLessThan(800 * 1024);
+  it("stay well under 1 MB minified each (the callback, on every message's path, under 650 KB)", () => {
+    expect(callback.rawBytes).toBeLessThan(650 * 1024);
     expect(worker.rawBytes).toBeLessThan(950 * 1024);
     for (const b of [callback, worker]) {
       expect(b.gzipBytes).toBeLessThan(b.rawBytes / 2);

@@ -2,7 +2,7 @@
 // chat, then stream its markdown variable with `PUT /v1.0/card/streaming` (full text, `isFull: true`),
 // finalizing or marking it failed at the end. Thin wrappers over DingTalkClient.callOpenApi.
 import { createHash, randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import type { OpenApiRequest } from "./client.js";
 import { DingTalkApiError, apiError } from "./http.js";
 import type { ReplyTarget } from "./outgoing.js";

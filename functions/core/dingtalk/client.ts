@@ -1,6 +1,6 @@
 // DingTalk outbound client: replies through the session webhook while it is valid, else the robot
 // OpenAPI with a cached access token (refreshed once on InvalidAuthentication); media download URLs.
-import { z } from "zod";
+import * as z from "zod";
 import type { DingTalkConfig } from "../config.js";
 import { silentLogger, type Logger } from "../log.js";
 import { DingTalkApiError, DingTalkHttp, apiError, type FetchLike, type JsonRequest } from "./http.js";

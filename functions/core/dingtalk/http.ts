@@ -1,7 +1,7 @@
 // JSON-over-fetch for DingTalk's APIs: timeouts, zod-checked responses, one error type that reads
 // both error shapes (new API `{code,message,requestid}` + non-2xx; legacy HTTP 200 + `errcode`),
 // and bounded retries with exponential backoff and jitter on 5xx, network errors and throttling.
-import type { z } from "zod";
+import type * as z from "zod";
 import { describeError, redact, silentLogger, type Logger } from "../log.js";
 import { backoffDelay, realSleep, retry, type Sleep } from "../retry.js";
 import type { CallPriority, RateGate } from "./rate-gate.js";

@@ -1,6 +1,6 @@
 // Inbound robot messages (reference §1): zod schemas for the callback body (HTTP mode and the
 // `data` of Stream CALLBACK frames) and their normalisation into one InboundMessage shape.
-import { z } from "zod";
+import * as z from "zod";
 
 export type AttachmentType = "picture" | "audio" | "video" | "file";
 export interface Attachment {

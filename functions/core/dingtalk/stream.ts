@@ -5,7 +5,7 @@
 // through one single loop.
 import { DWClient, TOPIC_ROBOT, type DWClientDownStream } from "dingtalk-stream";
 import type WebSocket from "ws";
-import { z } from "zod";
+import * as z from "zod";
 import type { DingTalkConfig } from "../config.js";
 import { describeError, type Logger } from "../log.js";
 import { backoffDelay } from "../retry.js";

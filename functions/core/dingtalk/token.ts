@@ -1,6 +1,6 @@
 // Access tokens for the new OpenAPI (reference §3.1): fetched with the app's client id/secret,
 // cached per app until 5 minutes before expiry, one shared in-flight refresh per app.
-import { z } from "zod";
+import * as z from "zod";
 import { registerSecret } from "../log.js";
 import { DingTalkApiError, type DingTalkHttp } from "./http.js";
 

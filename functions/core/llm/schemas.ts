@@ -1,7 +1,7 @@
 // zod schemas for what OpenAI-compatible providers send back: completions, stream chunks (tool-call
 // deltas included), usage. Shapes: https://platform.openai.com/docs/api-reference/chat/object and
 // .../chat/streaming (`choices[].message.tool_calls[]`, `choices[].delta.tool_calls[]` with `index`).
-import { z } from "zod";
+import * as z from "zod";
 import type { Usage } from "./types.js";
 
 const FinishReason = z.string().nullable().optional();

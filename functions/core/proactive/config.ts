@@ -2,7 +2,7 @@
 // to: {users: [...]} | {group: "cid…"}, text? | prompt?}`. `text` is posted as is; `prompt` runs the
 // agent and posts its answer. Cron expressions and time zones are checked here, so `serverless deploy`
 // (which validates the config) refuses a bad one.
-import { z } from "zod";
+import * as z from "zod";
 import { isTimeZone } from "../time-zone.js";
 import { CronError, CronSchedule } from "./time.js";
 

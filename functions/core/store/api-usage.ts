@@ -1,7 +1,7 @@
 // DingTalk API usage per app in the table: a per-month call counter (atomic ADD, one item per
 // Beijing-time month, per-API breakdown) and the "AI cards paused until" mark set after a 403/429.
 // Items: pk `usage#dingtalk#<app>`, sk `month#YYYY-MM` | `cardPause`; both carry `expiresAt`.
-import { z } from "zod";
+import * as z from "zod";
 import { silentLogger, type Logger } from "../log.js";
 import type { Item, ItemKey, ItemTable } from "./items.js";
 import type { Table } from "./table.js";

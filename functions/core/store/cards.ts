@@ -1,7 +1,7 @@
 // AI card records per inbound message (`card#<messageKey>`): which card a message's answer went to
 // and whether it was finalized, so a retry after a crash streams into the same card (never a second
 // one) and a finalized card counts as the delivered reply. Kept a day, like idempotency records.
-import { z } from "zod";
+import * as z from "zod";
 import { absent, ne, or, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 

@@ -1,7 +1,7 @@
 // Conversations: one item per scope (`conv#<scopeKey>`) with the recent turns, summary, model and usage,
 // written by optimistic locking on `version` so concurrent messages never lose a turn. Writes for one key
 // from this process are queued and coalesced into one conditional update per round.
-import { z } from "zod";
+import * as z from "zod";
 import { silentLogger, type Logger } from "../log.js";
 import { backoffDelay, realSleep, retry, type Backoff } from "../retry.js";
 import { absent, and, eq, exists, missing, type ItemKey, type ItemTable } from "./items.js";

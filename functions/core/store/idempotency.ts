@@ -2,7 +2,7 @@
 // claim puts IN_PROGRESS with a lease and a fencing token; a crashed attempt's lease can be taken over;
 // COMPLETED keeps the reply id for a day; `sent` survives takeovers so a reply is never sent twice.
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { silentLogger, type Logger } from "../log.js";
 import { absent, and, compare, eq, exists, ne, or, type Condition, type Fields, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";

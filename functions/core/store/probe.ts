@@ -2,7 +2,7 @@
 // role may do nothing else): write a probe item (conditional put), read it back and delete it. `npm run doctor` runs it from the machine (DynamoDB API: the same key the
 // functions use) and asks the deployed worker to run it with the functions' role (`{"check":"table"}`).
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { describeError } from "../log.js";
 import { TableMissingError } from "./errors.js";
 import { absent, eq } from "./items.js";

@@ -2,7 +2,7 @@
 // providers, `tools.web_fetch`, `tools.dingtalk` (find_colleague and its contact-field policy) and
 // `tools.mcp.servers` (a list, or PicoClaw's map of name → server), `tools.reminders` (limits per user). Entries we do not support load
 // with a warning; secrets (API keys, header values) are registered so no log line shows them.
-import { z } from "zod";
+import * as z from "zod";
 import { registerSecret } from "../log.js";
 import { isHttpUrl, trimSlashes } from "../url.js";
 

@@ -3,7 +3,7 @@
 // and department names (`POST {oapi}/topapi/v2/department/get`, cached per warm instance). Returns
 // name, title, departments and userId; mobile, e-mail and the like only when
 // `tools.dingtalk.contact_fields` allows them. A missing app permission is named plainly.
-import { z } from "zod";
+import * as z from "zod";
 import type { DingTalkClient } from "../dingtalk/client.js";
 import { DingTalkApiError } from "../dingtalk/http.js";
 import type { ContactField } from "./config.js";

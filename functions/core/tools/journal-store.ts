@@ -1,7 +1,7 @@
 // The tool journal in the table: one item per inbound message (`tools#<messageKey>`, sk `journal`)
 // holding its side-effecting calls, kept a day like the message's idempotency record, so a job retried
 // after a crash finds what an earlier attempt already did.
-import { z } from "zod";
+import * as z from "zod";
 import type { ItemTable } from "../store/items.js";
 import type { Table } from "../store/table.js";
 import type { JournalEntry, ToolJournal } from "./journal.js";

@@ -1,7 +1,7 @@
 // The tool registry: built-in tools plus tools from providers listed per turn (MCP servers, cached
 // by the provider), resolved into the set one turn offers. Each tool's zod schema becomes the JSON
 // Schema sent to the model (z.toJSONSchema), computed once per tool.
-import { z } from "zod";
+import * as z from "zod";
 import type { ToolSpec } from "../llm/index.js";
 import type { Logger } from "../log.js";
 import type { Tool } from "./types.js";

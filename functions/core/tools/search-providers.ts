@@ -8,7 +8,7 @@
 // - Tavily: POST {api_base}/search {query, max_results} → {results:[{title,url,content,score,
 //   published_date}]}; errors {detail:{error}} with 400/401/403/429/432/433
 //   (https://docs.tavily.com/documentation/api-reference/endpoint/search, help.tavily.com "Errors Code").
-import { z } from "zod";
+import * as z from "zod";
 import { redact } from "../log.js";
 import type { SearchProviderConfig, SearchProviderName } from "./config.js";
 import { ToolError } from "./types.js";

@@ -2,7 +2,7 @@
 // model sees), whether it changes anything outside (side effects), a timeout, and `run`. Tools get
 // the turn's context (who asked, in which conversation, for which robot) and report failures as a
 // ToolError whose message tells the model what went wrong and what it can do about it.
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Logger } from "../log.js";
 
 /** Who and where a turn is: reminders and lookups need the asker and the chat. */

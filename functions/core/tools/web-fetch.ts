@@ -1,7 +1,7 @@
 // `web_fetch` {url}: fetches one public page through the same guarded download as inbound media
 // (dingtalk/download.ts: no private, loopback or link-local targets at connect time and on every
 // redirect, a size cap, a deadline) and gives the model its readable text.
-import { z } from "zod";
+import * as z from "zod";
 import { DownloadError, download, type DownloadPolicy } from "../dingtalk/download.js";
 import { htmlToText } from "./html-text.js";
 import { ToolError, defineTool, type Tool } from "./types.js";

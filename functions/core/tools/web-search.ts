@@ -1,6 +1,6 @@
 // `web_search` {query}: asks the enabled providers in config order (the next one when one fails) and
 // gives the model numbered results with their links; the answer then cites them.
-import { z } from "zod";
+import * as z from "zod";
 import type { SearchProviderConfig } from "./config.js";
 import { searchProvider, type SearchHit } from "./search-providers.js";
 import { ToolError, defineTool, type Tool } from "./types.js";

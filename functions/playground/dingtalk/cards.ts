@@ -1,7 +1,7 @@
 // AI cards in the DingTalk double (reference §5): registered templates, card instances made by
 // `createAndDeliver`, and every streaming update (`PUT /v1.0/card/streaming`) applied and recorded,
 // with DingTalk's error codes for unknown templates, duplicate ids, bad spaces and bad updates.
-import { z } from "zod";
+import * as z from "zod";
 import { apiError, json, type DoubleRequest, type DoubleResponse, type Route } from "./router.js";
 import { checkAccessToken } from "./routes/auth.js";
 import { requestId, type DoubleState } from "./state.js";

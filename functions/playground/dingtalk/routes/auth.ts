@@ -1,6 +1,6 @@
 // Token routes of the DingTalk double: the new `POST /v1.0/oauth2/accessToken` and the legacy
 // `GET /gettoken`, with DingTalk's answers for bad or missing credentials (reference §3).
-import { z } from "zod";
+import * as z from "zod";
 import { apiError, json, legacyError, type DoubleRequest, type Route } from "../router.js";
 import { requestId, type DoubleState, type Token } from "../state.js";
 

@@ -13,7 +13,7 @@
 // A missing permission answers as DingTalk does: 403 `Forbidden.AccessDenied.AccessTokenPermissionDenied`
 // (new API, with `accessdenieddetail.requiredScopes`) or errcode 60011 (legacy) (doc
 // server-api-error-codes-1); a bad legacy token is errcode 40014.
-import { z } from "zod";
+import * as z from "zod";
 import { apiError, json, legacyError, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";
 import { requestId, type DoubleState } from "../state.js";
 import { checkAccessToken } from "./auth.js";

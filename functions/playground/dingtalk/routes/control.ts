@@ -1,6 +1,6 @@
 // Control API of the DingTalk double, for tests in other processes: register apps, mint session
 // webhooks, add files and faults, expire tokens, move the clock, read calls and sent messages.
-import { z } from "zod";
+import * as z from "zod";
 import type { CardPlatform } from "../cards.js";
 import { LEGACY_THROTTLE_CODES, NEW_API_THROTTLE_CODES, type FaultSpec } from "../faults.js";
 import { json, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";

@@ -1,6 +1,6 @@
 // Inbound media of the DingTalk double (reference §4.5): `POST /v1.0/robot/messageFiles/download`
 // turns a registered downloadCode into a temporary URL on the double, which serves the bytes.
-import { z } from "zod";
+import * as z from "zod";
 import { apiError, json, type Route } from "../router.js";
 import { requestId } from "../state.js";
 import { checkAccessToken } from "./auth.js";

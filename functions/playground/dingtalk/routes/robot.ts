@@ -1,7 +1,7 @@
 // Robot send routes of the DingTalk double (reference §4.2–4.4): `oToMessages/batchSend` and
 // `groupMessages/send`, validating token, robotCode, msgKey and msgParam as DingTalk does.
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { apiError, json, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";
 import { requestId, type App, type DoubleState, type SentMessage } from "../state.js";
 import { checkAccessToken } from "./auth.js";

@@ -1,6 +1,6 @@
 // Session webhooks of the DingTalk double (reference §4.1): `POST /robot/sendBySession?session=`
 // answers `{errcode:0}`, or HTTP 200 `{errcode:300001}` once the session is unknown or expired.
-import { z } from "zod";
+import * as z from "zod";
 import { json, legacyError, type Route } from "../router.js";
 import type { SentMessage } from "../state.js";
 

@@ -1,7 +1,7 @@
 // Wire frames of DingTalk Stream mode (reference §2.3–2.5): builders for the frames the gateway
 // pushes (CALLBACK, EVENT, SYSTEM ping/disconnect) and the zod schema of the frames clients send back.
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 
 export const TOPIC_ROBOT = "/v1.0/im/bot/messages/get";
 

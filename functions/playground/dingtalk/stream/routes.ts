@@ -1,6 +1,6 @@
 // HTTP side of the Stream gateway double: `POST /v1.0/gateway/connections/open` as DingTalk answers it
 // (reference §2.1, errors as §3.3), and the `/__control/stream/...` API for tests in other processes.
-import { z } from "zod";
+import * as z from "zod";
 import { control, withBody } from "../routes/control.js";
 import { apiError, json, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";
 import { requestId, type DoubleState } from "../state.js";
