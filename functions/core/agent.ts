@@ -61,6 +61,8 @@ export type AgentOutcome =
       images?: number;
       /** Tool calls of the turn (name, duration, ok/error). */
       tools?: Array<Pick<ToolCallRecord, "name" | "ms" | "ok" | "error" | "reused">>;
+      /** The reply's text (content: only the audit line with audit.include_content shows it). */
+      reply?: string;
     };
 
 type Replied = Extract<AgentOutcome, { action: "replied" }>;
@@ -98,7 +100,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const log = deps.log.child({ msgId: msg.msgId, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) });
   const replier = ctx.replier ?? new Replier(target, messageKey(msg, robotCode), { ...deps, log });
   const markdown = (text: string, kind: Replied["kind"], extra: Partial<Replied> = {}) =>
-    replier.markdown(text).then((d) => replied(kind, d, extra));
+    replier.markdown(text).then((d) => replied(kind, d, { reply: text, ...extra }));
 
   if (group && !msg.mentioned) return { action: "ignored", reason: "not_mentioned" };
   if (!isAllowed(msg.sender, config.dingtalk.allowFrom)) return markdown(say.notAllowed(), "refused");
@@ -164,6 +166,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
     },
     ...(result.calls.length ? { tools: result.calls.map(({ name, ms, ok, error, reused }) => ({ name, ms, ok, ...(error ? { error } : {}), ...(reused ? { reused } : {}) })) } : {}),
     ...images,
+    reply: result.text,
   });
 }
 

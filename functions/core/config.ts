@@ -59,6 +59,7 @@ const EXAMPLES: Record<string, string> = {
   "channels.dingtalk.file_max_bytes": "100000",
   "channels.dingtalk.image_max_bytes": "3145728",
   "channels.dingtalk.download_timeout_ms": "15000",
+  "audit.include_content": "false",
 };
 
 /** One model_list entry that works, and the smallest config using it, as guides and errors show them. */
@@ -153,6 +154,11 @@ const DingTalkSchema = z.looseObject({
   download_timeout_ms: z.number().int().min(1000).default(15_000),
 });
 
+const AuditSchema = z.looseObject({
+  /** Put the user's message and the reply into each turn's audit line (default: never). */
+  include_content: z.boolean().default(false),
+});
+
 // `prefault({})`: a missing section is parsed as an empty one, so its defaults are the schema's own.
 const ConfigSchema = z.looseObject({
   agents: z.looseObject({ defaults: DefaultsSchema.prefault({}) }).prefault({}),
@@ -160,6 +166,7 @@ const ConfigSchema = z.looseObject({
   channels: z.looseObject({ dingtalk: DingTalkSchema.prefault({}) }).prefault({}),
   tools: ToolsSchema.optional(),
   schedules: z.array(ScheduleSchema).default([]),
+  audit: AuditSchema.prefault({}),
 });
 
 type RawConfig = z.output<typeof ConfigSchema>;
@@ -231,6 +238,8 @@ export interface AppConfig {
   /** Scheduled posts (enabled ones). */
   schedules: ScheduleConfig[];
   models: ModelEndpoint[];
+  /** The per-turn audit line (audit.ts). */
+  audit: { includeContent: boolean };
   table: {
     kind: TableKind;
     endpoint: string | undefined;
@@ -412,6 +421,7 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
     tools,
     schedules,
     models,
+    audit: { includeContent: raw.audit.include_content },
     table: {
       kind: tableKind(env.DINGCLAW_TABLE_KIND, env.DINGCLAW_TABLE_ENDPOINT),
       endpoint: env.DINGCLAW_TABLE_ENDPOINT,

@@ -1,8 +1,11 @@
 // The worker's job, platform-free: re-acquire the message's claim, build the job's Replier over the
 // claim (each delivered part and then the whole reply are recorded on it), run the agent once,
-// complete. Safe under retries: a retry after a crash finishes the message, and neither a reply nor a
-// part of one that was already sent is sent again.
+// write the turn's audit line (audit.ts; an attempt that fails writes one too), complete. Safe under
+// retries: a retry after a crash finishes the message, and neither a reply nor a part of one that was
+// already sent is sent again.
 import { handleMessage, replyTarget, type AgentDeps, type AgentOutcome } from "./agent.js";
+import { writeAudit, type TurnEnd } from "./audit.js";
+import type { AppConfig } from "./config.js";
 import { parseCallback } from "./dingtalk/inbound.js";
 import { JobSchema } from "./job.js";
 import { describeError } from "./log.js";
@@ -11,6 +14,8 @@ import type { IdempotencyStore } from "./store/idempotency.js";
 import { emitTrace } from "./trace-events.js";
 
 export interface WorkerDeps extends AgentDeps {
+  /** `audit`: what each turn's audit line holds (default: no content). */
+  config: AgentDeps["config"] & Partial<Pick<AppConfig, "audit">>;
   idempotency: IdempotencyStore;
   /**
    * Waits for side records the job started without waiting on them (DingTalk API-call counts), so they
@@ -68,13 +73,17 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
     markSent: (result, digests) => deps.idempotency.markSent(claim.key, token, result.processQueryKey, digests),
   };
   const replier = new Replier(replyTarget(msg, deps.config.dingtalk.credentials?.robotCode ?? ""), claim.key, { ...deps, log }, ledger);
+  const audit = (end: TurnEnd) =>
+    writeAudit(log, msg, end, { models: deps.config.models, audit: deps.config.audit ?? { includeContent: false }, attempt: held.attempt });
   let outcome: AgentOutcome;
   try {
     outcome = await handleMessage(msg, { ...deps, log }, { requestId, replier });
   } catch (err) {
     log.error("job failed", { attempt: held.attempt, error: describeError(err) });
+    audit({ error: err });
     throw err;
   }
+  audit({ outcome });
   await deps.idempotency.complete(claim.key, token);
   const queuedMs = started - job.data.receivedAt;
   const totalMs = deps.now() - started;

@@ -165,6 +165,13 @@ describe("config", () => {
     );
   });
 
+  it("reads audit.include_content (default false) and rejects a value that is not a boolean", () => {
+    expect(parseConfig(seed).audit).toEqual({ includeContent: false });
+    expect(parseConfig({ ...seed, audit: { include_content: true } }).audit).toEqual({ includeContent: true });
+    expect(errorOf(() => parseConfig({ audit: { include_content: "yes" } })).message).toContain("audit.include_content:");
+    expect(errorOf(() => parseConfig({ audit: { include_content: "yes" } })).message).toContain("(example: false)");
+  });
+
   it("says \"did you mean\" for another bot's spelling of a key, and ignores other unknown keys", () => {
     const cfg = parseConfig({
       agents: { defaults: { modelName: "glm-4", maxTokens: 100, workspace: "~/w" } },

@@ -1,0 +1,73 @@
+// The audit record of a turn: one `audit` log line (JSON, flat fields an SLS field index can hold) per
+// message the worker handled, written by processJob where the job ends: who, which conversation, which
+// model, tokens as the provider reported them (every tool round included), their cost from
+// model_list[].price, the tools called and how the turn ended. The message and the reply are in it only
+// with audit.include_content.
+import type { AgentOutcome } from "./agent.js";
+import { parseCommand } from "./commands.js";
+import type { AppConfig } from "./config.js";
+import { costCny, priceOf } from "./cost.js";
+import type { InboundMessage } from "./dingtalk/inbound.js";
+import type { Logger } from "./log.js";
+
+export const AUDIT_MSG = "audit";
+
+/** How a turn ended, as the audit line names it. */
+export type AuditOutcome = "answered" | "command" | "refused" | "limited" | "unsupported" | "failed";
+
+/** A finished job's outcome, or the error that ended an attempt (the queue may retry it). */
+export type TurnEnd = { outcome: AgentOutcome } | { error: unknown };
+
+const OUTCOMES: Readonly<Record<string, AuditOutcome>> = {
+  answer: "answered",
+  command: "command",
+  help: "command",
+  refused: "refused",
+  limited: "limited",
+  unsupported: "unsupported",
+  llm_error: "failed",
+};
+
+export interface AuditOptions {
+  models: AppConfig["models"];
+  audit: AppConfig["audit"];
+  attempt: number;
+}
+
+/** The audit line's fields; undefined for a message that was no turn (a group message without @). */
+export function auditFields(msg: InboundMessage, end: TurnEnd, opts: AuditOptions): Record<string, unknown> | undefined {
+  const outcome = "outcome" in end ? end.outcome : undefined;
+  if (outcome?.action === "ignored") return undefined;
+  const promptTokens = outcome?.llm?.promptTokens ?? 0;
+  const completionTokens = outcome?.llm?.completionTokens ?? 0;
+  const model = outcome?.modelName ?? null;
+  const spent = promptTokens + completionTokens > 0;
+  const tools = outcome?.tools ?? [];
+  const ended: AuditOutcome | string = outcome ? (OUTCOMES[outcome.kind] ?? outcome.kind) : "failed";
+  const command = ended === "command" ? parseCommand(msg.text) : undefined;
+  return {
+    staffId: msg.sender.staffId ?? null,
+    ...(msg.sender.staffId ? {} : { senderId: msg.sender.id }),
+    conversationId: msg.conversation.id,
+    conversationType: msg.conversation.type,
+    outcome: ended,
+    ...(outcome?.errorKind ? { errorKind: outcome.errorKind } : {}),
+    ...("error" in end ? { errorKind: "job" } : {}),
+    ...(command ? { command: command.name } : {}),
+    model,
+    promptTokens,
+    completionTokens,
+    costCny: spent ? costCny(priceOf(opts.models, model ?? undefined), { promptTokens, completionTokens }) : 0,
+    tools: tools.map((t) => (t.ok ? `${t.name}:ok` : `${t.name}:error${t.error ? `:${t.error}` : ""}`)),
+    toolCalls: tools.length,
+    toolErrors: tools.filter((t) => !t.ok).length,
+    attempt: opts.attempt,
+    ...(opts.audit.includeContent ? { text: msg.text, ...(outcome?.reply !== undefined ? { reply: outcome.reply } : {}) } : {}),
+  };
+}
+
+/** Writes the turn's audit line (nothing for a message that was no turn). */
+export function writeAudit(log: Logger, msg: InboundMessage, end: TurnEnd, opts: AuditOptions): void {
+  const fields = auditFields(msg, end, opts);
+  if (fields) log.info(AUDIT_MSG, fields);
+}
