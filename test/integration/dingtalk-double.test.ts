@@ -77,6 +77,7 @@ describe("DingTalk double: robot send validation", () => {
     expect(await code(g, group({ robotCode: "" }))).toBe("invalidParameter.robotCode.empty");
     expect(await code(g, group({ robotCode: "dingother" }))).toBe("invalidParameter.robotCode.auth");
     expect(await code(g, group({ msgKey: "sampleNope" }))).toBe("invalidParameter.msgKey.invalid");
+    expect(await code(g, group({ msgKey: "" }))).toBe("invalidParameter.msgKey.empty");
     expect(await code(g, group({ msgParam: { title: "t", text: "x" } }))).toBe("invalidParameter.msgParam.invalid");
     expect(await code(g, group({ msgParam: "{not json" }))).toBe("invalidParameter.msgParam.invalid");
     expect(await code(g, group({ msgParam: JSON.stringify({ content: "x" }) }))).toBe("invalidParameter.msgParam.invalid");
@@ -89,6 +90,40 @@ describe("DingTalk double: robot send validation", () => {
     const ok = await post(o, { ...oto, userIds: ["u1", "u2"] }, h);
     expect(ok).toMatchObject({ status: 200, body: { invalidStaffIdList: [], flowControlledStaffIdList: [] } });
     expect(dt.sent().map((m) => m.userId)).toEqual(["u1", "u2"]);
+  });
+
+  it("batchSend lists unknown and flow-controlled staff ids instead of sending to them", async () => {
+    const h = { "x-acs-dingtalk-access-token": await token() };
+    dt.robot.unknownStaff.add("ghost");
+    dt.robot.flowControlled.set("busy", 1);
+    const oto = { robotCode: APP.clientId, msgKey: "sampleText", msgParam: JSON.stringify({ content: "hi" }) };
+    const first = await post("/v1.0/robot/oToMessages/batchSend", { ...oto, userIds: ["u1", "ghost", "busy"] }, h);
+    expect(first).toMatchObject({ status: 200, body: { invalidStaffIdList: ["ghost"], flowControlledStaffIdList: ["busy"] } });
+    expect(dt.sent().map((m) => m.userId)).toEqual(["u1"]);
+    const again = await post("/v1.0/robot/oToMessages/batchSend", { ...oto, userIds: ["busy"] }, h);
+    expect(again.body).toMatchObject({ invalidStaffIdList: [], flowControlledStaffIdList: [] });
+    expect(dt.sent().map((m) => m.userId)).toEqual(["u1", "busy"]);
+  });
+
+  it("without qyapi_robot_sendmsg both send APIs answer 403 AccessTokenPermissionDenied; unknown groups are refused", async () => {
+    const h = { "x-acs-dingtalk-access-token": await token() };
+    dt.robot.unknownGroups.add("cidGone");
+    expect(await post("/v1.0/robot/groupMessages/send", group({ openConversationId: "cidGone" }), h)).toMatchObject({
+      status: 400,
+      body: { code: "invalid.openConversationId" },
+    });
+    dt.robot.sendPermission = false;
+    for (const [path, body] of [
+      ["/v1.0/robot/groupMessages/send", group()],
+      ["/v1.0/robot/oToMessages/batchSend", { robotCode: APP.clientId, userIds: ["u1"], msgKey: "sampleText", msgParam: JSON.stringify({ content: "x" }) }],
+    ] as const)
+      expect(await post(path, body, h)).toMatchObject({
+        status: 403,
+        body: { code: "Forbidden.AccessDenied.AccessTokenPermissionDenied", accessdenieddetail: { requiredScopes: ["qyapi_robot_sendmsg"] } },
+      });
+    expect(dt.sent()).toHaveLength(0);
+    dt.reset();
+    expect(dt.robot.sendPermission).toBe(true);
   });
 
   it("answers unknown paths with 404 and records them", async () => {

@@ -5,3 +5,4 @@ export * from "./server.js";
 export * from "./stream/index.js";
 export { NEW_API_THROTTLE_CODES, LEGACY_THROTTLE_CODES } from "./faults.js";
 export { ContactDirectory, type ContactScope, type DirectoryUser } from "./routes/contacts.js";
+export { RobotAudience } from "./routes/robot.js";

@@ -63,6 +63,24 @@ export function apiError(status: number, code: string, message: string, requesti
   return { status, body: { code, message, requestid } };
 }
 
+const PERMISSION_DOC = "https://open.dingtalk.com/document/orgapp-server/add-api-permission";
+
+/**
+ * A new API called without its permission: 403 `Forbidden.AccessDenied.AccessTokenPermissionDenied`
+ * with the scope it needs in `accessdenieddetail.requiredScopes` (doc server-api-error-codes-1).
+ */
+export function permissionDenied(scope: string, requestid: string): DoubleResponse {
+  return {
+    status: 403,
+    body: {
+      code: "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+      message: `没有调用该接口的权限，接口权限申请参考：${PERMISSION_DOC}`,
+      requestid,
+      accessdenieddetail: { requiredScopes: [scope] },
+    },
+  };
+}
+
 /** Legacy error shape: HTTP 200 with `{errcode, errmsg}`. */
 export function legacyError(errcode: number, errmsg: string): DoubleResponse {
   return { status: 200, body: { errcode, errmsg } };

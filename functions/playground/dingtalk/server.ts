@@ -9,7 +9,7 @@ import { authRoutes } from "./routes/auth.js";
 import { ContactDirectory, contactRoutes } from "./routes/contacts.js";
 import { cardControlRoutes, controlRoutes } from "./routes/control.js";
 import { fileRoutes } from "./routes/files.js";
-import { robotRoutes } from "./routes/robot.js";
+import { RobotAudience, robotRoutes } from "./routes/robot.js";
 import { webhookRoutes } from "./routes/webhook.js";
 import { Router, type DoubleRequest, type DoubleResponse } from "./router.js";
 import { DoubleState, type App, type Conversation, type RecordedCall, type SentMessage } from "./state.js";
@@ -61,6 +61,12 @@ export interface DingTalkDouble {
   addFile(content: Buffer | string, opts?: { fileName?: string; contentType?: string; robotCode?: string }): string;
   /** The company directory behind the contact APIs (users, departments, revocable permissions). */
   contacts: ContactDirectory;
+  /**
+   * Who the robot send APIs reach: `sendPermission` (qyapi_robot_sendmsg), `unknownStaff` (batchSend's
+   * invalidStaffIdList), `unknownGroups` (groupMessages/send's invalid.openConversationId),
+   * `flowControlled` (staff id → calls held back). Cleared by `reset`.
+   */
+  robot: RobotAudience;
   /** Registers an AI card template id (unknown ids answer `param.templateNotExist`). */
   cardTemplate(templateId: string): void;
   /** AI cards created so far, with their streaming updates. */
@@ -217,7 +223,9 @@ async function handle(router: Router, state: DoubleState, req: IncomingMessage, 
 export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Promise<DingTalkDouble> {
   const state = new DoubleState(opts.now);
   const contacts = new ContactDirectory();
-  const router = new Router().add(...controlRoutes, ...authRoutes, ...webhookRoutes, ...robotRoutes, ...fileRoutes, ...contactRoutes(contacts));
+  const robot = new RobotAudience();
+  state.resetHooks.push(() => robot.clear());
+  const router = new Router().add(...controlRoutes, ...authRoutes, ...webhookRoutes, ...robotRoutes(robot), ...fileRoutes, ...contactRoutes(contacts));
   const server = createServer((req, res) => {
     handle(router, state, req, res).catch((err: unknown) => {
       if (!res.headersSent) write(res, { status: 500, body: { code: "double.crash", message: String(err) } });
@@ -248,6 +256,7 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
     server,
     stream,
     contacts,
+    robot,
     app: (clientId, clientSecret, o) => state.addApp(clientId, clientSecret, o),
     sessionWebhookFor: (conversation, o) => {
       const hook = state.createSession(conversation, o);

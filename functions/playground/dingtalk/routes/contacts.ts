@@ -14,7 +14,7 @@
 // (new API, with `accessdenieddetail.requiredScopes`) or errcode 60011 (legacy) (doc
 // server-api-error-codes-1); a bad legacy token is errcode 40014.
 import * as z from "zod";
-import { apiError, json, legacyError, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";
+import { apiError, json, legacyError, permissionDenied, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";
 import { requestId, type DoubleState } from "../state.js";
 import { checkAccessToken } from "./auth.js";
 
@@ -76,20 +76,6 @@ const SearchBody = z.looseObject({
 const UserGetBody = z.looseObject({ userid: z.string().min(1), language: z.string().optional() });
 const DeptGetBody = z.looseObject({ dept_id: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]), language: z.string().optional() });
 
-const PERMISSION_DOC = "https://open.dingtalk.com/document/orgapp-server/add-api-permission";
-
-function newApiDenied(scope: ContactScope): DoubleResponse {
-  return {
-    status: 403,
-    body: {
-      code: "Forbidden.AccessDenied.AccessTokenPermissionDenied",
-      message: `没有调用该接口的权限，接口权限申请参考：${PERMISSION_DOC}`,
-      requestid: requestId(),
-      accessdenieddetail: { requiredScopes: [scope] },
-    },
-  };
-}
-
 /** The legacy APIs take the token in the query. */
 function legacyToken(req: DoubleRequest, state: DoubleState): DoubleResponse | undefined {
   const token = req.query.get("access_token");
@@ -108,7 +94,7 @@ export function contactRoutes(directory: ContactDirectory): Route[] {
       handle(req, state) {
         const auth = checkAccessToken(req, state);
         if (!auth.ok) return auth.response;
-        if (directory.revoked.has("qyapi_addresslist_search")) return newApiDenied("qyapi_addresslist_search");
+        if (directory.revoked.has("qyapi_addresslist_search")) return permissionDenied("qyapi_addresslist_search", requestId());
         const body = SearchBody.safeParse(req.json);
         if (!body.success) return apiError(400, "parameter.error", "参数错误", requestId());
         const { queryWord, offset, size, fullMatchField } = body.data;

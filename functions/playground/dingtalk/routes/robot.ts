@@ -1,8 +1,14 @@
 // Robot send routes of the DingTalk double (reference §4.2–4.4): `oToMessages/batchSend` and
-// `groupMessages/send`, validating token, robotCode, msgKey and msgParam as DingTalk does.
+// `groupMessages/send`, validating token, robotCode, msgKey and msgParam as DingTalk does. Both need
+// the permission qyapi_robot_sendmsg ("权限要求" in the docs chatbots-send-one-on-one-chat-messages-in-batches
+// and the-robot-sends-a-group-message); without it DingTalk answers 403
+// `Forbidden.AccessDenied.AccessTokenPermissionDenied` (server-api-error-codes-1). batchSend answers 200
+// and lists the staff ids it did not send to in `invalidStaffIdList` / `flowControlledStaffIdList`
+// (its response example), and refuses more than 20 userIds ("每次最多传20个"); groupMessages/send
+// answers 400 `invalid.openConversationId` for a group it does not know (its error table).
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
-import { apiError, json, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";
+import { apiError, json, permissionDenied, type DoubleRequest, type DoubleResponse, type Route } from "../router.js";
 import { requestId, type App, type DoubleState, type SentMessage } from "../state.js";
 import { checkAccessToken } from "./auth.js";
 
@@ -68,8 +74,29 @@ export function normaliseOpenApi(msgKey: string, p: Record<string, unknown>): No
   return out;
 }
 
+/** Who the robot can reach: the send permission, staff ids and groups DingTalk does not know, per-user flow control. */
+export class RobotAudience {
+  /** qyapi_robot_sendmsg granted (default). */
+  sendPermission = true;
+  /** Staff ids batchSend lists in invalidStaffIdList (not in the org, or the bot may not message them). */
+  readonly unknownStaff = new Set<string>();
+  /** openConversationIds groupMessages/send refuses with `invalid.openConversationId`. */
+  readonly unknownGroups = new Set<string>();
+  /** Staff id → how many more batchSend calls list it in flowControlledStaffIdList. */
+  readonly flowControlled = new Map<string, number>();
+
+  /** Forgets every setting (the permission is granted again). */
+  clear(): void {
+    this.sendPermission = true;
+    this.unknownStaff.clear();
+    this.unknownGroups.clear();
+    this.flowControlled.clear();
+  }
+}
+
 const ERROR_MESSAGES: Record<string, string> = {
   "invalidParameter.robotCode.empty": "robotCode不能为空",
+  "invalidParameter.msgKey.empty": "缺少msgKey",
   "invalidParameter.msgKey.invalid": "msgKey无效",
   "invalidParameter.msgParam.invalid": "msgParam不合法",
   "invalidParameter.msgParam.tooLong": "msgParam过长",
@@ -82,7 +109,10 @@ const ERROR_MESSAGES: Record<string, string> = {
 const code = (c: string) => ({ error: c });
 const SendBody = z.looseObject({
   robotCode: z.string(code("invalidParameter.robotCode.empty")).min(1, code("invalidParameter.robotCode.empty")),
-  msgKey: z.string(code("invalidParameter.msgKey.invalid")).refine((k) => Object.hasOwn(MSG_PARAM_SCHEMAS, k), code("invalidParameter.msgKey.invalid")),
+  msgKey: z
+    .string(code("invalidParameter.msgKey.empty"))
+    .min(1, code("invalidParameter.msgKey.empty"))
+    .refine((k) => Object.hasOwn(MSG_PARAM_SCHEMAS, k), code("invalidParameter.msgKey.invalid")),
   msgParam: z
     .string(code("invalidParameter.msgParam.invalid"))
     .refine((p) => Buffer.byteLength(p, "utf8") <= MAX_MSG_PARAM_BYTES, code("invalidParameter.msgParam.tooLong")),
@@ -103,13 +133,19 @@ const GroupSendBody = SendBody.extend({
 type Checked<T> = { ok: true; app: App; body: T; param: Record<string, unknown> } | { ok: false; response: DoubleResponse };
 
 /** Token, body shape, robotCode ownership and msgParam-per-msgKey checks shared by both send APIs. */
-function checkSend<S extends typeof BatchSendBody | typeof GroupSendBody>(req: DoubleRequest, state: DoubleState, schema: S): Checked<z.output<S>> {
+function checkSend<S extends typeof BatchSendBody | typeof GroupSendBody>(
+  req: DoubleRequest,
+  state: DoubleState,
+  audience: RobotAudience,
+  schema: S,
+): Checked<z.output<S>> {
   const fail = (c: string, message = ERROR_MESSAGES[c] ?? c): Checked<z.output<S>> => ({
     ok: false,
     response: apiError(400, c, message, requestId()),
   });
   const auth = checkAccessToken(req, state);
   if (!auth.ok) return auth;
+  if (!audience.sendPermission) return { ok: false, response: permissionDenied("qyapi_robot_sendmsg", requestId()) };
   if (req.jsonError || typeof req.json !== "object" || req.json === null || Array.isArray(req.json))
     return fail("invalidParameter.body", "请求体不是合法的JSON");
   const parsed = schema.safeParse(req.json);
@@ -132,51 +168,58 @@ function processQueryKey(): string {
   return randomBytes(18).toString("base64");
 }
 
-export const robotRoutes: Route[] = [
-  {
-    name: "robot.oToMessages.batchSend",
-    method: "POST",
-    path: "/v1.0/robot/oToMessages/batchSend",
-    handle(req, state) {
-      const c = checkSend(req, state, BatchSendBody);
-      if (!c.ok) return c.response;
-      const { msgKey, userIds } = c.body;
-      const key = processQueryKey();
-      for (const userId of userIds)
+export function robotRoutes(audience: RobotAudience): Route[] {
+  return [
+    {
+      name: "robot.oToMessages.batchSend",
+      method: "POST",
+      path: "/v1.0/robot/oToMessages/batchSend",
+      handle(req, state) {
+        const c = checkSend(req, state, audience, BatchSendBody);
+        if (!c.ok) return c.response;
+        const { msgKey } = c.body;
+        const userIds = [...new Set(c.body.userIds)];
+        const invalid = userIds.filter((u) => audience.unknownStaff.has(u));
+        const limited = userIds.filter((u) => !audience.unknownStaff.has(u) && (audience.flowControlled.get(u) ?? 0) > 0);
+        for (const u of limited) audience.flowControlled.set(u, audience.flowControlled.get(u)! - 1);
+        const key = processQueryKey();
+        for (const userId of userIds.filter((u) => !invalid.includes(u) && !limited.includes(u)))
+          state.recordSent({
+            route: "openapi",
+            robotCode: c.app.robotCode,
+            conversationType: "direct",
+            conversationId: state.directConversation(userId, c.app.robotCode),
+            userId,
+            msgKey,
+            ...normaliseOpenApi(msgKey, c.param),
+            processQueryKey: key,
+            time: state.now(),
+          });
+        return json(200, { processQueryKey: key, invalidStaffIdList: invalid, flowControlledStaffIdList: limited });
+      },
+    },
+    {
+      name: "robot.groupMessages.send",
+      method: "POST",
+      path: "/v1.0/robot/groupMessages/send",
+      handle(req, state) {
+        const c = checkSend(req, state, audience, GroupSendBody);
+        if (!c.ok) return c.response;
+        const { msgKey, openConversationId: id } = c.body;
+        if (audience.unknownGroups.has(id)) return apiError(400, "invalid.openConversationId", "无效的openConversationId", requestId());
+        const key = processQueryKey();
         state.recordSent({
           route: "openapi",
           robotCode: c.app.robotCode,
-          conversationType: "direct",
-          conversationId: state.directConversation(userId, c.app.robotCode),
-          userId,
+          conversationType: "group",
+          conversationId: id,
           msgKey,
           ...normaliseOpenApi(msgKey, c.param),
           processQueryKey: key,
           time: state.now(),
         });
-      return json(200, { processQueryKey: key, invalidStaffIdList: [], flowControlledStaffIdList: [] });
+        return json(200, { processQueryKey: key });
+      },
     },
-  },
-  {
-    name: "robot.groupMessages.send",
-    method: "POST",
-    path: "/v1.0/robot/groupMessages/send",
-    handle(req, state) {
-      const c = checkSend(req, state, GroupSendBody);
-      if (!c.ok) return c.response;
-      const { msgKey, openConversationId: id } = c.body;
-      const key = processQueryKey();
-      state.recordSent({
-        route: "openapi",
-        robotCode: c.app.robotCode,
-        conversationType: "group",
-        conversationId: id,
-        msgKey,
-        ...normaliseOpenApi(msgKey, c.param),
-        processQueryKey: key,
-        time: state.now(),
-      });
-      return json(200, { processQueryKey: key });
-    },
-  },
-];
+  ];
+}
