@@ -2,7 +2,7 @@
 // call) or one group (`groupMessages/send`), always through the robot OpenAPI (session webhooks
 // expire). Long texts are split like replies; per-user flow control is retried with backoff for the
 // users it held back; DingTalk's refusals come back in plain words (ProactiveSendError).
-import { z } from "zod";
+import * as z from "zod";
 import type { DingTalkClient } from "../dingtalk/client.js";
 import { DingTalkApiError, apiError } from "../dingtalk/http.js";
 import { openApiMessage, type OutgoingMessage } from "../dingtalk/outgoing.js";
