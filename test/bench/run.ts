@@ -19,9 +19,11 @@ import { benchColdStart } from "./steps/cold-start.js";
 import type { StepContext } from "./steps/context.js";
 import { computeCost } from "./steps/cost.js";
 import { benchGateway } from "./steps/gateway.js";
+import { benchStreamAck } from "./steps/stream-ack.js";
+import { benchTables } from "./steps/tables.js";
 import { benchWorker } from "./steps/worker.js";
 
-const STEPS = ["calibration", "callback", "cold-start", "worker", "gateway"] as const;
+const STEPS = ["calibration", "callback", "cold-start", "stream-ack", "worker", "tables", "gateway"] as const;
 const { values } = parseArgs({
   options: { quick: { type: "boolean", default: false }, "cpu-prof": { type: "boolean", default: false }, only: { type: "string" } },
 });
@@ -45,8 +47,8 @@ async function step<T>(name: (typeof STEPS)[number], run: () => Promise<T>): Pro
 }
 
 const SIZES = quick
-  ? { requests: 300, rounds: 2, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100, idleAfterS: 10 }
-  : { requests: 3000, rounds: 3, warmup: 300, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000, idleAfterS: 30 };
+  ? { requests: 300, rounds: 2, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100, idleAfterS: 10, ackFrames: 100 }
+  : { requests: 3000, rounds: 3, warmup: 300, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000, idleAfterS: 30, ackFrames: 500 };
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
@@ -100,7 +102,9 @@ async function main(): Promise<void> {
       progress(`callback cold start: ${SIZES.coldRuns} fresh processes each, alternating`);
       return benchColdStart(ctx, SIZES.coldRuns);
     });
+    results.streamAck = await step("stream-ack", () => benchStreamAck(ctx, SIZES.ackFrames));
     results.worker = await step("worker", () => benchWorker(ctx, { overheadMessages: SIZES.overhead, concurrent: 50, llmDelayMs: 2000 }));
+    results.tables = await step("tables", () => benchTables(ctx, SIZES.overhead));
   } finally {
     await dynalite.stop();
   }

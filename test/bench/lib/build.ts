@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import { buildBundle } from "../../../infra/bundle.js";
 import { DIST, HOSTS_OUT, ROOT } from "./paths.js";
 
-export const HOSTS = ["fc-http", "floor-http", "fc-event", "dynalite", "put-load", "http-ping", "probe", "idle", "stream-floor"] as const;
+export const HOSTS = ["fc-http", "floor-http", "fc-event", "dynalite", "put-load", "http-ping", "probe", "idle", "stream-floor", "stream-ack", "tablestore"] as const;
 
 export interface BundleSize {
   name: string;

@@ -5,6 +5,8 @@ import type { CallbackFigures } from "../steps/callback.js";
 import type { ColdStartFigures } from "../steps/cold-start.js";
 import type { CostFigures } from "../steps/cost.js";
 import type { GatewayFigures } from "../steps/gateway.js";
+import type { StreamAckFigures } from "../steps/stream-ack.js";
+import type { BackendFigures, TablesFigures } from "../steps/tables.js";
 import type { WorkerFigures } from "../steps/worker.js";
 import type { BundleSize } from "./build.js";
 import type { MemoryPoint } from "./gateway-run.js";
@@ -16,7 +18,9 @@ export interface Results {
   callback?: CallbackFigures;
   coldStart?: ColdStartFigures;
   bundles?: { callback: BundleSize; worker: BundleSize; sdkOnly: BundleSize };
+  streamAck?: StreamAckFigures;
   worker?: WorkerFigures;
+  tables?: TablesFigures;
   gateway?: GatewayFigures;
   cost?: CostFigures;
 }
@@ -60,6 +64,11 @@ export function rows(r: Results): Row[] {
     add("Callback bundle (minified / gzip)", `${kb(b.callback.rawBytes)} / ${kb(b.callback.gzipBytes)} KB`, `${kb(b.sdkOnly.rawBytes)} / ${kb(b.sdkOnly.gzipBytes)} KB (DynamoDB client only)`, x(b.callback.rawBytes, b.sdkOnly.rawBytes), "DESIGN §7: well under 1 MB");
     add("Worker bundle (minified / gzip)", `${kb(b.worker.rawBytes)} / ${kb(b.worker.gzipBytes)} KB`, `${kb(b.sdkOnly.rawBytes)} / ${kb(b.sdkOnly.gzipBytes)} KB`, x(b.worker.rawBytes, b.sdkOnly.rawBytes));
   }
+  if (r.streamAck) {
+    const { remote, embedded } = r.streamAck;
+    add("Stream: frame → ACK decision p50 / p99 (claim before ACK)", pp(remote.ackMs), `${pp(remote.putMs)} (one raw conditional put, same client)`, x(remote.ackMs.p50, remote.putMs.p50), `${remote.frames} frames one at a time, alternated with the puts; core/stream-frame.ts with the real claim and the gateway's dispatcher; the bench's dynalite process; issue 11: about one table write`);
+    add("  the same on the gateway's embedded store", pp(embedded.ackMs), pp(embedded.putMs), x(embedded.ackMs.p50, embedded.putMs.p50), "dynalite in the same process, in memory (npm start's default keeps it on disk)");
+  }
   if (w) {
     const o = w.overhead;
     add("Worker: LLM first byte → first reply bytes p50 / p99", pp(o.firstTokenToReplyMs), `${pp(o.llmRequestMs)} (the LLM's own time)`, x(o.firstTokenToReplyMs.p50, o.llmRequestMs.p50), `${o.messages} messages one at a time, times from the doubles; the LLM's first → last byte took ${pp(o.llmStreamMs)} (unstreamed without AI cards)`);
@@ -71,6 +80,13 @@ export function rows(r: Results): Row[] {
     const c2 = w.concurrency;
     add(`Worker: ${c2.messages} messages at once, one process — wall`, `${c2.wallMs} ms`, `${c2.llmMs.p50} ms (each LLM call, p50)`, x(c2.wallMs, c2.llmMs.p50), `${c2.replies} replies, ${c2.failed} failed; last LLM request at +${c2.untilLastLlmRequestMs} ms, last job done ${c2.afterLastLlmMs} ms after the last LLM answer; CPU ${c2.cpuMsPerMessage} ms/message; ${totalOps(c2.tableOpsPerMessage)} table requests/message`);
     add("Worker peak RSS during the burst", `${c2.peakRssMb} MB`, `${c2.idleRssMb} MB (warm, idle)`, x(c2.peakRssMb, c2.idleRssMb), "sampled every 10 ms inside the process");
+  }
+  if (r.tables) {
+    const { dynamodb: d, tablestore: t } = r.tables;
+    const ops = (b: BackendFigures) => `${b.requests} (${fmtOps(b.requestsPerMessage)})`;
+    add("Table requests per answered message: Tablestore", ops(t), `${ops(d)} (DynamoDB API, dynalite)`, x(t.requests, d.requests), `${t.messages} messages one at a time, counted by each table server; the callback's claim included; Tablestore CU per message: ${t.cuPerMessage?.read ?? "?"} read + ${t.cuPerMessage?.write ?? "?"} write (the double's documented rules)`);
+    add("  table time per message (server side)", `${t.tableMsPerMessage} ms`, `${d.tableMsPerMessage} ms`, x(t.tableMsPerMessage, d.tableMsPerMessage), `per request ${t.msPerRequest} vs ${d.msPerRequest} ms: the doubles' own speed on this machine, not the services'`);
+    add("  worker whole job p50 / p99", pp(t.jobMs), pp(d.jobMs), x(t.jobMs.p50, d.jobMs.p50), `worker CPU ${t.workerCpuMsPerMessage} vs ${d.workerCpuMsPerMessage} ms/message; the worker bundle built for each backend`);
   }
   if (g) {
     const l = g.launch;

@@ -82,7 +82,7 @@ export interface WorkerFigures {
   };
 }
 
-class WorkerHost {
+export class WorkerHost {
   private readonly pending = new Map<number, (r: InvokeResult) => void>();
   private nextId = 1;
   constructor(readonly proc: HostProc) {
@@ -114,7 +114,7 @@ function first(list: Exchange[]): Exchange | undefined {
   return list.sort((a, b) => a.start - b.start)[0];
 }
 
-const REPLY = {
+export const REPLY = {
   text: "好的，这是今天会议的要点：\n\n1. **发布计划**：下周三上线新版本。\n2. **测试**：周一前完成回归测试。\n3. **文档**：更新用户手册和 FAQ。\n\n如需详细记录，请告诉我。",
   chunkSize: 8,
   chunkDelayMs: 2,
