@@ -53,7 +53,11 @@ export type ToHost =
   | { type: "invoke"; id: number; event: string }
   | { type: "run"; id: number; args: Record<string, unknown> };
 
-/** Wall-clock epoch milliseconds with sub-millisecond precision, comparable across processes. */
+/**
+ * Milliseconds on the machine's monotonic clock (CLOCK_MONOTONIC, shared by every process), with
+ * sub-millisecond precision: comparable across processes. (`performance.timeOrigin + now()` is not:
+ * each process fixes its origin at start, and on a loaded VM the two clocks drift apart by ms per second.)
+ */
 export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
+  return Number(process.hrtime.bigint()) / 1e6;
 }
