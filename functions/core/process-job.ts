@@ -1,8 +1,8 @@
 // The worker's job, platform-free: re-acquire the message's claim, build the job's Replier over the
-// claim (each delivered part and then the whole reply are recorded on it), run the agent once,
-// write the turn's audit line (audit.ts; an attempt that fails writes one too), complete. Safe under
-// retries: a retry after a crash finishes the message, and neither a reply nor a part of one that was
-// already sent is sent again.
+// claim (each delivered part is recorded on it; the whole reply going out completes it in the same
+// write), run the agent once, write the turn's audit line (audit.ts; an attempt that fails writes one
+// too). Safe under retries: a retry after a crash finishes the message, and neither a reply nor a part
+// of one that was already sent is sent again.
 import { handleMessage, replyTarget, type AgentDeps, type AgentOutcome } from "./agent.js";
 import { writeAudit, type TurnEnd } from "./audit.js";
 import type { AppConfig } from "./config.js";
@@ -62,15 +62,20 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
   const token = held.token;
   const previous = held.progress ?? { sent: false, sentParts: [] };
   if (previous.sent) {
-    await deps.idempotency.complete(claim.key, token, previous.replyId);
+    await deps.idempotency.complete(claim.key, token, { replyId: previous.replyId });
     log.info("reply was already sent by an earlier attempt", { attempt: held.attempt });
     return { status: "skipped", reason: "already_sent" };
   }
 
+  // The reply going out completes the message in the same write (nothing after it can fail the job).
+  let completed = false;
   const ledger: ReplyLedger = {
     delivered: previous.sentParts,
     recordParts: (digests) => deps.idempotency.recordParts(claim.key, token, digests),
-    markSent: (result, digests) => deps.idempotency.markSent(claim.key, token, result.processQueryKey, digests),
+    markSent: async (result, digests) => {
+      await deps.idempotency.complete(claim.key, token, { replyId: result.processQueryKey, sentParts: digests });
+      completed = true;
+    },
   };
   const replier = new Replier(replyTarget(msg, deps.config.dingtalk.credentials?.robotCode ?? ""), claim.key, { ...deps, log }, ledger);
   const audit = (end: TurnEnd) =>
@@ -84,7 +89,7 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
     throw err;
   }
   audit({ outcome });
-  await deps.idempotency.complete(claim.key, token);
+  if (!completed) await deps.idempotency.complete(claim.key, token);
   const queuedMs = started - job.data.receivedAt;
   const totalMs = deps.now() - started;
   log.info("job done", {

@@ -36,7 +36,7 @@ export interface ReplyLedger {
   readonly delivered: readonly string[];
   /** Records the digests of every part delivered so far (before the next part is sent). */
   recordParts(digests: string[]): Promise<void>;
-  /** Records that the whole reply went out. */
+  /** Records that the whole reply went out (the worker completes the message in that same write). */
   markSent(result: SendResult, digests: string[]): Promise<void>;
 }
 

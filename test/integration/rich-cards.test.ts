@@ -207,7 +207,7 @@ describe("cards and retries", () => {
     const j = await job("完成后崩溃");
     const crashing: WorkerDeps = {
       ...rt,
-      idempotency: Object.assign(Object.create(rt.idempotency) as IdempotencyStore, { markSent: () => Promise.reject(new Error("instance died")) }),
+      idempotency: Object.assign(Object.create(rt.idempotency) as IdempotencyStore, { complete: () => Promise.reject(new Error("instance died")) }),
     };
     streamed();
     await expect(processJob(j, crashing)).rejects.toThrow("instance died");

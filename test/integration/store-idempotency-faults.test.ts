@@ -39,13 +39,12 @@ describe("IdempotencyStore under lost table answers", () => {
     expect(await store.claim("lost-ack-takeover")).toEqual({ status: "in_progress" });
   });
 
-  it("markSent and complete stay idempotent when their answers are lost", async () => {
+  it("complete (with the reply recorded) stays idempotent when its answers are lost", async () => {
     const store = new IdempotencyStore(table);
     const claim = await store.claim("lost-ack-complete");
     if (claim.status !== "claimed") throw new Error("expected a claim");
     proxy.fault("lose_response", { times: 2, actions: ["UpdateItem"] });
-    await store.markSent("lost-ack-complete", claim.token, "r-1");
-    await store.complete("lost-ack-complete", claim.token);
+    await store.complete("lost-ack-complete", claim.token, { replyId: "r-1", sentParts: ["p"] });
     expect(await store.claim("lost-ack-complete")).toEqual({ status: "completed", replyId: "r-1" });
   });
 });

@@ -2,6 +2,7 @@
 // with fencing tokens, the sent flag across takeovers, resume, release and expiry.
 import { describe, expect, it } from "vitest";
 import { ClaimLostError, IdempotencyStore, type ClaimResult } from "../../functions/core/store/idempotency.js";
+import { exists } from "../../functions/core/store/items.js";
 import { useTestTable } from "../helpers/dynalite.js";
 
 const db = useTestTable();
@@ -36,7 +37,7 @@ describe("IdempotencyStore.claim", () => {
     const key = freshKey();
     const token = claimedToken(await store.claim(key));
     expect(await store.claim(key)).toEqual({ status: "in_progress" });
-    await store.complete(key, token, "reply-42");
+    await store.complete(key, token, { replyId: "reply-42" });
     expect(await store.claim(key)).toEqual({ status: "completed", replyId: "reply-42" });
     expect(await store.wasSent(key)).toEqual({ sent: true, replyId: "reply-42" });
   });
@@ -54,11 +55,10 @@ describe("IdempotencyStore.claim", () => {
     const fresh = claimedToken(taken);
     expect(fresh).not.toBe(old);
 
-    await expect(store.complete(key, old, "stale")).rejects.toBeInstanceOf(ClaimLostError);
-    await expect(store.markSent(key, old, "stale")).rejects.toBeInstanceOf(ClaimLostError);
+    await expect(store.complete(key, old, { replyId: "stale", sentParts: ["p1"] })).rejects.toBeInstanceOf(ClaimLostError);
     expect(await store.wasSent(key)).toEqual({ sent: false });
 
-    await store.complete(key, fresh, "r-2");
+    await store.complete(key, fresh, { replyId: "r-2" });
     expect(await store.claim(key)).toEqual({ status: "completed", replyId: "r-2" });
   });
 
@@ -72,15 +72,27 @@ describe("IdempotencyStore.claim", () => {
     expect(results.filter((r) => r.status === "claimed")).toEqual([expect.objectContaining({ attempt: 2 })]);
   });
 
-  it("keeps the sent flag and reply id across a takeover", async () => {
+  it("records the reply with the completion: sent, its id and its parts in one write", async () => {
+    const store = new IdempotencyStore(db.table);
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    await store.complete(key, token, { replyId: "reply-1", sentParts: ["a", "b"] });
+    expect(await store.wasSent(key)).toEqual({ sent: true, replyId: "reply-1" });
+    const item = await db.table.items().get({ pk: `msg#${key}`, sk: "msg" });
+    expect(item).toMatchObject({ status: "COMPLETED", sent: true, sentParts: ["a", "b"], replyId: "reply-1" });
+    expect(await store.claim(key)).toEqual({ status: "completed", replyId: "reply-1" });
+  });
+
+  it("keeps the sent flag and reply id of an earlier version's unfinished record across a takeover", async () => {
     const c = clock();
     const store = new IdempotencyStore(db.table, { now: c.now, leaseMs: 1_000 });
     const key = freshKey();
-    const first = claimedToken(await store.claim(key));
-    await store.markSent(key, first, "reply-1");
+    claimedToken(await store.claim(key));
+    // Records written before the completion carried the reply: sent while still in progress.
+    await db.table.items(c.now).update({ pk: `msg#${key}`, sk: "msg" }, { set: { sent: true, replyId: "reply-1", sentParts: ["a"] } }, { if: exists });
     c.t += 2_000;
-    const second = await store.claim(key);
-    expect(second).toMatchObject({ status: "claimed", attempt: 2 });
+    const second = await store.resume(key, "retry-token");
+    expect(second).toMatchObject({ status: "claimed", attempt: 2, progress: { sent: true, replyId: "reply-1", sentParts: ["a"] } });
     expect(await store.wasSent(key)).toEqual({ sent: true, replyId: "reply-1" });
     await store.complete(key, claimedToken(second));
     expect(await store.claim(key)).toEqual({ status: "completed", replyId: "reply-1" });
@@ -91,8 +103,7 @@ describe("IdempotencyStore.claim", () => {
     const store = new IdempotencyStore(db.table, { now: c.now, completedTtlSeconds: 60 });
     const key = freshKey();
     const token = claimedToken(await store.claim(key));
-    await store.markSent(key, token, "old-reply");
-    await store.complete(key, token);
+    await store.complete(key, token, { replyId: "old-reply", sentParts: [] });
     c.t += 61_000;
     expect(await store.wasSent(key)).toEqual({ sent: false });
     expect(await store.claim(key)).toMatchObject({ status: "claimed", attempt: 1 });
@@ -121,7 +132,7 @@ describe("IdempotencyStore.resume", () => {
     c.t += 11_000;
     expect(await store.resume(key, "retry-token")).toMatchObject({ status: "claimed", token: "retry-token", attempt: 2 });
     await expect(store.complete(key, holder)).rejects.toBeInstanceOf(ClaimLostError);
-    await store.complete(key, "retry-token", "r");
+    await store.complete(key, "retry-token", { replyId: "r" });
     expect(await store.resume(key, "retry-token")).toEqual({ status: "completed", replyId: "r" });
   });
 
@@ -161,9 +172,9 @@ describe("IdempotencyStore claim lease and delivery progress", () => {
     c.t += 11_000;
     expect(await store.resume(key, "next")).toMatchObject({ attempt: 2, progress: { sentParts: ["p1", "p2"] } });
     await expect(store.recordParts(key, token, ["p1", "p2", "p3"])).rejects.toBeInstanceOf(ClaimLostError);
-    await store.markSent(key, "next", "q1");
+    await store.complete(key, "next", { replyId: "q1", sentParts: ["p1", "p2", "p3"] });
     c.t += 11_000;
-    expect(await store.resume(key, "third")).toMatchObject({ attempt: 3, progress: { sent: true, replyId: "q1" } });
+    expect(await store.resume(key, "third")).toEqual({ status: "completed", replyId: "q1" });
   });
 });
 
@@ -172,7 +183,7 @@ describe("IdempotencyStore.complete / release", () => {
     const store = new IdempotencyStore(db.table);
     const key = freshKey();
     const token = claimedToken(await store.claim(key));
-    await store.complete(key, token, "a");
+    await store.complete(key, token, { replyId: "a" });
     await store.complete(key, token);
     expect(await store.claim(key)).toEqual({ status: "completed", replyId: "a" });
   });
@@ -196,19 +207,19 @@ describe("IdempotencyStore.complete / release", () => {
     expect(await store.claim(key)).toEqual({ status: "in_progress" });
   });
 
-  it("release after the reply went out completes instead of deleting", async () => {
+  it("release after the reply went out (an earlier version's record) completes instead of deleting", async () => {
     const store = new IdempotencyStore(db.table);
     const key = freshKey();
     const token = claimedToken(await store.claim(key));
-    await store.markSent(key, token, "sent-1");
+    await db.table.items().update({ pk: `msg#${key}`, sk: "msg" }, { set: { sent: true, replyId: "sent-1" } }, { if: exists });
     await store.release(key, token);
     expect(await store.claim(key)).toEqual({ status: "completed", replyId: "sent-1" });
   });
 
-  it("markSent and complete on a record nobody claimed report a lost claim", async () => {
+  it("recordParts and complete on a record nobody claimed report a lost claim", async () => {
     const store = new IdempotencyStore(db.table);
     const key = freshKey();
-    await expect(store.markSent(key, "nope")).rejects.toThrow(/no longer held.*no record/);
-    await expect(store.complete(key, "nope")).rejects.toBeInstanceOf(ClaimLostError);
+    await expect(store.recordParts(key, "nope", ["p"])).rejects.toThrow(/no longer held.*no record/);
+    await expect(store.complete(key, "nope", { sentParts: ["p"] })).rejects.toBeInstanceOf(ClaimLostError);
   });
 });

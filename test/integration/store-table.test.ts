@@ -73,7 +73,7 @@ describe("openTable", () => {
       const idem = new IdempotencyStore(first);
       const claim = await idem.claim("robot:m1");
       if (claim.status !== "claimed") throw new Error("expected a claim");
-      await idem.complete("robot:m1", claim.token, "reply-1");
+      await idem.complete("robot:m1", claim.token, { replyId: "reply-1" });
     } finally {
       await first.close();
     }

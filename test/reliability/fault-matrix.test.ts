@@ -296,7 +296,8 @@ const ROWS: Row[] = [
       expect(attemptsOf(ctx)).toEqual(["done"]);
     },
   },
-  ...(["lease renewal", "conversation write", "markSent", "complete"] as const).map(
+  // The worker's updates in order: the lease, the answer stored, the DingTalk call counted, the completion (reply recorded).
+  ...(["lease renewal", "conversation write", "API-call count", "completion"] as const).map(
     (write, skip): Row => ({
       name: `Table applies the worker's ${write} but its answer is lost → answered once, turns stored once`,
       table: true,

@@ -88,8 +88,8 @@ export function llmCallsByTag(w: World): Map<number, number> {
 /**
  * Where an attempt dies: before the LLM (conversation load), after the LLM before its answer is stored,
  * after the answer is stored before sending, between the parts of a multi-part reply (after the first
- * was delivered), after DingTalk accepted the reply but before that was
- * recorded (`markSent`), and after it was recorded but before the message was completed.
+ * was delivered), after DingTalk accepted the reply but before that was recorded (the completion), and
+ * right after the completion was recorded, before the job returned.
  */
 export type CrashPoint = "before_llm" | "after_llm" | "before_send" | "between_parts" | "after_send_unrecorded" | "after_send";
 
@@ -118,7 +118,7 @@ function crashingDeps(base: Runtime, point: CrashPoint): WorkerDeps {
   });
   const idempotency = Object.assign(Object.create(base.idempotency) as IdempotencyStore, {
     complete: (...args: Parameters<IdempotencyStore["complete"]>) =>
-      point === "after_send" ? crash() : base.idempotency.complete(...args),
+      point === "after_send" ? base.idempotency.complete(...args).then(crash) : base.idempotency.complete(...args),
   });
   let sends = 0;
   return {

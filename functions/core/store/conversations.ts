@@ -126,7 +126,9 @@ function queuesFor(table: Table, now: () => number): Map<string, Pending[]> {
 
 const emptyUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0 });
 
+/** What a loaded conversation says the table holds (one that did not exist: no item, written with an "absent" condition). */
 function snapshotOf(c: Conversation): Snapshot {
+  if (!c.exists) return { found: false, version: undefined, turns: [], model: undefined, summary: undefined, usage: emptyUsage() };
   return { found: true, version: c.version, turns: [...c.turns], model: c.model, summary: c.summary, usage: { ...c.usage } };
 }
 
@@ -218,7 +220,7 @@ export class ConversationStore {
       usage: checkUsage(opts.usage),
       summary: opts.summary === undefined ? undefined : clip(opts.summary, MAX_SUMMARY_CHARS),
     };
-    return this.enqueue(key, op, opts.basedOn?.exists ? snapshotOf(opts.basedOn) : undefined);
+    return this.enqueue(key, op, opts.basedOn ? snapshotOf(opts.basedOn) : undefined);
   }
 
   /**

@@ -1,6 +1,7 @@
 // Idempotency records per inbound message (`msg#<robotCode:msgId>`), after AWS Powertools: a conditional
 // claim puts IN_PROGRESS with a lease and a fencing token; a crashed attempt's lease can be taken over;
-// COMPLETED keeps the reply id for a day; `sent` survives takeovers so a reply is never sent twice.
+// COMPLETED keeps the reply id for a day and means the reply went out (the completion records it, with
+// the reply's parts); `sent` survives takeovers so a reply is never sent twice.
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
 import { silentLogger, type Logger } from "../log.js";
@@ -128,15 +129,6 @@ export class IdempotencyStore {
   }
 
   /**
-   * Records that the reply went out (with the digests of its parts), so no later attempt sends it
-   * again. Throws ClaimLostError for a stale token.
-   */
-  async markSent(key: string, token: string, replyId?: string, sentParts?: string[]): Promise<void> {
-    const ok = await this.update(key, { sent: true, replyId, sentParts }, heldBy(token));
-    if (!ok) throw await this.lost(key, "markSent");
-  }
-
-  /**
    * Records the digests of the reply parts delivered so far, so a retry after a crash between two
    * parts resumes after the last delivered one. Throws ClaimLostError for a stale token.
    */
@@ -152,12 +144,23 @@ export class IdempotencyStore {
     return { sent: rec.sent || rec.status === COMPLETED, ...(rec.replyId ? { replyId: rec.replyId } : {}) };
   }
 
-  /** Marks the message done and keeps the record `completedTtlSeconds`. Idempotent for the same token. */
-  async complete(key: string, token: string, replyId?: string): Promise<void> {
+  /**
+   * Marks the message done and keeps the record `completedTtlSeconds`. Idempotent for the same token.
+   * `sent`: the reply went out just now (its id and the digests of its parts): recorded in the same
+   * write, so no later attempt sends it again. Throws ClaimLostError for a stale token.
+   */
+  async complete(key: string, token: string, sent: { replyId?: string; sentParts?: string[] } = {}): Promise<void> {
+    const now = this.now();
     const ok = await this.items.update(
       this.itemKey(key),
       {
-        set: { status: COMPLETED, expiresAt: Math.floor(this.now() / 1000) + this.completedTtlSeconds, updatedAt: this.now(), replyId },
+        set: {
+          status: COMPLETED,
+          expiresAt: Math.floor(now / 1000) + this.completedTtlSeconds,
+          updatedAt: now,
+          replyId: sent.replyId,
+          ...(sent.sentParts ? { sent: true, sentParts: sent.sentParts } : {}),
+        },
         remove: ["leaseUntil"],
       },
       { if: and(eq("token", token), or(eq("status", IN_PROGRESS), eq("status", COMPLETED))) },
