@@ -21,9 +21,10 @@ import { computeCost } from "./steps/cost.js";
 import { benchGateway } from "./steps/gateway.js";
 import { benchStreamAck } from "./steps/stream-ack.js";
 import { benchTables } from "./steps/tables.js";
+import { benchFirstWords } from "./steps/first-words.js";
 import { benchWorker } from "./steps/worker.js";
 
-const STEPS = ["calibration", "callback", "cold-start", "stream-ack", "worker", "tables", "gateway"] as const;
+const STEPS = ["calibration", "callback", "cold-start", "stream-ack", "worker", "first-words", "tables", "gateway"] as const;
 const { values } = parseArgs({
   options: { quick: { type: "boolean", default: false }, "cpu-prof": { type: "boolean", default: false }, only: { type: "string" } },
 });
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     });
     results.streamAck = await step("stream-ack", () => benchStreamAck(ctx, SIZES.ackFrames));
     results.worker = await step("worker", () => benchWorker(ctx, { overheadMessages: SIZES.overhead, concurrent: 50, llmDelayMs: 2000 }));
+    results.firstWords = await step("first-words", () => benchFirstWords(ctx, { messages: SIZES.overhead, ttftMs: 300 }));
     results.tables = await step("tables", () => benchTables(ctx, SIZES.overhead));
   } finally {
     await dynalite.stop();

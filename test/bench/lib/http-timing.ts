@@ -15,6 +15,8 @@ export interface Exchange {
   url: string;
   start: number;
   firstByte: number | undefined;
+  /** Every write of the response body (an SSE stream: one per event). */
+  writes: number[];
   finish: number | undefined;
 }
 
@@ -41,6 +43,7 @@ export class HttpTimeline {
       url: request.url ?? "/",
       start: epochMs(),
       firstByte: undefined,
+      writes: [],
       finish: undefined,
     };
     this.exchanges.push(ex);
@@ -50,6 +53,7 @@ export class HttpTimeline {
     const end = response.end.bind(response) as (...a: unknown[]) => ServerResponse;
     response.write = ((...args: unknown[]) => {
       ex.firstByte ??= epochMs();
+      ex.writes.push(epochMs());
       return write(...args);
     }) as ServerResponse["write"];
     response.end = ((...args: unknown[]) => {

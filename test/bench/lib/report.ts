@@ -4,6 +4,7 @@ import type { CalibrationFigures } from "../steps/calibration.js";
 import type { CallbackFigures } from "../steps/callback.js";
 import type { ColdStartFigures } from "../steps/cold-start.js";
 import type { CostFigures } from "../steps/cost.js";
+import type { FirstWords, FirstWordsFigures } from "../steps/first-words.js";
 import type { GatewayFigures } from "../steps/gateway.js";
 import type { StreamAckFigures } from "../steps/stream-ack.js";
 import type { BackendFigures, TablesFigures } from "../steps/tables.js";
@@ -20,6 +21,7 @@ export interface Results {
   bundles?: { callback: BundleSize; worker: BundleSize; sdkOnly: BundleSize };
   streamAck?: StreamAckFigures;
   worker?: WorkerFigures;
+  firstWords?: FirstWordsFigures;
   tables?: TablesFigures;
   gateway?: GatewayFigures;
   cost?: CostFigures;
@@ -80,6 +82,19 @@ export function rows(r: Results): Row[] {
     const c2 = w.concurrency;
     add(`Worker: ${c2.messages} messages at once, one process — wall`, `${c2.wallMs} ms`, `${c2.llmMs.p50} ms (each LLM call, p50)`, x(c2.wallMs, c2.llmMs.p50), `${c2.replies} replies, ${c2.failed} failed; last LLM request at +${c2.untilLastLlmRequestMs} ms, last job done ${c2.afterLastLlmMs} ms after the last LLM answer; CPU ${c2.cpuMsPerMessage} ms/message; ${totalOps(c2.tableOpsPerMessage)} table requests/message`);
     add("Worker peak RSS during the burst", `${c2.peakRssMb} MB`, `${c2.idleRssMb} MB (warm, idle)`, x(c2.peakRssMb, c2.idleRssMb), "sampled every 10 ms inside the process");
+  }
+  if (r.firstWords) {
+    const f = r.firstWords;
+    const words = (host: string, arrival: string, w: FirstWords) =>
+      add(
+        `First visible words, AI cards on (${host}): ${arrival} → first card content, minus the LLM's first token, p50 / p99`,
+        pp(w.addedMs),
+        `${pp(w.llmFirstTokenMs)} (the LLM's own first token)`,
+        "",
+        `${w.messages} messages one at a time; before the LLM request ${pp(w.beforeLlmMs)}, first token → card content ${pp(w.afterFirstTokenMs)}; card created ${w.createVsLlmMs.p50} ms after the LLM request (p50; negative: before it); issue 16 goal ≤ 150 ms p50`,
+      );
+    words("worker", "job start", f.worker);
+    words("gateway", "Stream push", f.gateway);
   }
   if (r.tables) {
     const { dynamodb: d, tablestore: t } = r.tables;

@@ -22,8 +22,13 @@ export interface BenchWorld {
   close(): Promise<void>;
 }
 
-export async function startBenchWorld(defaultReply: Reply = {}): Promise<BenchWorld> {
+/** The AI card template the bench's app streams answers into (`cards: true`). */
+export const CARD_TEMPLATE = "bench-answer-card.schema";
+
+/** `cards`: answers stream into AI cards (card_mode "answer", the template registered on the double). */
+export async function startBenchWorld(defaultReply: Reply = {}, opts: { cards?: boolean } = {}): Promise<BenchWorld> {
   const dt = await startDingTalkDouble({ apps: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }] });
+  if (opts.cards) dt.cardTemplate(CARD_TEMPLATE);
   const llm = await startLlmDouble({ keys: [LLM_KEY], defaultReply });
   const timeline = new HttpTimeline();
   timeline.watch(dt.port);
@@ -31,7 +36,9 @@ export async function startBenchWorld(defaultReply: Reply = {}): Promise<BenchWo
   const config = {
     agents: { defaults: { model_name: "glm" } },
     model_list: [{ model_name: "glm", model: "zhipu/glm-4.7", api_key: LLM_KEY, api_base: llm.url }],
-    channels: { dingtalk: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET } },
+    channels: {
+      dingtalk: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, ...(opts.cards ? { card_mode: "answer", card_template_id: CARD_TEMPLATE } : {}) },
+    },
   };
   return {
     dt,

@@ -101,7 +101,7 @@ export class WorkerHost {
   }
 }
 
-async function startWorker(ctx: StepContext, world: BenchWorld): Promise<WorkerHost> {
+export async function startWorker(ctx: StepContext, world: BenchWorld): Promise<WorkerHost> {
   const proc = HostProc.start("worker", hostFile("fc-event"), {
     args: [path.join(DIST, "worker.cjs")],
     env: { ...world.env, ...ctx.tableEnv, BENCH_FC_CONTEXT: JSON.stringify({ ...FC_CONTEXT, function: { name: "worker" } }) },
