@@ -18,12 +18,12 @@ export type AuditOutcome = "answered" | "command" | "refused" | "limited" | "uns
 /** A finished job's outcome, or the error that ended an attempt (the queue may retry it). */
 export type TurnEnd = { outcome: AgentOutcome } | { error: unknown };
 
-const OUTCOMES: Readonly<Record<string, AuditOutcome>> = {
+/** Every kind of reply the agent gives, as an audit outcome (a new kind needs its line here). */
+const OUTCOMES: Readonly<Record<Extract<AgentOutcome, { action: "replied" }>["kind"], AuditOutcome>> = {
   answer: "answered",
   command: "command",
   help: "command",
   refused: "refused",
-  limited: "limited",
   unsupported: "unsupported",
   llm_error: "failed",
 };
@@ -43,7 +43,7 @@ export function auditFields(msg: InboundMessage, end: TurnEnd, opts: AuditOption
   const model = outcome?.modelName ?? null;
   const spent = promptTokens + completionTokens > 0;
   const tools = outcome?.tools ?? [];
-  const ended: AuditOutcome | string = outcome ? (OUTCOMES[outcome.kind] ?? outcome.kind) : "failed";
+  const ended: AuditOutcome = outcome ? OUTCOMES[outcome.kind] : "failed";
   const command = ended === "command" ? parseCommand(msg.text) : undefined;
   return {
     staffId: msg.sender.staffId ?? null,
