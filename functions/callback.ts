@@ -6,7 +6,7 @@ import { handleCallback, type CallbackRequest, type CallbackResponse } from "./c
 import { captureConsole, createLogger, describeError, type Logger } from "./core/log.js";
 import { IdempotencyStore } from "./core/store/idempotency.js";
 import { openTable } from "./core/store/table.js";
-import { readContext } from "./fc/context.js";
+import { parseContext, resolveContext, type RawContext } from "./fc/context.js";
 import { roleCredentials, tableSigning } from "./fc/credentials.js";
 import { fromFc2, fromFc3, isFc2Response, toFc2, toFc3, type Fc2Request, type Fc3Result } from "./fc/http-adapter.js";
 import { fcDispatch } from "./fc/invoke-worker.js";
@@ -36,9 +36,9 @@ async function init(): Promise<Instance> {
   return { env, config, idempotency: new IdempotencyStore(table), log };
 }
 
-async function respond(req: CallbackRequest | undefined, context: unknown): Promise<CallbackResponse> {
+async function respond(req: CallbackRequest | undefined, context: RawContext): Promise<CallbackResponse> {
   if (!req) return { status: 400, headers: { "content-type": "application/json" }, body: '{"error":"not an HTTP event"}' };
-  role.update(readContext(context));
+  role.update(resolveContext(context));
   let inst: Instance;
   try {
     inst = await (instance ??= init());
@@ -48,7 +48,7 @@ async function respond(req: CallbackRequest | undefined, context: unknown): Prom
     return { status: 503, headers: { "content-type": "application/json" }, body: '{"error":"bot not available"}' };
   }
   const credentials = inst.config.dingtalk.credentials;
-  const ctx = readContext(context, inst.env);
+  const ctx = resolveContext(context, inst.env);
   return handleCallback(req, {
     secret: credentials?.clientSecret,
     robotCode: credentials?.robotCode ?? "",
@@ -70,11 +70,13 @@ async function respond(req: CallbackRequest | undefined, context: unknown): Prom
  */
 export async function handler(first: unknown, second: unknown, third?: unknown): Promise<Fc3Result> {
   if (isFc2Response(second)) {
-    const out = await respond(await fromFc2(first as Fc2Request, readContext(third).requestId), third);
+    const context = parseContext(third);
+    const out = await respond(await fromFc2(first as Fc2Request, context.requestId), context);
     toFc2(out, second);
     return toFc3(out);
   }
-  const result = toFc3(await respond(fromFc3(first, readContext(second).requestId), second));
+  const context = parseContext(second);
+  const result = toFc3(await respond(fromFc3(first, context.requestId), context));
   if (typeof third === "function") (third as (err: null, value: Fc3Result) => void)(null, result);
   return result;
 }

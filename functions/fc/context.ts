@@ -31,10 +31,20 @@ type FcEnv = Pick<
   "ALIBABA_CLOUD_ACCESS_KEY_ID" | "ALIBABA_CLOUD_ACCESS_KEY_SECRET" | "ALIBABA_CLOUD_SECURITY_TOKEN" | "FC_ACCOUNT_ID" | "FC_REGION" | "FC_SERVICE_NAME"
 >;
 
+/** The invocation context as FC passed it, checked once per invocation (empty when it is not an object). */
+export type RawContext = z.output<typeof ContextSchema>;
+
+export function parseContext(context: unknown): RawContext {
+  const c = ContextSchema.safeParse(context ?? {});
+  return c.success ? c.data : {};
+}
+
 /** Context values first, FC's environment variables (when given) as the fallback. */
 export function readContext(context: unknown, env: Partial<FcEnv> = {}): FcContext {
-  const c = ContextSchema.safeParse(context ?? {});
-  const ctx = c.success ? c.data : {};
+  return resolveContext(parseContext(context), env);
+}
+
+export function resolveContext(ctx: RawContext, env: Partial<FcEnv> = {}): FcContext {
   const id = ctx.credentials?.accessKeyId || env.ALIBABA_CLOUD_ACCESS_KEY_ID;
   const secret = ctx.credentials?.accessKeySecret || env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
   const token = ctx.credentials?.securityToken || env.ALIBABA_CLOUD_SECURITY_TOKEN;
