@@ -1,7 +1,8 @@
 // Callback cost and throughput on loopback: the real callback bundle (dist/callback.cjs under plain
-// node, FC 2.0 adapter) against (a) the bare HMAC+JSON floor server for CPU time per request, and
-// (b) raw conditional PutItems of the same client to the same dynalite for throughput and latency.
-// The three run in interleaved rounds so a shared machine's changing load hits them alike.
+// node, FC 2.0 adapter) against (a) the bare HMAC+JSON floor server for CPU time per request, (b) raw
+// conditional PutItems of the same client to the same dynalite for throughput and latency, and (c) the
+// same PutItems each followed by one bare POST to an FC endpoint (the two requests claim-then-dispatch
+// needs, nothing around them). They run in interleaved rounds so a shared machine's load hits them alike.
 import os from "node:os";
 import path from "node:path";
 import { callbackBody, signedHeaders } from "../../helpers/messages.js";
@@ -62,6 +63,8 @@ export interface CallbackFigures {
   callbackSequential: HttpFigures;
   putItem: LoadFigures;
   putItemSequential: LoadFigures;
+  /** Each PutItem followed by one bare POST to a second recording FC endpoint. */
+  putDispatch: LoadFigures;
   dispatched: { jobs: number; distinctMsgIds: number; expected: number; malformed: number; fcConnections: number };
 }
 
@@ -135,9 +138,9 @@ function httpRound(host: HostProc, table: HostProc, port: number, amount: number
   });
 }
 
-function putRound(put: HostProc, table: HostProc, count: number, concurrency: number, prefix: string): Promise<Round> {
+function putRound(put: HostProc, table: HostProc, count: number, concurrency: number, prefix: string, dispatchUrl?: string): Promise<Round> {
   return measured(put, table, async () => {
-    const d = await put.run({ count, concurrency, prefix });
+    const d = await put.run({ count, concurrency, prefix, ...(dispatchUrl ? { dispatchUrl } : {}) });
     const latencies = d.latencies as number[];
     return { requests: latencies.length, errors: Number(d.errors), wallMs: Number(d.durationMs), latencies, ok: latencies.length, statuses: {} };
   });
@@ -195,6 +198,7 @@ async function startHttp(name: string, script: string, args: string[], env: Reco
 
 export async function benchCallback(ctx: StepContext, o: CallbackOptions): Promise<CallbackFigures> {
   const recorder = await startRecorder();
+  const baselineFc = await startRecorder();
   const started: HostProc[] = [];
   try {
     const env = callbackEnv(ctx, recorder.url);
@@ -209,15 +213,17 @@ export async function benchCallback(ctx: StepContext, o: CallbackOptions): Promi
     await put.run({ count: o.warmup, concurrency: o.connections, prefix: `warm${RUN}` });
 
     const per = Math.ceil(o.requests / o.rounds);
-    const rounds = { floor: [] as Round[], callback: [] as Round[], put: [] as Round[] };
+    await put.run({ count: o.warmup, concurrency: o.connections, prefix: `warmd${RUN}`, dispatchUrl: baselineFc.url });
+    const rounds = { floor: [] as Round[], callback: [] as Round[], put: [] as Round[], putDispatch: [] as Round[] };
     for (let r = 0; r < o.rounds; r++) {
-      ctx.progress(`callback: round ${r + 1}/${o.rounds}: ${per} requests each over ${o.connections} connections (floor, callback, PutItem)`);
+      ctx.progress(`callback: round ${r + 1}/${o.rounds}: ${per} requests each over ${o.connections} connections (floor, callback, PutItem, PutItem + POST)`);
       rounds.floor.push(await httpRound(floor.host, ctx.dynalite, floor.port, per, o.connections));
       rounds.callback.push(await httpRound(callback.host, ctx.dynalite, callback.port, per, o.connections));
       rounds.put.push(await putRound(put, ctx.dynalite, per, o.connections, `put${RUN}r${r}`));
-      const [f, c, p] = [rounds.floor[r]!, rounds.callback[r]!, rounds.put[r]!];
+      rounds.putDispatch.push(await putRound(put, ctx.dynalite, per, o.connections, `putd${RUN}r${r}`, baselineFc.url));
+      const [f, c, p, pd] = [rounds.floor[r]!, rounds.callback[r]!, rounds.put[r]!, rounds.putDispatch[r]!];
       ctx.progress(
-        `  floor ${round(f.rps, 0)} req/s, ${round(f.hostCpuUs / f.requests, 0)} µs CPU/req; callback ${round(c.rps, 0)} req/s, ${round(c.hostCpuUs / c.requests, 0)} µs CPU/req; PutItem ${round(p.rps, 0)} writes/s`,
+        `  floor ${round(f.rps, 0)} req/s, ${round(f.hostCpuUs / f.requests, 0)} µs CPU/req; callback ${round(c.rps, 0)} req/s, ${round(c.hostCpuUs / c.requests, 0)} µs CPU/req; PutItem ${round(p.rps, 0)} writes/s, ${round(p.hostCpuUs / p.requests, 0)} µs CPU; PutItem + POST ${round(pd.rps, 0)}/s, ${round(pd.hostCpuUs / pd.requests, 0)} µs CPU`,
       );
     }
     ctx.progress(`callback: ${o.sequential} requests one at a time (floor, callback, PutItem)`);
@@ -246,10 +252,12 @@ export async function benchCallback(ctx: StepContext, o: CallbackOptions): Promi
       callbackSequential,
       putItem: combine(rounds.put),
       putItemSequential,
+      putDispatch: combine(rounds.putDispatch),
       dispatched,
     };
   } finally {
     await Promise.all(started.map((h) => h.stop()));
     await recorder.close();
+    await baselineFc.close();
   }
 }
