@@ -2,6 +2,7 @@
 // (PicoClaw's `agent -m`). Streams the answer to stdout, a usage line to stderr; any failure is one
 // secret-free line on stderr with a hint, exit 1.
 import { parseArgs } from "node:util";
+import { write } from "./cli-io.js";
 import { ConfigError, loadConfig, MODEL_ENTRY_EXAMPLE, type AppConfig } from "./core/config.js";
 import { readEnv } from "./core/env.js";
 import { LlmClient, LlmError, type AttemptRecord, type ChatMessage, type LlmErrorKind } from "./core/llm/index.js";
@@ -64,10 +65,6 @@ function failureLine(err: unknown, config: AppConfig | undefined): string {
     return `error: ${err.kind}${status}${where}${tried}${detail} — ${hint(err.kind, config, last)}`;
   }
   return `error: ${describeError(err).message}`;
-}
-
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => stream.write(text, () => resolve()));
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -4,42 +4,27 @@
 // The lean FC callback does not use it.
 import { AiCardService } from "./card-answer.js";
 import type { AppConfig } from "./config.js";
-import { DingTalkClient } from "./dingtalk/client.js";
-import { LocalRateGate } from "./dingtalk/rate-gate.js";
+import { createAppClient, type AppClientOptions } from "./app-client.js";
+import type { DingTalkClient } from "./dingtalk/client.js";
 import { MediaDownloader, allowPrivateFor, type ResolveHost } from "./dingtalk/download.js";
 import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { LlmClient } from "./llm/index.js";
-import type { Logger } from "./log.js";
 import type { WorkerDeps } from "./process-job.js";
 import { CardGovernor } from "./quota.js";
-import { ApiUsageStore } from "./store/api-usage.js";
+import type { ApiUsageStore } from "./store/api-usage.js";
 import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
 import { IdempotencyStore } from "./store/idempotency.js";
-import { TableRateGate } from "./store/rate-slots.js";
 import type { Table } from "./store/table.js";
 import { ToolJournalStore, buildToolRegistry, type ToolProvider, type ToolRegistry } from "./tools/index.js";
 
-/** DingTalk APIs its monthly quota does not count (reference §3.3: contacts are exempt). */
-const QUOTA_EXEMPT_APIS: ReadonlySet<string> = new Set(["contact.users.search", "topapi.v2.user.get", "topapi.v2.department.get"]);
-
-export interface RuntimeOptions {
-  log: Logger;
-  now?: () => number;
-  fetch?: typeof fetch;
-  /** Backoff sleep for DingTalk retries (tests make it instant). */
-  sleep?: (ms: number) => Promise<void>;
+export interface RuntimeOptions extends AppClientOptions {
   /** Name resolution for media downloads (tests). */
   resolveHost?: ResolveHost;
   /** Tool sources beyond the built-ins and the configured MCP servers. */
   toolProviders?: ToolProvider[];
   /** Allow stdio MCP servers (long-lived hosts only: the gateway). */
   stdioMcp?: boolean;
-  /**
-   * Where the app's API rate (api_qps) is counted: "process" (the gateway: one process per app) or
-   * "table" (FC: shared by every worker instance). Default "process".
-   */
-  rateGate?: "process" | "table";
 }
 
 export interface Runtime extends WorkerDeps {
@@ -55,28 +40,9 @@ export interface Runtime extends WorkerDeps {
 export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOptions): Runtime {
   const now = opts.now ?? Date.now;
   const log = opts.log;
-  const credentials = config.dingtalk.credentials;
-  const apiUsage = credentials ? new ApiUsageStore(table, { app: credentials.clientId, now, log }) : undefined;
-  // The gate keeps real time (tests' moved clocks and instant sleeps are for other waits).
-  const qps = config.dingtalk.apiQps;
-  const gate = credentials
-    ? opts.rateGate === "table"
-      ? new TableRateGate(table, { app: credentials.clientId, qps, log })
-      : new LocalRateGate({ qps })
-    : undefined;
-  const dingtalk = credentials
-    ? new DingTalkClient({
-        credentials,
-        apiBase: config.dingtalk.apiBase,
-        oapiBase: config.dingtalk.oapiBase,
-        fetch: opts.fetch,
-        now,
-        sleep: opts.sleep,
-        log,
-        ...(apiUsage ? { onApiCall: (api: string) => (QUOTA_EXEMPT_APIS.has(api) ? undefined : apiUsage.record(api)) } : {}),
-        ...(gate ? { gate } : {}),
-      })
-    : undefined;
+  const app = createAppClient(config, table, opts);
+  const dingtalk = app?.dingtalk;
+  const apiUsage = app?.apiUsage;
   const send = (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {
     if (!dingtalk) return Promise.reject(new Error("DingTalk credentials are not configured"));
     return dingtalk.send(target, message);

@@ -1,5 +1,6 @@
 // The long-lived gateway behind `npm start`: the table (embedded by default), the HTTP callback and
-// health endpoint, the Stream-mode connection, and an in-process dispatcher in place of FC's queue.
+// health endpoint, POST /notify (with a notify token), the Stream-mode connection, and an in-process
+// dispatcher in place of FC's queue.
 import type { AppConfig } from "../config.js";
 import { StreamConnection, type StreamOptions } from "../dingtalk/stream.js";
 import { handleCallback } from "../http-callback.js";
@@ -7,6 +8,7 @@ import type { IngestDeps } from "../ingest.js";
 import { LocalDispatcher, type LocalDispatcherOptions } from "../local-dispatch.js";
 import type { Logger } from "../log.js";
 import { processJob } from "../process-job.js";
+import { notifyRoute } from "../proactive/notify-http.js";
 import { createRuntime, type Runtime } from "../runtime.js";
 import { openTable, type Table } from "../store/table.js";
 import { StreamIngest } from "../stream-frame.js";
@@ -95,6 +97,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         }),
     },
   ];
+  const notifyToken = config.dingtalk.notifyToken;
+  if (notifyToken)
+    routes.push(notifyRoute(notifyToken, { dingtalk: runtime.dingtalk, robotCode: credentials?.robotCode ?? "", idempotency: runtime.idempotency, log }));
   const http = await startHttpServer({ routes, port: opts.port, host: opts.host, log });
   routes.push(...(opts.routes?.({ ...core, url: http.url }) ?? []));
   log.info("gateway listening", { url: http.url, table: table.embedded ? "embedded" : table.endpoint, mode: stream ? "stream" : "http" });
