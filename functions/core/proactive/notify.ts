@@ -122,7 +122,7 @@ export async function notify(request: NotifyRequest, deps: NotifierDeps): Promis
         await store.recordParts(key, claim.token, steps);
       },
     });
-    await store.complete(key, claim.token, JSON.stringify({ sent: result.delivered }));
+    await store.complete(key, claim.token, { replyId: JSON.stringify({ sent: result.delivered }), sentParts: steps });
     log.info("notify: sent", { parts: result.parts, invalid: result.invalidStaffIds.length, attempt: held.attempt });
     return { status: "sent", result, id };
   } catch (err) {
