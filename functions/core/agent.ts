@@ -116,6 +116,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   if (unsupported) return markdown(unsupported, "unsupported");
   if (msg.text.trim() === "" && !hasMedia(msg)) return markdown(group ? say.emptyMention() : say.help(group), "help");
 
+  replier.lookAhead();
   const conversation = await deps.conversations.load(key);
   const earlier = conversation.turns.find((t) => t.role === "assistant" && t.msgId === msg.msgId);
   if (earlier) {

@@ -11,8 +11,8 @@ import type { ReplyTarget } from "./dingtalk/outgoing.js";
 import { splitText } from "./dingtalk/split.js";
 import { utf8Length } from "./dingtalk/unicode.js";
 import { describeError, type Logger } from "./log.js";
-import type { CardGovernor } from "./quota.js";
-import type { CardRecordStore } from "./store/cards.js";
+import type { CardDecision, CardGovernor } from "./quota.js";
+import type { CardRecord, CardRecordStore } from "./store/cards.js";
 
 /** Ends a card whose answer goes on in the messages after it. */
 export const CARD_CONTINUED_NOTE = "（下文见下一条消息）";
@@ -189,6 +189,12 @@ export type CardOpenResult =
   | { kind: "finalized"; outTrackId: string }
   | { kind: "card"; channel: CardChannel };
 
+/** What `open` reads first (this message's card record and the governor's decision), read ahead by `lookUp`. */
+export interface CardLookup {
+  record: Promise<CardRecord | undefined>;
+  decision: Promise<CardDecision>;
+}
+
 export class AiCardService {
   constructor(private readonly opts: AiCardServiceOptions) {}
 
@@ -197,12 +203,23 @@ export class AiCardService {
     return finalCardContent(renderMarkdown(text) || text, this.opts.maxBytes).rest;
   }
 
-  async open(req: CardOpenRequest): Promise<CardOpenResult> {
+  /**
+   * Starts the table reads `open` needs (no side effect), so a caller can run them alongside its own
+   * (the conversation load) instead of before the LLM request. Never rejects before it is awaited.
+   */
+  lookUp(messageKey: string): CardLookup {
+    const record = this.opts.records.get(messageKey);
+    record.catch(() => undefined);
+    return { record, decision: this.opts.governor.decide() };
+  }
+
+  async open(req: CardOpenRequest, lookup?: CardLookup): Promise<CardOpenResult> {
     if (!canDeliverCard(req.target)) return { kind: "markdown", reason: "no staffId for a 1:1 card" };
-    const decision = req.reuse ? undefined : this.opts.governor.decide();
+    // A stored answer being re-sent never starts a card: no need for the governor then.
+    const { record: reading, decision } = lookup ?? { record: this.opts.records.get(req.messageKey), decision: undefined };
     let record;
     try {
-      record = await this.opts.records.get(req.messageKey);
+      record = await reading;
     } catch (err) {
       req.log.warn("card record unreadable, answering with markdown", { error: describeError(err) });
       return { kind: "markdown", reason: "card record unreadable" };
@@ -210,8 +227,8 @@ export class AiCardService {
     if (record?.state === "finalized") return { kind: "finalized", outTrackId: record.outTrackId };
     // A card record means an earlier attempt may have delivered a card: always finish that card.
     if (!record) {
-      const allowed = await decision;
-      if (!allowed) return { kind: "markdown", reason: "stored answer, no card" };
+      if (req.reuse) return { kind: "markdown", reason: "stored answer, no card" };
+      const allowed = await (decision ?? this.opts.governor.decide());
       if (!allowed.card) return { kind: "markdown", reason: allowed.reason };
     }
     const outTrackId = record?.outTrackId ?? cardIdFor(req.messageKey);

@@ -3,7 +3,7 @@
 // allows it, else markdown). It records every delivered part on the job's ledger, so a retried job
 // never sends a part twice, and marks the reply sent once the user has all of it.
 import { createHash } from "node:crypto";
-import type { AiCardService, CardChannel } from "./card-answer.js";
+import type { AiCardService, CardChannel, CardLookup } from "./card-answer.js";
 import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { renderReply, replyParts, type ReplyPart } from "./dingtalk/split.js";
 import { describeError, type Logger } from "./log.js";
@@ -45,7 +45,7 @@ export interface ReplierDeps {
   now: () => number;
   log: Logger;
   /** Streaming AI cards; absent when card mode is off. */
-  cards?: Pick<AiCardService, "open" | "rest">;
+  cards?: Pick<AiCardService, "open" | "rest" | "lookUp">;
 }
 
 const digest = (message: OutgoingMessage) => createHash("sha256").update(JSON.stringify(message)).digest("base64url").slice(0, 22);
@@ -57,6 +57,7 @@ export class Replier {
   private readonly earlier = new Map<string, number>();
   private recorded: number;
   private statusSent = false;
+  private lookup: CardLookup | undefined;
 
   constructor(
     readonly target: ReplyTarget,
@@ -97,6 +98,14 @@ export class Replier {
   }
 
   /**
+   * Starts reading what `answer` needs to choose the channel (the card service's table reads), so the
+   * caller's own reads run alongside them instead of before the LLM request. Optional.
+   */
+  lookAhead(): void {
+    this.lookup ??= this.deps.cards?.lookUp(this.messageKey);
+  }
+
+  /**
    * The channel for an LLM answer (`reuse`: the answer is a stored one being re-sent after a crash), or
    * what an earlier attempt already delivered when it finalized this message's card (for a new answer:
    * a stored one still gets the messages that follow its card).
@@ -104,7 +113,7 @@ export class Replier {
   async answer(reuse: boolean): Promise<{ channel: AnswerChannel } | { delivered: Delivered }> {
     const cards = this.deps.cards;
     if (cards) {
-      const opened = await cards.open({ messageKey: this.messageKey, target: this.target, reuse, log: this.deps.log });
+      const opened = await cards.open({ messageKey: this.messageKey, target: this.target, reuse, log: this.deps.log }, this.lookup);
       if (opened.kind === "card") return { channel: this.cardChannel(opened.channel) };
       if (opened.kind === "finalized") {
         const card = { outTrackId: opened.outTrackId, updates: 0 };

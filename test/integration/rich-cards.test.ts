@@ -77,6 +77,32 @@ describe("AI card answers", () => {
     });
   });
 
+  it("reads the card record and the API budget alongside the conversation, not after it", async () => {
+    const rt = cardRuntime();
+    const cards = rt.cards!;
+    const order: string[] = [];
+    const watched: Runtime = {
+      ...rt,
+      cards: {
+        lookUp: (key) => (order.push("card reads start"), cards.lookUp(key)),
+        open: (req, lookup) => (order.push(lookup ? "open with the reads" : "open reading again"), cards.open(req, lookup)),
+        rest: (text) => cards.rest(text),
+      },
+      conversations: Object.assign(Object.create(rt.conversations) as ConversationStore, {
+        load: async (key: string) => {
+          order.push("conversation load start");
+          const c = await rt.conversations.load(key);
+          order.push("conversation load end");
+          return c;
+        },
+      }),
+    };
+    streamed();
+    const { outcome } = await ask(watched, "并行读取", { staffId: "card-reads" });
+    expect(outcome).toMatchObject({ route: "card" });
+    expect(order).toEqual(["card reads start", "conversation load start", "conversation load end", "open with the reads"]);
+  });
+
   it("delivers group cards to the group and updates no more often than the interval allows", async () => {
     const rt = cardRuntime({ card_update_interval_ms: 60_000 });
     streamed({ chunkSize: 2 });
