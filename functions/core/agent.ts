@@ -16,6 +16,8 @@ import type { CardGovernor } from "./quota.js";
 import { Replier, type AnswerChannel, type Delivered, type ReplierDeps } from "./replier.js";
 import * as say from "./replies.js";
 import type { Conversation, ConversationStore, Turn } from "./store/conversations.js";
+import type { ReminderStore } from "./store/reminders.js";
+import { remindersCommand } from "./proactive/reminders.js";
 import { callsToStore, replayCalls, runToolLoop, type ToolCallRecord, type ToolJournal, type ToolRegistry } from "./tools/index.js";
 
 export interface AgentDeps {
@@ -35,6 +37,8 @@ export interface AgentDeps {
   tools?: Pick<ToolRegistry, "forTurn" | "empty">;
   /** Where a message's side-effecting tool calls are recorded, so a retried job never repeats them. */
   toolJournal?: (messageKey: string) => ToolJournal;
+  /** Reminders, for `/reminders`. */
+  reminders?: ReminderStore;
 }
 
 export interface AgentContext {
@@ -110,6 +114,10 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const command = parseCommand(msg.text);
   const key = scopeKey(msg, config.dingtalk.groupScope);
   if (command?.name === "help") return replied("help", await replier.help());
+  if (command?.name === "reminders") {
+    const reminderCaller = { ...caller, ...(msg.sender.nick ? { nick: msg.sender.nick } : {}), conversation: msg.conversation, robotCode: target.robotCode };
+    return markdown(await remindersCommand(deps.reminders, command.cancel, reminderCaller, config.agent.timezone), "command");
+  }
   if (command) return markdown(await runCommand(command, key, deps, mayUse), "command");
 
   const unsupported = say.unsupportedKind(msg);
@@ -254,7 +262,7 @@ async function askWithContext(
   }
 }
 
-async function runCommand(command: Exclude<Command, { name: "help" }>, key: string, deps: AgentDeps, mayUse: MayUse): Promise<string> {
+async function runCommand(command: Exclude<Command, { name: "help" | "reminders" }>, key: string, deps: AgentDeps, mayUse: MayUse): Promise<string> {
   const { config } = deps;
   const names = [...new Set(config.models.map((m) => m.name))];
   switch (command.name) {

@@ -1,4 +1,5 @@
-// Chat commands: recognises `/help`, `/new` (`/reset`), `/model [name]` and `/usage` in a message,
+// Chat commands: recognises `/help`, `/new` (`/reset`), `/model [name]`, `/usage` and
+// `/reminders [cancel <id>]` in a message,
 // accepting the full-width slash and the "、" a Chinese keyboard types for "/".
 
 export type Command =
@@ -6,6 +7,7 @@ export type Command =
   | { name: "new" }
   | { name: "model"; arg: string | undefined }
   | { name: "usage" }
+  | { name: "reminders"; cancel: string | undefined }
   | { name: "unknown"; word: string };
 
 const ALIASES: Record<string, Exclude<Command["name"], "unknown">> = {
@@ -18,6 +20,9 @@ const ALIASES: Record<string, Exclude<Command["name"], "unknown">> = {
   模型: "model",
   usage: "usage",
   用量: "usage",
+  reminders: "reminders",
+  reminder: "reminders",
+  提醒: "reminders",
 };
 
 export function parseCommand(text: string): Command | undefined {
@@ -28,5 +33,9 @@ export function parseCommand(text: string): Command | undefined {
   const name = Object.hasOwn(ALIASES, word) ? ALIASES[word] : undefined;
   if (!name) return match[1] === "、" ? undefined : { name: "unknown", word };
   if (name === "model") return { name, arg };
+  if (name === "reminders") {
+    const cancel = /^(?:cancel|取消)\s+(\S+)$/i.exec(arg ?? "");
+    return { name, cancel: cancel?.[1] };
+  }
   return { name };
 }

@@ -26,6 +26,7 @@ export function help(group: boolean): string {
     "- `/new` 开始新对话（清空上下文，也可用 `/reset`）",
     "- `/model` 查看当前模型，`/model 名称` 切换模型",
     "- `/usage` 查看本对话的 token 用量",
+    "- `/reminders` 查看本对话的提醒，`/reminders cancel 编号` 取消",
     "- `/help` 显示本帮助",
   ].join("\n");
 }

@@ -15,6 +15,7 @@ import type { ApiUsageStore } from "./store/api-usage.js";
 import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
 import { IdempotencyStore } from "./store/idempotency.js";
+import { ReminderStore } from "./store/reminders.js";
 import type { Table } from "./store/table.js";
 import { ToolJournalStore, buildToolRegistry, type ToolProvider, type ToolRegistry } from "./tools/index.js";
 
@@ -35,6 +36,7 @@ export interface Runtime extends WorkerDeps {
   apiUsage: ApiUsageStore | undefined;
   governor: CardGovernor | undefined;
   tools: ToolRegistry;
+  reminders: ReminderStore;
 }
 
 export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOptions): Runtime {
@@ -70,11 +72,13 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
       })
     : undefined;
   const toolJournal = new ToolJournalStore(table, { now });
+  const reminders = new ReminderStore(table, { now });
   return {
     config,
     table,
     dingtalk,
-    tools: buildToolRegistry(config, { dingtalk, log, now, stdioMcp: opts.stdioMcp ?? false, ...(opts.toolProviders ? { providers: opts.toolProviders } : {}) }),
+    reminders,
+    tools: buildToolRegistry(config, { dingtalk, reminders, log, now, stdioMcp: opts.stdioMcp ?? false, ...(opts.toolProviders ? { providers: opts.toolProviders } : {}) }),
     toolJournal: (messageKey: string) => toolJournal.forMessage(messageKey),
     apiUsage,
     governor,

@@ -1,4 +1,5 @@
-// Idempotency records per inbound message (`msg#<robotCode:msgId>`), after AWS Powertools: a conditional
+// Idempotency records per inbound message (`msg#<robotCode:msgId>`) and per scheduled firing
+// (`fire#<…>`), after AWS Powertools: a conditional
 // claim puts IN_PROGRESS with a lease and a fencing token; a crashed attempt's lease can be taken over;
 // COMPLETED keeps the reply id for a day and means the reply went out (the completion records it, with
 // the reply's parts); `sent` survives takeovers so a reply is never sent twice.
@@ -33,6 +34,8 @@ export interface IdempotencyStoreOptions {
   claimLeaseMs?: number;
   /** How long a COMPLETED record (and an unfinished one) is kept; default 1 day. */
   completedTtlSeconds?: number;
+  /** The records' partition prefix: "msg" for inbound messages (default), "fire" for scheduled firings. */
+  prefix?: string;
   log?: Logger;
 }
 
@@ -71,8 +74,10 @@ export class IdempotencyStore {
   private readonly completedTtlSeconds: number;
   private readonly log: Logger;
   private readonly items: ItemTable;
+  private readonly prefix: string;
 
   constructor(table: Table, opts: IdempotencyStoreOptions = {}) {
+    this.prefix = opts.prefix ?? "msg";
     this.now = opts.now ?? Date.now;
     this.items = table.items(this.now);
     this.leaseMs = opts.leaseMs ?? 180_000;
@@ -135,6 +140,15 @@ export class IdempotencyStore {
   async recordParts(key: string, token: string, digests: string[]): Promise<void> {
     const ok = await this.update(key, { sentParts: digests }, heldBy(token));
     if (!ok) throw await this.lost(key, "recordParts");
+  }
+
+  /**
+   * Keeps the claim but lets another attempt take it over from `untilMs` on (a failed scheduled send
+   * is tried again then, with what it already delivered). Throws ClaimLostError for a stale token.
+   */
+  async postpone(key: string, token: string, untilMs: number): Promise<void> {
+    const ok = await this.update(key, { leaseUntil: untilMs, expiresAt: this.recordExpiry(untilMs) }, heldBy(token));
+    if (!ok) throw await this.lost(key, "postpone");
   }
 
   /** Whether a reply already went out for this message (a COMPLETED record counts as sent). */
@@ -249,7 +263,7 @@ export class IdempotencyStore {
   }
 
   private itemKey(key: string): ItemKey {
-    return { pk: `msg#${key}`, sk: "msg" };
+    return { pk: `${this.prefix}#${key}`, sk: this.prefix };
   }
 }
 

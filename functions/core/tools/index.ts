@@ -1,11 +1,14 @@
 // The tools a host offers, built from the config: find_colleague (with DingTalk credentials), web_search
-// (when a search provider is enabled), web_fetch, and MCP servers' tools. Import tools from here.
+// (when a search provider is enabled), web_fetch, the reminder tools (with DingTalk credentials and a
+// reminder store) and MCP servers' tools. Import tools from here.
 import type { AppConfig } from "../config.js";
 import type { DingTalkClient } from "../dingtalk/client.js";
 import type { Logger } from "../log.js";
 import { findColleagueTool } from "./find-colleague.js";
 import { mcpServers } from "./mcp.js";
 import { ToolRegistry, type ToolProvider } from "./registry.js";
+import { reminderTools } from "./reminders.js";
+import type { ReminderStore } from "../store/reminders.js";
 import type { Tool } from "./types.js";
 import { webFetchTool } from "./web-fetch.js";
 import { webSearchTool } from "./web-search.js";
@@ -20,6 +23,8 @@ export { ToolError, defineTool, type Tool, type ToolContext } from "./types.js";
 
 export interface ToolHostOptions {
   dingtalk: DingTalkClient | undefined;
+  /** Where reminders live; with DingTalk credentials it enables the reminder tools. */
+  reminders?: ReminderStore;
   log: Logger;
   /** Extra providers (reminders, tests). */
   providers?: ToolProvider[];
@@ -30,13 +35,14 @@ export interface ToolHostOptions {
 
 const WEB_FETCH_TIMEOUT_MS = 15_000;
 
-export function buildToolRegistry(config: Pick<AppConfig, "tools">, opts: ToolHostOptions): ToolRegistry {
+export function buildToolRegistry(config: Pick<AppConfig, "tools" | "agent" | "dingtalk">, opts: ToolHostOptions): ToolRegistry {
   const { tools } = config;
   const builtins: Tool[] = [];
   if (opts.dingtalk && tools.dingtalk.enabled) builtins.push(findColleagueTool(opts.dingtalk, tools.dingtalk.contactFields, opts.now));
   const search = webSearchTool(tools.search);
   if (search) builtins.push(search);
   if (tools.webFetch.enabled) builtins.push(webFetchTool({ maxBytes: tools.webFetch.maxBytes, timeoutMs: WEB_FETCH_TIMEOUT_MS }));
+  if (opts.dingtalk && opts.reminders && tools.reminders.enabled) builtins.push(...reminderTools(opts.reminders, config));
   const mcp = mcpServers(tools.mcp, { stdio: opts.stdioMcp ?? false, ...(opts.now ? { now: opts.now } : {}) });
   return new ToolRegistry(builtins, [...mcp, ...(opts.providers ?? [])]);
 }
