@@ -3,12 +3,10 @@
 // offered as `<server>__<tool>` (filtered by `allow`), listed once per warm instance and cached for a
 // short TTL; connects and calls are bounded; a server that is down offers no tools, is logged once,
 // and is tried again after the TTL. Tools not marked read-only (`annotations.readOnlyHint`) count as
-// side-effecting, so a retried job never repeats them.
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+// side-effecting, so a retried job never repeats them. The SDK is loaded when a server is first used,
+// so hosts without MCP servers never load it.
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import * as z from "zod";
 import { redact, type Logger } from "../log.js";
@@ -52,6 +50,12 @@ const shallowValidator: jsonSchemaValidator = {
       ? { valid: true as const, data: input as T, errorMessage: undefined }
       : { valid: false as const, data: undefined, errorMessage: "structuredContent is not an object" },
 };
+
+/** The SDK's own request timeout (McpError RequestTimeout); the SDK is loaded only once a server is used. */
+async function isRequestTimeout(err: unknown): Promise<boolean> {
+  const { ErrorCode, McpError } = await import("@modelcontextprotocol/sdk/types.js");
+  return err instanceof McpError && err.code === (ErrorCode.RequestTimeout as number);
+}
 
 function message(err: unknown): string {
   return redact(err instanceof Error ? err.message : String(err)).slice(0, 200);
@@ -134,7 +138,7 @@ export class McpServer implements ToolProvider {
           const client = await this.connect();
           result = await client.callTool({ name: t.name, arguments: args }, undefined, { timeout: this.cfg.timeoutMs, signal: ctx.signal });
         } catch (err) {
-          if (ctx.signal.aborted || (err instanceof McpError && err.code === (ErrorCode.RequestTimeout as number)))
+          if (ctx.signal.aborted || (await isRequestTimeout(err)))
             throw new ToolError("timeout", `${server} 在 ${this.cfg.timeoutMs} ms 内没有回答，可以稍后重试`);
           await this.reset();
           this.cache = undefined;
@@ -153,6 +157,7 @@ export class McpServer implements ToolProvider {
   private connect(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
+      const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
       const client = new Client({ name: "dingclaw", version: this.opts.version ?? "0.1.0" }, { jsonSchemaValidator: shallowValidator });
       const transport = await this.transport();
       const timer = AbortSignal.timeout(this.cfg.timeoutMs);
@@ -174,8 +179,14 @@ export class McpServer implements ToolProvider {
   private async transport(): Promise<Transport> {
     const { cfg } = this;
     const requestInit: RequestInit = { headers: cfg.headers };
-    if (cfg.transport === "sse") return new SSEClientTransport(new URL(cfg.url!), { requestInit });
-    if (cfg.transport === "http") return new StreamableHTTPClientTransport(new URL(cfg.url!), { requestInit });
+    if (cfg.transport === "sse") {
+      const { SSEClientTransport } = await import("@modelcontextprotocol/sdk/client/sse.js");
+      return new SSEClientTransport(new URL(cfg.url!), { requestInit });
+    }
+    if (cfg.transport === "http") {
+      const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+      return new StreamableHTTPClientTransport(new URL(cfg.url!), { requestInit });
+    }
     // Loaded only where stdio servers are allowed (the gateway), so FC bundles never start processes.
     const { StdioClientTransport, getDefaultEnvironment } = await import("@modelcontextprotocol/sdk/client/stdio.js");
     return new StdioClientTransport({ command: cfg.command!, args: cfg.args, env: { ...getDefaultEnvironment(), ...cfg.env }, stderr: "ignore" });
