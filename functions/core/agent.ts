@@ -2,10 +2,11 @@
 // inbound media (media.ts), model choice (model-choice.ts), the LLM call with its fallback chain (a
 // tool loop when tools are configured: tools/loop.ts), and delivery through the job's Replier
 // (markdown, the /help card, or a streaming AI card); collaborators are injected.
-import { callerOf, isAllowed, mayUseEndpoint } from "./access.js";
+import { callerOf, isAllowed, mayUseEndpoint, type Caller } from "./access.js";
 import { parseCommand, type Command } from "./commands.js";
 import type { AppConfig } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
+import { checkLimits, TurnMeter, type LimitName } from "./limits.js";
 import type { ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { messageKey } from "./ingest.js";
 import { LlmError, type ChatMessage, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/index.js";
@@ -15,13 +16,16 @@ import { chooseModel, defaultModel, isUsable, usableNames, type MayUse } from ".
 import type { CardGovernor } from "./quota.js";
 import { Replier, type AnswerChannel, type Delivered, type ReplierDeps } from "./replier.js";
 import * as say from "./replies.js";
+import type { ApiUsageStore } from "./store/api-usage.js";
 import type { Conversation, ConversationStore, Turn } from "./store/conversations.js";
 import type { ReminderStore } from "./store/reminders.js";
 import { remindersCommand } from "./proactive/reminders.js";
+import type { LlmUsageStore } from "./store/llm-usage.js";
 import { callsToStore, replayCalls, runToolLoop, type ToolCallRecord, type ToolJournal, type ToolRegistry } from "./tools/index.js";
+import { buildUsageReport, formatPersonalUsage, formatUsageReport } from "./usage-report.js";
 
 export interface AgentDeps {
-  config: Pick<AppConfig, "agent" | "dingtalk" | "models">;
+  config: Pick<AppConfig, "agent" | "dingtalk" | "models" | "limits">;
   conversations: ConversationStore;
   llm: Pick<LlmClient, "chat">;
   send: ReplierDeps["send"];
@@ -33,6 +37,10 @@ export interface AgentDeps {
   cards?: ReplierDeps["cards"];
   /** This month's DingTalk API calls, for `/usage`. */
   quota?: Pick<CardGovernor, "status">;
+  /** LLM usage counters: limits are checked and turns counted there; absent: no limits, no counts. */
+  usage?: LlmUsageStore;
+  /** The DingTalk API-call counter, for the admin report. */
+  apiUsage?: Pick<ApiUsageStore, "monthOf">;
   /** Tools the model may call; absent or empty: a plain chat. */
   tools?: Pick<ToolRegistry, "forTurn" | "empty">;
   /** Where a message's side-effecting tool calls are recorded, so a retried job never repeats them. */
@@ -51,12 +59,14 @@ export type AgentOutcome =
   | { action: "ignored"; reason: "not_mentioned" }
   | {
       action: "replied";
-      kind: "answer" | "command" | "help" | "refused" | "unsupported" | "llm_error";
+      kind: "answer" | "command" | "help" | "refused" | "limited" | "unsupported" | "llm_error";
       route: SendResult["route"];
       parts: number;
       modelName?: string;
       errorKind?: LlmErrorKind;
-      llm?: { firstTokenMs?: number; totalMs: number; promptTokens: number; completionTokens: number };
+      llm?: { firstTokenMs?: number; totalMs: number; promptTokens: number; completionTokens: number; cost?: { micros: number; unpriced: boolean } };
+      /** The limit that refused the message. */
+      limit?: LimitName;
       sendMs: number;
       reused?: boolean;
       /** The AI card the answer went into. */
@@ -118,19 +128,27 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
     const reminderCaller = { ...caller, ...(msg.sender.nick ? { nick: msg.sender.nick } : {}), conversation: msg.conversation, robotCode: target.robotCode };
     return markdown(await remindersCommand(deps.reminders, command.cancel, reminderCaller, config.agent.timezone), "command");
   }
-  if (command) return markdown(await runCommand(command, key, deps, mayUse), "command");
+  if (command) return markdown(await runCommand(command, { key, caller, msg }, deps, mayUse), "command");
 
   const unsupported = say.unsupportedKind(msg);
   if (unsupported) return markdown(unsupported, "unsupported");
   if (msg.text.trim() === "" && !hasMedia(msg)) return markdown(group ? say.emptyMention() : say.help(group), "help");
 
   replier.lookAhead();
-  const conversation = await deps.conversations.load(key);
+  const groupOf = group ? { id: msg.conversation.id, ...(msg.conversation.title ? { name: msg.conversation.title } : {}) } : undefined;
+  const [conversation, verdict] = await Promise.all([
+    deps.conversations.load(key),
+    deps.usage ? checkLimits(deps.usage, config.limits, { caller, ...(groupOf ? { groupId: groupOf.id } : {}) }, deps.now(), config.agent.timezone) : { ok: true as const },
+  ]);
   const earlier = conversation.turns.find((t) => t.role === "assistant" && t.msgId === msg.msgId);
   if (earlier) {
     const opened = await replier.answer(true);
     const d = "delivered" in opened ? opened.delivered : await opened.channel.finish(earlier.content);
     return replied("answer", d, { reused: true });
+  }
+  if (!verdict.ok) {
+    log.info("limit reached", { limit: verdict.limit });
+    return markdown(say.limitReached(verdict.limit, verdict.max, verdict.resetsAt, config.agent.timezone), "limited", { limit: verdict.limit });
   }
 
   const choice = chooseModel(config, conversation.model, pictureCodes(msg).length > 0, mayUse);
@@ -147,16 +165,26 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const channel = opened.channel;
   const images = input.input.images.length > 0 ? { images: input.input.images.length } : {};
 
+  const meter = new TurnMeter(config.models);
+  // The turn's usage, counted once it ends (every LLM call of it, answered or not); a table failure here costs the count, not the answer.
+  const count = () =>
+    deps.usage && meter.calls.length > 0
+      ? deps.usage
+          .record(meter.usage({ user: { id: caller.id, ...(msg.sender.nick ? { name: msg.sender.nick } : {}) }, ...(groupOf ? { group: groupOf } : {}) }))
+          .catch((err: unknown) => log.warn("usage not counted", { error: err }))
+      : Promise.resolve();
   let result: Answer;
   try {
     const turn = { requestId: ctx.requestId, messageKey: replier.messageKey, log };
     const model = { modelName: choice.modelName, needsVision: choice.needsVision, mayUse };
-    result = await askWithContext(msg, conversation, input.input, model, deps, turn, channel);
+    result = await askWithContext(msg, conversation, input.input, model, { ...deps, llm: meter.wrap(deps.llm) }, turn, channel);
   } catch (err) {
     const kind = err instanceof LlmError ? err.kind : "other";
     log.warn("llm failed", { kind, error: err });
+    await count();
     return replied("llm_error", await channel.fail(say.llmFailure(kind)), { errorKind: kind, ...images });
   }
+  const counted = count();
 
   const userTurn: Turn = { role: "user", content: withQuote(msg, input.input.historyText), at: msg.createdAt, msgId: msg.msgId, sender: msg.sender.nick };
   const stored = callsToStore(result.transcript);
@@ -165,13 +193,16 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
     usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
     basedOn: conversation,
   });
-  return replied("answer", await channel.finish(result.text), {
+  const delivered = await channel.finish(result.text);
+  await counted;
+  return replied("answer", delivered, {
     modelName: result.final.modelName || undefined,
     llm: {
       firstTokenMs: result.final.firstTokenMs,
       totalMs: result.final.totalMs,
       promptTokens: result.usage.promptTokens,
       completionTokens: result.usage.completionTokens,
+      cost: meter.cost(),
     },
     ...(result.calls.length ? { tools: result.calls.map(({ name, ms, ok, error, reused }) => ({ name, ms, ok, ...(error ? { error } : {}), ...(reused ? { reused } : {}) })) } : {}),
     ...images,
@@ -262,27 +293,37 @@ async function askWithContext(
   }
 }
 
-async function runCommand(command: Exclude<Command, { name: "help" | "reminders" }>, key: string, deps: AgentDeps, mayUse: MayUse): Promise<string> {
+interface CommandContext {
+  key: string;
+  caller: Caller;
+  msg: InboundMessage;
+}
+
+async function runCommand(command: Exclude<Command, { name: "help" | "reminders" }>, cmd: CommandContext, deps: AgentDeps, mayUse: MayUse): Promise<string> {
   const { config } = deps;
+  const { key } = cmd;
   const names = [...new Set(config.models.map((m) => m.name))];
   switch (command.name) {
     case "new":
       await deps.conversations.reset(key);
       return say.reset();
     case "usage": {
-      const [conversation, quota] = await Promise.all([
+      if (command.all) return orgUsage(cmd.caller, deps);
+      const [conversation, quota, mine] = await Promise.all([
         deps.conversations.load(key),
         deps.quota?.status().catch((err: unknown) => {
           deps.log.warn("api usage unreadable", { error: err });
           return undefined;
         }),
+        personalUsage(cmd, deps),
       ]);
       const api = quota && {
         calls: quota.month.calls,
         budget: quota.budget,
         ...(quota.pause ? { cardsPausedUntil: quota.pause.until } : {}),
       };
-      return say.usage(conversation.usage, conversation.turns.length, api);
+      const theirs = say.usage(conversation.usage, conversation.turns.length, api);
+      return mine ? `${mine}\n\n${theirs}` : theirs;
     }
     case "model": {
       const usable = usableNames(config, mayUse);
@@ -301,4 +342,36 @@ async function runCommand(command: Exclude<Command, { name: "help" | "reminders"
     case "unknown":
       return say.unknownCommand(command.word);
   }
+}
+
+/** The sender's tokens and cost today and this month next to their limits (and their group's today). */
+async function personalUsage({ caller, msg }: CommandContext, deps: AgentDeps): Promise<string | undefined> {
+  const store = deps.usage;
+  if (!store) return undefined;
+  const { config } = deps;
+  const inGroup = msg.conversation.type === "group";
+  const [user, group, org] = await Promise.all([
+    store.user(caller.id),
+    inGroup ? store.group(msg.conversation.id) : undefined,
+    config.limits.orgMonthlyTokens > 0 ? store.org() : undefined,
+  ]);
+  const { day } = store.today();
+  const none = { tokens: 0, cost: 0, unpriced: 0 };
+  return formatPersonalUsage({
+    timeZone: config.agent.timezone,
+    today: user.days[day] ?? none,
+    month: user,
+    ...(group ? { group: { today: group.days[day] ?? none } } : {}),
+    ...(org ? { org } : {}),
+    limits: config.limits,
+    admin: caller.admin,
+  });
+}
+
+/** `/usage all`: this month's report, for admins only. */
+async function orgUsage(caller: Caller, deps: AgentDeps): Promise<string> {
+  if (!caller.admin) return say.adminOnly("/usage all");
+  if (!deps.usage) return say.noUsageStore();
+  const report = await buildUsageReport({ usage: deps.usage, config: deps.config, ...(deps.apiUsage ? { apiUsage: deps.apiUsage } : {}) }, deps.usage.today().month);
+  return formatUsageReport(report);
 }

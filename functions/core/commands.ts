@@ -1,4 +1,4 @@
-// Chat commands: recognises `/help`, `/new` (`/reset`), `/model [name]`, `/usage` and
+// Chat commands: recognises `/help`, `/new` (`/reset`), `/model [name]`, `/usage [all]` and
 // `/reminders [cancel <id>]` in a message,
 // accepting the full-width slash and the "、" a Chinese keyboard types for "/".
 
@@ -6,7 +6,7 @@ export type Command =
   | { name: "help" }
   | { name: "new" }
   | { name: "model"; arg: string | undefined }
-  | { name: "usage" }
+  | { name: "usage"; all: boolean }
   | { name: "reminders"; cancel: string | undefined }
   | { name: "unknown"; word: string };
 
@@ -37,5 +37,6 @@ export function parseCommand(text: string): Command | undefined {
     const cancel = /^(?:cancel|取消)\s+(\S+)$/i.exec(arg ?? "");
     return { name, cancel: cancel?.[1] };
   }
+  if (name === "usage") return { name, all: arg?.toLowerCase() === "all" || arg === "全部" };
   return { name };
 }

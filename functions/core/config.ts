@@ -33,6 +33,10 @@ const EXAMPLES: Record<string, string> = {
   "agents.defaults.max_tool_iterations": "8",
   "agents.defaults.turn_budget_ms": "180000",
   "agents.defaults.timezone": '"Asia/Shanghai"',
+  "limits.user_daily_tokens": "200000",
+  "limits.group_daily_tokens": "500000",
+  "limits.org_monthly_tokens": "50000000",
+  "limits.user_messages_per_minute": "10",
   "schedules[].name": '"daily-ai-news"',
   "schedules[].cron": '"0 9 * * 1-5"',
   "schedules[].timezone": '"Asia/Shanghai"',
@@ -159,6 +163,19 @@ const AuditSchema = z.looseObject({
   include_content: z.boolean().default(false),
 });
 
+const limit = (unit: string) => {
+  const error = `must be a whole number of ${unit}, 0 for no limit`;
+  return z.number().int({ error }).nonnegative({ error }).default(0);
+};
+
+/** Spending limits; 0 (or absent) means no limit. */
+const LimitsSchema = z.looseObject({
+  user_daily_tokens: limit("tokens"),
+  group_daily_tokens: limit("tokens"),
+  org_monthly_tokens: limit("tokens"),
+  user_messages_per_minute: limit("messages"),
+});
+
 // `prefault({})`: a missing section is parsed as an empty one, so its defaults are the schema's own.
 const ConfigSchema = z.looseObject({
   agents: z.looseObject({ defaults: DefaultsSchema.prefault({}) }).prefault({}),
@@ -167,6 +184,7 @@ const ConfigSchema = z.looseObject({
   tools: ToolsSchema.optional(),
   schedules: z.array(ScheduleSchema).default([]),
   audit: AuditSchema.prefault({}),
+  limits: LimitsSchema.prefault({}),
 });
 
 type RawConfig = z.output<typeof ConfigSchema>;
@@ -186,6 +204,17 @@ export interface ModelEndpoint {
   price?: { input: number; output: number };
   /** Staff ids who may use this entry (admins always may); empty: everyone. */
   allowFrom: string[];
+}
+
+export interface LimitsConfig {
+  /** Prompt + completion tokens per user per day (agents.defaults.timezone). */
+  userDailyTokens: number;
+  /** Per group conversation per day. */
+  groupDailyTokens: number;
+  /** The whole organisation per month. */
+  orgMonthlyTokens: number;
+  /** Messages that reach the model per user per minute. */
+  userMessagesPerMinute: number;
 }
 
 export interface DingTalkConfig {
@@ -235,6 +264,8 @@ export interface AppConfig {
     timezone: string;
   };
   tools: ToolsConfig;
+  /** Token and message limits (config `limits`); 0: no limit. Admins are exempt. */
+  limits: LimitsConfig;
   /** Scheduled posts (enabled ones). */
   schedules: ScheduleConfig[];
   models: ModelEndpoint[];
@@ -419,6 +450,12 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
       timezone: defaults.timezone,
     },
     tools,
+    limits: {
+      userDailyTokens: raw.limits.user_daily_tokens,
+      groupDailyTokens: raw.limits.group_daily_tokens,
+      orgMonthlyTokens: raw.limits.org_monthly_tokens,
+      userMessagesPerMinute: raw.limits.user_messages_per_minute,
+    },
     schedules,
     models,
     audit: { includeContent: raw.audit.include_content },

@@ -31,3 +31,22 @@ export function costMicroCny(price: Price | undefined, tokens: TokenCounts): num
   if (!price) return null;
   return Math.round(tokens.promptTokens * price.input + tokens.completionTokens * price.output);
 }
+
+/** "¥0.0123" below one yuan, "¥12.35" from one yuan on (µCNY in). */
+export function formatCny(micros: number): string {
+  if (micros === 0) return "¥0";
+  const yuan = micros / 1_000_000;
+  return `¥${yuan < 1 ? yuan.toFixed(4) : yuan.toFixed(2)}`;
+}
+
+/** A cost as users read it: known, unknown (no price), or at least so much (some usage unpriced). */
+export function describeCost(micros: number, unpricedTokens: number): string {
+  if (unpricedTokens <= 0) return formatCny(micros);
+  if (micros <= 0) return "未知（模型未设置价格）";
+  return `至少 ${formatCny(micros)}（部分模型未设置价格）`;
+}
+
+/** 1234567 → "1,234,567". */
+export function formatTokens(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}

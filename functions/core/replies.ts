@@ -2,8 +2,10 @@
 // notes, plus the default system prompt. No stack traces, no secrets, no internal codes.
 import type { ModelEndpoint } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
+import { formatTokens } from "./cost.js";
+import type { LimitName } from "./limits.js";
 import type { LlmErrorKind } from "./llm/index.js";
-import { displayTime, offsetAt } from "./proactive/time.js";
+import { displayTime, offsetAt, wallClock } from "./proactive/time.js";
 import { CARD_BUDGET_SHARE } from "./quota.js";
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -25,7 +27,7 @@ export function help(group: boolean): string {
     "",
     "- `/new` 开始新对话（清空上下文，也可用 `/reset`）",
     "- `/model` 查看当前模型，`/model 名称` 切换模型",
-    "- `/usage` 查看本对话的 token 用量",
+    "- `/usage` 查看你今天和本月的 token 用量、费用和上限",
     "- `/reminders` 查看本对话的提醒，`/reminders cancel 编号` 取消",
     "- `/help` 显示本帮助",
   ].join("\n");
@@ -82,6 +84,22 @@ export function usage(u: { promptTokens: number; completionTokens: number }, tur
   }
   return lines.join("\n");
 }
+
+const LIMIT_NAMES: Record<LimitName, (max: number) => string> = {
+  user_daily_tokens: (max) => `你今天的 AI 用量已达上限（每人每天 ${formatTokens(max)} tokens）`,
+  group_daily_tokens: (max) => `本群今天的 AI 用量已达上限（每个群每天 ${formatTokens(max)} tokens）`,
+  org_monthly_tokens: (max) => `本月全公司的 AI 用量已达上限（每月 ${formatTokens(max)} tokens）`,
+  user_messages_per_minute: (max) => `你发得太快了（每人每分钟最多 ${max} 条消息）`,
+};
+
+/** A limit stopped this message: which one, and when it resets (in the org's zone). */
+export function limitReached(limit: LimitName, max: number, resetsAt: number, timeZone: string): string {
+  const when = limit === "user_messages_per_minute" ? `${wallClock(resetsAt, timeZone).slice(11)} 后` : `${wallClock(resetsAt, timeZone)} 起`;
+  return `抱歉，${LIMIT_NAMES[limit](max)}，这条消息没有交给 AI 处理。${when}可以继续使用；发送 \`/usage\` 查看用量。`;
+}
+
+export const noUsageStore = (): string => "这里没有记录 AI 用量（没有连接用量存储）。";
+export const adminOnly = (command: string): string => `抱歉，\`${command}\` 仅限管理员使用。`;
 
 export const noUsableModel = (): string => "抱歉，目前没有你可以使用的模型，请联系管理员开通。";
 export const modelNotAllowed = (name: string, usable: string[]): string =>

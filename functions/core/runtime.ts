@@ -15,6 +15,7 @@ import type { ApiUsageStore } from "./store/api-usage.js";
 import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
 import { IdempotencyStore } from "./store/idempotency.js";
+import { LlmUsageStore } from "./store/llm-usage.js";
 import { ReminderStore } from "./store/reminders.js";
 import type { Table } from "./store/table.js";
 import { ToolJournalStore, buildToolRegistry, type ToolProvider, type ToolRegistry } from "./tools/index.js";
@@ -35,6 +36,7 @@ export interface Runtime extends WorkerDeps {
   /** The monthly DingTalk API counter (absent without credentials). */
   apiUsage: ApiUsageStore | undefined;
   governor: CardGovernor | undefined;
+  usage: LlmUsageStore;
   tools: ToolRegistry;
   reminders: ReminderStore;
 }
@@ -81,6 +83,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     tools: buildToolRegistry(config, { dingtalk, reminders, log, now, stdioMcp: opts.stdioMcp ?? false, ...(opts.toolProviders ? { providers: opts.toolProviders } : {}) }),
     toolJournal: (messageKey: string) => toolJournal.forMessage(messageKey),
     apiUsage,
+    usage: new LlmUsageStore(table, { timeZone: config.agent.timezone, now }),
     governor,
     send,
     now,

@@ -63,9 +63,12 @@ export class ApiUsageStore {
   }
 
   /** This month's count (zero when nothing was counted yet). */
-  async month(): Promise<MonthUsage> {
-    const now = this.now();
-    const month = monthKey(now);
+  month(): Promise<MonthUsage> {
+    return this.monthOf(monthKey(this.now()));
+  }
+
+  /** A month's count ("YYYY-MM", Beijing time; zero when nothing was counted or no longer kept). */
+  async monthOf(month: string): Promise<MonthUsage> {
     const item = await this.get(`month#${month}`);
     if (!item) return { month, calls: 0, byApi: {} };
     const parsed = MonthSchema.parse(item);
