@@ -24,6 +24,7 @@ const OUTCOMES: Readonly<Record<Extract<AgentOutcome, { action: "replied" }>["ki
   command: "command",
   help: "command",
   refused: "refused",
+  limited: "limited",
   unsupported: "unsupported",
   llm_error: "failed",
 };

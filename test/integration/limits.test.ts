@@ -53,6 +53,8 @@ describe("limits", () => {
     expect(refused.text).toContain("你今天的 AI 用量已达上限（每人每天 2,500 tokens）");
     expect(refused.text).toContain("2026-12-04 00:00 起可以继续使用");
     expect(calls()).toBe(3);
+    const audit = w.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "audit").at(-1);
+    expect(audit).toMatchObject({ staffId: "daily-user", outcome: "limited", promptTokens: 0 });
 
     // Someone else is not affected; commands still work for the limited user.
     expect((await ask(rt, { text: "我呢", staffId: "other-user" })).kind).toBe("answer");

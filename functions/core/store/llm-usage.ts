@@ -5,7 +5,7 @@
 // - each group: pk `usage#llm#<YYYY-MM>#group`, sk `<conversation id>`: as a user, without the counter.
 // A turn's usage is written with one atomic ADD update per item (2 in 1:1 chats, 3 in groups); a
 // report lists a month's users or groups with a Query of their partition.
-import { z } from "zod";
+import * as z from "zod";
 import { dayKey, monthKey, nextMonthStart } from "../time-zone.js";
 import { and, compare, eq, ne, MAX_ITEM_LIFETIME_S, type Item, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
