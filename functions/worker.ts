@@ -10,6 +10,7 @@ import { probeTable, TableCheckEvent } from "./core/store/probe.js";
 import { openTable } from "./core/store/table.js";
 import { readContext } from "./fc/context.js";
 import { roleCredentials, tableSigning } from "./fc/credentials.js";
+import { parseEvent } from "./fc/event.js";
 
 let runtime: Promise<Runtime> | undefined;
 const role = roleCredentials();
@@ -21,16 +22,6 @@ async function init(): Promise<Runtime> {
   if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a table (Tablestore or DynamoDB-compatible)");
   // Many worker instances answer at once: the app's API rate is counted in the shared table.
   return createRuntime(config, await openTable(config.table, { log, ...tableSigning(config.table.kind, role) }), { log, rateGate: "table" });
-}
-
-function parseEvent(event: unknown): unknown {
-  const text = Buffer.isBuffer(event) ? event.toString("utf8") : event;
-  if (typeof text !== "string") return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 export async function handler(event: unknown, context: unknown): Promise<string> {

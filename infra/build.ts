@@ -1,6 +1,7 @@
-// `npm run build`: bundles both functions standalone into dist/<name>.zip (plus the plain .cjs for
+// `npm run build`: bundles the functions standalone into dist/<name>.zip (plus the plain .cjs for
 // inspection), for the table backend DINGCLAW_TABLE_KIND / DINGCLAW_TABLE_ENDPOINT select, and prints
 // their raw, gzip and zip sizes. Exits non-zero with one line on failure.
+import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const out = path.join(ROOT, "dist");
   await mkdir(out, { recursive: true });
   for (const name of FUNCTION_NAMES) {
+    if (!existsSync(path.join(ROOT, "functions", `${name}.ts`))) continue;
     const bundle = await buildBundle({ name, entry: `functions/${name}.ts`, handler: "index.handler", table }, ROOT);
     await writeFile(path.join(out, `${name}.zip`), bundle.zip);
     await writeFile(path.join(out, `${name}.cjs`), bundle.code);

@@ -36,10 +36,9 @@ export interface Bundle {
 
 /** What each function's bundle must not contain (cold start, the callback never touches the LLM, the
  * playground and its simulated DingTalk are never shipped to FC). */
-export const FORBIDDEN_INPUTS: Record<string, RegExp[]> = {
-  callback: [/node_modules\/openai\//, /node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/, /functions\/core\/llm\/client\.ts$/, /functions\/playground\//],
-  worker: [/node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/, /functions\/playground\//],
-};
+const NO_LLM = [/node_modules\/openai\//, /node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/, /functions\/core\/llm\/client\.ts$/, /functions\/playground\//];
+const NO_LOCAL = [/node_modules\/dynalite\//, /functions\/core\/store\/embedded\.ts$/, /functions\/playground\//];
+export const FORBIDDEN_INPUTS: Record<string, RegExp[]> = { callback: NO_LLM, notify: NO_LLM, worker: NO_LOCAL, scheduler: NO_LOCAL };
 
 /** The other table backend's client never ships. */
 export const FORBIDDEN_BY_TABLE: Record<TableKind, RegExp[]> = {

@@ -1,5 +1,5 @@
 // Function Compute 2.0 operations through @alicloud/fc2: create-or-update of the service, functions,
-// HTTP trigger and async-invoke config (idempotent: a second deploy updates in place), removal of
+// HTTP and timer triggers and async-invoke config (idempotent: a second deploy updates in place), removal of
 // everything in the service, and the HTTP trigger's URL. Every failure becomes a DeployError.
 import FC from "@alicloud/fc2";
 import { EnvSchema } from "../functions/core/env.js";
@@ -150,22 +150,38 @@ export interface HttpTriggerSpec {
   methods: string[];
 }
 
-export async function upsertHttpTrigger(t: FcTarget, service: string, fn: string, spec: HttpTriggerSpec): Promise<Change> {
-  const triggerConfig = { authType: spec.authType, methods: spec.methods };
+export function upsertHttpTrigger(t: FcTarget, service: string, fn: string, spec: HttpTriggerSpec): Promise<Change> {
+  return upsertTrigger(t, service, fn, "http", spec.name, { authType: spec.authType, methods: spec.methods });
+}
+
+/** Creates or updates the function's trigger of this type and name; its other triggers of the type (earlier names) are deleted. */
+async function upsertTrigger(t: FcTarget, service: string, fn: string, type: "http" | "timer", name: string, triggerConfig: Record<string, unknown>): Promise<Change> {
   const list = await fc(t, `list triggers of ${fn}`, t.client.listTriggers(service, fn, { limit: 100 }));
   const triggers = list.data.triggers ?? [];
-  for (const other of triggers.filter((x) => x.triggerType === "http" && x.triggerName !== spec.name))
+  for (const other of triggers.filter((x) => x.triggerType === type && x.triggerName !== name))
     await fc(t, `delete trigger ${other.triggerName}`, t.client.deleteTrigger(service, fn, other.triggerName));
-  if (triggers.some((x) => x.triggerName === spec.name)) {
-    await fc(t, `update trigger ${spec.name}`, t.client.updateTrigger(service, fn, spec.name, { triggerConfig }));
+  if (triggers.some((x) => x.triggerName === name)) {
+    await fc(t, `update trigger ${name}`, t.client.updateTrigger(service, fn, name, { triggerConfig }));
     return "updated";
   }
-  await fc(
-    t,
-    `create trigger ${spec.name}`,
-    t.client.createTrigger(service, fn, { triggerName: spec.name, triggerType: "http", triggerConfig }),
-  );
+  await fc(t, `create trigger ${name}`, t.client.createTrigger(service, fn, { triggerName: name, triggerType: type, triggerConfig }));
   return "created";
+}
+
+export interface TimerTriggerSpec {
+  name: string;
+  cronExpression: string;
+  enable: boolean;
+  payload: string;
+}
+
+/**
+ * Creates or updates the function's FC 2.0 timer trigger (triggerType "timer", triggerConfig
+ * {cronExpression, enable, payload}: FC's TimeTriggerConfig, alibabacloud.com/help/en/functioncompute/
+ * fc-2-0/developer-reference/api-fc-open-2021-04-06-struct-timetriggerconfig).
+ */
+export function upsertTimerTrigger(t: FcTarget, service: string, fn: string, spec: TimerTriggerSpec): Promise<Change> {
+  return upsertTrigger(t, service, fn, "timer", spec.name, { cronExpression: spec.cronExpression, enable: spec.enable, payload: spec.payload });
 }
 
 /**
@@ -180,21 +196,28 @@ export async function httpTriggerUrl(t: FcTarget, service: string, fn: string): 
   return `${t.endpoint}/2016-08-15/proxy/${service}/${fn}/`;
 }
 
+/** Deletes one function with its triggers and async config. */
+export async function removeFunction(t: FcTarget, service: string, name: string, onStep: (what: string) => void): Promise<void> {
+  const triggers = await fcOrUndefined(t, `list triggers of ${name}`, t.client.listTriggers(service, name, { limit: 100 }));
+  for (const tr of triggers?.data.triggers ?? []) {
+    await fcOrUndefined(t, `delete trigger ${tr.triggerName}`, t.client.deleteTrigger(service, name, tr.triggerName));
+    onStep(`trigger ${tr.triggerName} deleted`);
+  }
+  await fcOrUndefined(t, `delete the async-invoke config of ${name}`, t.client.deleteFunctionAsyncConfig(service, name, "LATEST"));
+  await fcOrUndefined(t, `delete function ${name}`, t.client.deleteFunction(service, name));
+  onStep(`function ${name} deleted`);
+}
+
+/** The names of the service's functions. */
+export async function functionNames(t: FcTarget, service: string): Promise<string[]> {
+  const fns = await fc(t, `list functions of ${service}`, t.client.listFunctions(service, { limit: 100 }));
+  return (fns.data.functions ?? []).map((f) => f.functionName);
+}
+
 /** Deletes every trigger, async config and function of the service, then the service. */
 export async function removeService(t: FcTarget, service: string, onStep: (what: string) => void): Promise<boolean> {
   if (!(await getService(t, service))) return false;
-  const fns = await fc(t, `list functions of ${service}`, t.client.listFunctions(service, { limit: 100 }));
-  for (const f of fns.data.functions ?? []) {
-    const name = f.functionName;
-    const triggers = await fcOrUndefined(t, `list triggers of ${name}`, t.client.listTriggers(service, name, { limit: 100 }));
-    for (const tr of triggers?.data.triggers ?? []) {
-      await fcOrUndefined(t, `delete trigger ${tr.triggerName}`, t.client.deleteTrigger(service, name, tr.triggerName));
-      onStep(`trigger ${tr.triggerName} deleted`);
-    }
-    await fcOrUndefined(t, `delete the async-invoke config of ${name}`, t.client.deleteFunctionAsyncConfig(service, name, "LATEST"));
-    await fcOrUndefined(t, `delete function ${name}`, t.client.deleteFunction(service, name));
-    onStep(`function ${name} deleted`);
-  }
+  for (const name of await functionNames(t, service)) await removeFunction(t, service, name, onStep);
   await fcOrUndefined(t, `delete service ${service}`, t.client.deleteService(service));
   onStep(`service ${service} deleted`);
   return true;

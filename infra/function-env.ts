@@ -65,10 +65,12 @@ function pick(obj: unknown, key: string): unknown {
 export function compactConfig(raw: Record<string, unknown>, fn: FunctionName): string {
   const dingtalk = pick(pick(raw, "channels"), "dingtalk");
   const out: Record<string, unknown> = {};
-  if (fn === "worker") {
+  if (fn === "worker" || fn === "scheduler") {
     if (raw.agents !== undefined) out.agents = raw.agents;
-    if (raw.model_list !== undefined) out.model_list = raw.model_list;
+    // The scheduler finds due schedules; the worker runs their prompts.
+    if (raw.schedules !== undefined) out.schedules = raw.schedules;
   }
+  if (fn === "worker" && raw.model_list !== undefined) out.model_list = raw.model_list;
   if (dingtalk !== undefined) out.channels = { dingtalk };
   return JSON.stringify(out);
 }
@@ -99,7 +101,7 @@ export function functionEnvironment(settings: DeploySettings, bot: BotConfig, fn
         };
   const env: Record<string, string> = {
     ...settings.environment,
-    ...settings.functions[fn].environment,
+    ...settings.functions[fn]?.environment,
     DINGCLAW_CONFIG_JSON: compactConfig(bot.raw, fn),
     ...table,
   };

@@ -1,5 +1,5 @@
-// `serverless invoke -f NAME [--data JSON | --path FILE]`: the worker is invoked synchronously with
-// the event; the callback (an HTTP function) gets an HTTP POST on its trigger, signed with the app's
+// `serverless invoke -f NAME [--data JSON | --path FILE]`: event functions (worker, notify, scheduler)
+// are invoked synchronously with the event; the callback (an HTTP function) gets an HTTP POST on its trigger, signed with the app's
 // DingTalk secret like DingTalk signs it. Prints what the function returned; a function error fails.
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -9,8 +9,7 @@ import { DeployError } from "./errors.js";
 import { fc, fcClient, getService, httpTriggerUrl } from "./fc.js";
 import { readBotConfig } from "./function-env.js";
 import type { Reporter } from "./output.js";
-import type { DeploySettings, FunctionName } from "./settings.js";
-import { FUNCTION_NAMES } from "./settings.js";
+import { declaredFunctions, type DeploySettings, type FunctionName } from "./settings.js";
 
 export interface InvokeContext {
   settings: DeploySettings;
@@ -41,15 +40,17 @@ function payload(root: string, input: InvokeInput): string {
 
 export async function invoke(ctx: InvokeContext, input: InvokeInput): Promise<string> {
   const { settings: s, out } = ctx;
-  if (!(FUNCTION_NAMES as readonly string[]).includes(input.fn))
-    throw new DeployError(`function "${input.fn}" is not part of this service (choose ${FUNCTION_NAMES.join(" or ")})`);
+  const declared = declaredFunctions(s).map((f) => f.name);
+  if (!(declared as string[]).includes(input.fn))
+    throw new DeployError(`function "${input.fn}" is not part of this service (choose ${declared.join(", ")})`);
   const fn = input.fn as FunctionName;
+  const settings = s.functions[fn]!;
   const body = payload(ctx.root, input);
   const creds = readCredentials(ctx.env);
   const client = fcClient(creds, s.region, ctx.env);
   if (!(await getService(client, s.fcServiceName))) throw new DeployError(`service ${s.fcServiceName} is not deployed in ${s.region}`);
 
-  if (fn === "worker") {
+  if (!settings.http) {
     const r = await fc(
       client,
       `invoke ${fn}`,
@@ -71,7 +72,7 @@ export async function invoke(ctx: InvokeContext, input: InvokeInput): Promise<st
   const headers = { "content-type": "application/json; charset=utf-8", timestamp, sign: signTimestamp(timestamp, secret) };
   let status: number;
   let text: string;
-  if (s.functions[fn].http?.authType === "function") {
+  if (settings.http.authType === "function") {
     const proxyPath = `/proxy/${s.fcServiceName}/${fn}/`;
     const r = await fc(client, `call ${fn}`, client.client.post<unknown>(proxyPath, body, headers));
     status = 200;

@@ -7,7 +7,7 @@ import { DeployError, explainCloudError } from "./errors.js";
 import { fcClient, getService } from "./fc.js";
 import { sdkClass } from "./interop.js";
 import type { Reporter } from "./output.js";
-import { FUNCTION_NAMES, type DeploySettings } from "./settings.js";
+import { declaredFunctions, type DeploySettings } from "./settings.js";
 
 const Sls = sdkClass(SlsPackage);
 
@@ -121,8 +121,9 @@ export async function runLogs(
   o: { fn: string; startTime: string | undefined; filter: string | undefined; tail: boolean; intervalMs: number; shouldStop?: () => boolean },
 ): Promise<number> {
   const s = ctx.settings;
-  if (!(FUNCTION_NAMES as readonly string[]).includes(o.fn))
-    throw new DeployError(`function "${o.fn}" is not part of this service (choose ${FUNCTION_NAMES.join(" or ")})`);
+  const declared = declaredFunctions(s).map((f) => f.name);
+  if (!(declared as string[]).includes(o.fn))
+    throw new DeployError(`function "${o.fn}" is not part of this service (choose ${declared.join(", ")})`);
   const creds = readCredentials(ctx.env);
   const service = await getService(fcClient(creds, s.region, ctx.env), s.fcServiceName);
   if (!service) throw new DeployError(`service ${s.fcServiceName} is not deployed in ${s.region}`);

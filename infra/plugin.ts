@@ -10,7 +10,7 @@ import { DeployError } from "./errors.js";
 import { maskConfiguration } from "./print-mask.js";
 import type { Reporter } from "./output.js";
 import { pluginCommands, providerSchema } from "./schema.js";
-import { FUNCTION_NAMES, parseSettings, type DeploySettings, type FunctionName } from "./settings.js";
+import { declaredFunctions, parseSettings, type DeploySettings, type FunctionName } from "./settings.js";
 
 // Actions load lazily: each command pulls in only the SDKs it needs (osls start-up is slow enough).
 interface FunctionObject {
@@ -133,8 +133,8 @@ export class AliyunProvider {
     const s = this.settings();
     const { buildBundle, describeBundle } = await import("./bundle.js");
     await mkdir(path.join(this.serverless.serviceDir, ".serverless"), { recursive: true });
-    for (const name of FUNCTION_NAMES) {
-      const f = s.functions[name];
+    for (const f of declaredFunctions(s)) {
+      const name = f.name;
       const bundle = await buildBundle({ name, entry: f.entry, handler: f.handler, table: s.table.kind }, this.serverless.serviceDir);
       const file = this.artifactPath(name);
       await writeFile(file, bundle.zip);
@@ -145,8 +145,8 @@ export class AliyunProvider {
   }
 
   private async deploy(): Promise<void> {
-    const zips = {} as Record<FunctionName, Uint8Array>;
-    for (const name of FUNCTION_NAMES) {
+    const zips: Partial<Record<FunctionName, Uint8Array>> = {};
+    for (const { name } of declaredFunctions(this.settings())) {
       const artifact = this.serverless.service.functions[name]?.package?.artifact ?? this.artifactPath(name);
       try {
         zips[name] = await readFile(path.resolve(this.serverless.serviceDir, artifact));

@@ -5,7 +5,7 @@
 // integers and booleans also accept a blank string; and type lists become anyOf (strict Ajv has no
 // union types).
 import * as z from "zod";
-import { FunctionSchema, HttpEventSchema, ProviderSchema } from "./settings.js";
+import { FunctionSchema, HttpEventSchema, ProviderSchema, TimerEventSchema } from "./settings.js";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -41,7 +41,7 @@ export const providerSchema = {
   // `name` and `stage` are the framework's own provider properties, `events` its own function property.
   provider: propertiesOf(ProviderSchema, ["name", "stage"]),
   function: propertiesOf(FunctionSchema, ["events"]),
-  functionEvents: { http: toJson(HttpEventSchema.shape.http) },
+  functionEvents: { http: toJson(HttpEventSchema.shape.http), timer: toJson(TimerEventSchema.shape.timer) },
 };
 
 const region = { usage: "Alibaba Cloud region id, e.g. cn-shanghai (default: provider.region, else cn-hangzhou)", shortcut: "r", type: "string" };

@@ -2,18 +2,33 @@
 // options, parsed with zod into DeploySettings. Empty `${env:X, ''}` values count as unset. Every
 // mistake names the serverless.yml field, what is wrong and an example. The framework's own check of
 // serverless.yml (infra/schema.ts) is generated from these schemas.
+import { Cron } from "croner";
 import * as z from "zod";
 import { isHttpUrl } from "../functions/core/url.js";
 import { instanceOf, TABLE_KINDS, tableKind, type TableKind } from "../functions/core/store/kind.js";
 import { DeployError } from "./errors.js";
 
-export const FUNCTION_NAMES = ["callback", "worker"] as const;
+export const FUNCTION_NAMES = ["callback", "worker", "notify", "scheduler"] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+/** Functions a service may leave out of serverless.yml (deploy then deletes them if an earlier deploy made them). */
+export const OPTIONAL_FUNCTIONS: readonly FunctionName[] = ["notify", "scheduler"];
+/** Deploy order: the worker first (the others invoke it), the callback last (its URL is the result). */
+export const DEPLOY_ORDER: readonly FunctionName[] = ["worker", "notify", "scheduler", "callback"];
 
 export interface HttpTriggerSettings {
   name: string;
   authType: "anonymous" | "function";
   methods: string[];
+}
+
+/** An FC 2.0 timer trigger (triggerType "timer"): triggerConfig {cronExpression, enable, payload}. */
+export interface TimerTriggerSettings {
+  name: string;
+  /** "@every 1m" (every n minutes or hours) or a 6-field cron with seconds, in UTC ("0 0/1 * * * *"). */
+  cronExpression: string;
+  enable: boolean;
+  /** Handed to the function as the event's `payload`. */
+  payload: string;
 }
 
 export interface FunctionSettings {
@@ -28,6 +43,7 @@ export interface FunctionSettings {
   instanceConcurrency: number;
   environment: Record<string, string>;
   http: HttpTriggerSettings | undefined;
+  timer: TimerTriggerSettings | undefined;
   async: { maxAsyncRetryAttempts: number; maxAsyncEventAgeInSeconds: number } | undefined;
 }
 
@@ -71,7 +87,8 @@ export interface DeploySettings {
   table: TableSettings;
   /** provider.environment without empty values: passed to every function. */
   environment: Record<string, string>;
-  functions: Record<FunctionName, FunctionSettings>;
+  /** callback and worker always; notify and scheduler when serverless.yml declares them. */
+  functions: Record<"callback" | "worker", FunctionSettings> & Partial<Record<FunctionName, FunctionSettings>>;
 }
 
 const blank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
@@ -99,7 +116,39 @@ const envMap = z
 
 const NAME = /^[A-Za-z][A-Za-z0-9-]{0,40}$/;
 
-export const HttpEventSchema = z.object({
+/**
+ * FC's timer schedule: "@every <n>m" / "@every <n>h" (at least one minute), or a cron expression with
+ * six fields, seconds first, in UTC ("Seconds Minutes Hours Day-of-month Month Day-of-week"; FC's
+ * time-trigger guide, help.aliyun.com/zh/functioncompute/time-triggers).
+ */
+export function timerScheduleProblem(expression: string): string | undefined {
+  const every = /^@every\s+(\d+)([mh])$/.exec(expression);
+  if (every) return Number(every[1]) >= 1 ? undefined : "the interval must be at least 1m";
+  if (expression.startsWith("@")) return 'intervals look like "@every 1m" or "@every 2h"';
+  if (expression.split(/\s+/).length !== 6) return 'needs "@every <n>m" or a cron expression with 6 fields, seconds first (example: "0 0/1 * * * *")';
+  try {
+    new Cron(expression, { paused: true, timezone: "UTC", sloppyRanges: true });
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message.replace(/^CronPattern:\s*/, "") : String(err);
+  }
+}
+
+export const TimerEventSchema = z.strictObject({
+  timer: z
+    .strictObject({
+      name: optionalText,
+      cronExpression: optionalText.refine((v) => v === undefined || timerScheduleProblem(v) === undefined, {
+        error: 'must be "@every <n>m" (n ≥ 1) or a cron expression with 6 fields, seconds first, in UTC (example: "@every 1m")',
+      }),
+      enable: optionalBool,
+      payload: optionalText,
+    })
+    .nullish()
+    .transform((t) => ({ name: t?.name, cronExpression: t?.cronExpression ?? "@every 1m", enable: t?.enable ?? true, payload: t?.payload ?? "" })),
+});
+
+export const HttpEventSchema = z.strictObject({
   http: z
     .strictObject({
       name: optionalText,
@@ -113,6 +162,15 @@ export const HttpEventSchema = z.object({
     .transform((h) => h ?? { name: undefined, authType: "anonymous" as const, methods: ["POST"] }),
 });
 
+/** `- http: …` or `- timer: …`, each with its own schema's messages. */
+const EventSchema = z.unknown().transform((e, ctx) => {
+  const schema = typeof e === "object" && e !== null && "timer" in e ? TimerEventSchema : HttpEventSchema;
+  const r = schema.safeParse(e);
+  if (r.success) return r.data;
+  for (const i of r.error.issues) ctx.addIssue({ code: "custom", message: i.message, path: i.path });
+  return z.NEVER;
+});
+
 export const FunctionSchema = z.object({
   handler: z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z_$][A-Za-z0-9_$]*$/, { error: 'must be "file.export"' }).default("index.handler"),
   entry: optionalText,
@@ -121,7 +179,7 @@ export const FunctionSchema = z.object({
   timeout: optionalInt(1, 86400),
   instanceConcurrency: optionalInt(1, 200),
   environment: envMap,
-  events: z.array(HttpEventSchema).nullish(),
+  events: z.array(EventSchema).nullish(),
   async: z
     .strictObject({
       maxAsyncRetryAttempts: optionalInt(0, 8),
@@ -168,7 +226,20 @@ export const ProviderSchema = z.object({
 const DEFAULTS: Record<FunctionName, { memorySize: number; timeout: number; instanceConcurrency: number }> = {
   callback: { memorySize: 256, timeout: 30, instanceConcurrency: 20 },
   worker: { memorySize: 512, timeout: 300, instanceConcurrency: 20 },
+  notify: { memorySize: 256, timeout: 60, instanceConcurrency: 10 },
+  scheduler: { memorySize: 256, timeout: 60, instanceConcurrency: 1 },
 };
+
+/** What each function's `events` must be. */
+function checkEvents(name: FunctionName, http: number, timer: number): void {
+  if (name === "callback" && (http !== 1 || timer > 0))
+    fail("functions.callback.events: needs exactly one http event (example: - http: { authType: anonymous, methods: [POST] })");
+  if (name === "worker" && http + timer > 0) fail("functions.worker.events: the worker is invoked asynchronously and takes no events");
+  if (name === "notify" && http + timer > 0)
+    fail("functions.notify.events: notify has no trigger (invoke it with serverless invoke -f notify, authorised by your Alibaba Cloud credentials)");
+  if (name === "scheduler" && (timer !== 1 || http > 0))
+    fail("functions.scheduler.events: needs exactly one timer event (example: - timer: { cronExpression: '@every 1m' })");
+}
 
 export interface CliOptions {
   region?: string;
@@ -179,6 +250,11 @@ export interface ServiceInput {
   service: unknown;
   provider: unknown;
   functions: unknown;
+}
+
+/** The functions serverless.yml declares, in deploy order. */
+export function declaredFunctions(s: Pick<DeploySettings, "functions">): FunctionSettings[] {
+  return DEPLOY_ORDER.flatMap((name) => (s.functions[name] ? [s.functions[name]] : []));
 }
 
 function issueText(prefix: string, err: z.ZodError): string {
@@ -207,18 +283,22 @@ export function parseSettings(input: ServiceInput, options: CliOptions): DeployS
 
   const fnInput = (input.functions ?? {}) as Record<string, unknown>;
   const unknown = Object.keys(fnInput).filter((k) => !(FUNCTION_NAMES as readonly string[]).includes(k));
-  if (unknown.length > 0) fail(`functions: only "callback" and "worker" are supported, not ${unknown.join(", ")}`);
-  const functions = {} as Record<FunctionName, FunctionSettings>;
+  if (unknown.length > 0) fail(`functions: only ${FUNCTION_NAMES.map((n) => `"${n}"`).join(", ")} are supported, not ${unknown.join(", ")}`);
+  const functions = {} as DeploySettings["functions"];
   for (const name of FUNCTION_NAMES) {
-    if (!(name in fnInput)) fail(`functions.${name} is missing (dingclaw needs both "callback" and "worker")`);
+    if (!(name in fnInput)) {
+      if (OPTIONAL_FUNCTIONS.includes(name)) continue;
+      fail(`functions.${name} is missing (dingclaw needs both "callback" and "worker")`);
+    }
     const f = FunctionSchema.safeParse(fnInput[name] ?? {});
     if (!f.success) fail(issueText(`functions.${name}`, f.error));
     const d = DEFAULTS[name];
     const events = f.data.events ?? [];
-    if (name === "callback" && events.length !== 1)
-      fail("functions.callback.events: needs exactly one http event (example: - http: { authType: anonymous, methods: [POST] })");
-    if (name === "worker" && events.length > 0) fail("functions.worker.events: the worker is invoked asynchronously and takes no events");
-    const http = events[0]?.http;
+    const https = events.flatMap((e) => ("http" in e ? [e.http] : []));
+    const timers = events.flatMap((e) => ("timer" in e ? [e.timer] : []));
+    checkEvents(name, https.length, timers.length);
+    const http = https[0];
+    const timer = timers[0];
     functions[name] = {
       name,
       entry: f.data.entry ?? `functions/${name}.ts`,
@@ -229,6 +309,7 @@ export function parseSettings(input: ServiceInput, options: CliOptions): DeployS
       instanceConcurrency: f.data.instanceConcurrency ?? d.instanceConcurrency,
       environment: f.data.environment,
       http: http ? { name: http.name ?? "http", authType: http.authType, methods: http.methods } : undefined,
+      timer: timer ? { name: timer.name ?? "timer", cronExpression: timer.cronExpression, enable: timer.enable, payload: timer.payload } : undefined,
       async:
         name === "worker"
           ? {

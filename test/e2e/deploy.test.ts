@@ -117,6 +117,7 @@ describe("serverless deploy to Alibaba FC (doubles)", () => {
     expect(r.stdout).toContain(url);
     expect(r.stderr).toMatch(/function worker created/);
     expect(r.stderr).toMatch(/HTTP trigger http created/);
+    expect(r.stderr).toMatch(/function notify created/);
 
     const svc = service();
     expect(svc?.fields.role).toMatch(/^acs:ram::1234567890123456:role\//);
@@ -168,7 +169,7 @@ describe("serverless deploy to Alibaba FC (doubles)", () => {
     expect(r.stderr).toMatch(/role dingclaw-e2e-fc unchanged, policy dingclaw-e2e-fc-policy unchanged/);
     expect(fcd.state.services.size).toBe(1);
     const svc = service()!;
-    expect([...svc.functions.keys()].sort()).toEqual(["callback", "worker"]);
+    expect([...svc.functions.keys()].sort()).toEqual(["callback", "notify", "worker"]);
     expect(svc.functions.get("callback")!.triggers.size).toBe(1);
     expect(svc.functions.get("worker")!.fields.instanceConcurrency).toBe(30);
     expect(svc.functions.get("worker")!.lastModifiedTime >= before).toBe(true);
@@ -189,6 +190,20 @@ describe("serverless deploy to Alibaba FC (doubles)", () => {
     const r = await serverless(["invoke", "-f", "worker", "--stage", "e2e", "--data", '{"not":"a job"}'], cliEnv());
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('{"status":"invalid"}');
+  });
+
+  it("invoke -f notify sends through the deployed notify function, once per id; a bad body fails with its reason", async () => {
+    const data = JSON.stringify({ to: { group: "cidE2eNotify==" }, markdown: "**部署完成** v1.2", title: "CI", id: "e2e-release-1.2" });
+    const r = await serverless(["invoke", "-f", "notify", "--stage", "e2e", "--data", data], cliEnv());
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split("\n").at(-1)!)).toMatchObject({ ok: true, id: "e2e-release-1.2", sent: { group: "cidE2eNotify==" } });
+    const again = await serverless(["invoke", "-f", "notify", "--stage", "e2e", "--data", data], cliEnv());
+    expect(again.stdout).toContain('"duplicate":true');
+    expect(dt.sent().filter((m) => m.conversationId === "cidE2eNotify==")).toMatchObject([{ route: "openapi", msgtype: "markdown", title: "CI", text: "**部署完成** v1.2" }]);
+    const bad = await serverless(["invoke", "-f", "notify", "--stage", "e2e", "--data", '{"to":{"group":"cidE2eNotify=="}}'], cliEnv());
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toMatch(/function notify failed .*bad notification: text: needs either "text" or "markdown"/);
+    expect(bad.stdout + bad.stderr).not.toMatch(/^\s+at /m);
   });
 
   it("wrong or missing credentials fail with one clear line, no stack trace and no secret", async () => {

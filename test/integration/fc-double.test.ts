@@ -190,6 +190,61 @@ describe("FC double control plane with the real @alicloud/fc2 client", () => {
   });
 });
 
+describe("FC double timer triggers", () => {
+  const EVENT_HANDLER = `exports.handler = async (event) => { globalThis.timerEvents = [...(globalThis.timerEvents ?? []), JSON.parse(event.toString())]; return "ok"; };\n`;
+  const events = () => (globalThis as { timerEvents?: unknown[] }).timerEvents ?? [];
+
+  it("validates triggerConfig {cronExpression, enable, payload} as FC documents it", async () => {
+    const c = client();
+    await c.createService("svc-timer-bad");
+    await c.createFunction("svc-timer-bad", { functionName: "f", runtime: "nodejs20", handler: "index.handler", code: { zipFile: zipBase64({ "index.js": EVENT_HANDLER }) } });
+    const create = (triggerConfig: Record<string, unknown>) => c.createTrigger("svc-timer-bad", "f", { triggerName: "t", triggerType: "timer", triggerConfig });
+    for (const bad of [
+      { enable: true },
+      { cronExpression: "@every 1m" },
+      { cronExpression: "@every 0m", enable: true },
+      { cronExpression: "@daily", enable: true },
+      { cronExpression: "* * * * *", enable: true },
+      { cronExpression: "0 61 * * * *", enable: true },
+      { cronExpression: "@every 1m", enable: true, payload: { not: "a string" } },
+    ])
+      await expect(create(bad), JSON.stringify(bad)).rejects.toMatchObject({ code: "InvalidArgument" });
+    const ok = await create({ cronExpression: "0 0/5 * * * *", enable: true, payload: "p" });
+    expect(ok.data).toMatchObject({ triggerType: "timer", triggerConfig: { cronExpression: "0 0/5 * * * *", enable: true, payload: "p" } });
+    await expect(c.updateTrigger("svc-timer-bad", "f", "t", { triggerConfig: { cronExpression: "every minute", enable: true } })).rejects.toMatchObject({
+      code: "InvalidArgument",
+    });
+  });
+
+  it("fires asynchronously with {triggerTime, triggerName, payload}: on demand, and per occurrence of @every or a cron", async () => {
+    const c = client();
+    await c.createService("svc-timer");
+    await c.createFunction("svc-timer", { functionName: "tick", runtime: "nodejs20", handler: "index.handler", code: { zipFile: zipBase64({ "index.js": EVENT_HANDLER }) } });
+    await c.createTrigger("svc-timer", "tick", { triggerName: "every-minute", triggerType: "timer", triggerConfig: { cronExpression: "@every 1m", enable: true, payload: "hello" } });
+    const at = Date.parse("2026-01-02T03:04:05.678Z");
+    const record = fc.fireTimer("svc-timer", "tick", "every-minute", at);
+    await fc.idle();
+    expect(record).toMatchObject({ functionName: "tick", outcome: "succeeded" });
+    expect(events().at(-1)).toEqual({ triggerTime: "2026-01-02T03:04:05Z", triggerName: "every-minute", payload: "hello" });
+
+    const from = Date.now();
+    expect(fc.fireDueTimers(from, from + 10 * 60_000).filter((r) => r.serviceName === "svc-timer")).toHaveLength(10);
+    await c.updateTrigger("svc-timer", "tick", "every-minute", { triggerConfig: { cronExpression: "0 0/15 * * * *", enable: true, payload: "" } });
+    const hour = Date.parse("2026-01-02T03:00:00Z");
+    const fired = fc.fireDueTimers(hour, hour + 3_600_000).filter((r) => r.serviceName === "svc-timer");
+    expect(fired.map((r) => (JSON.parse(r.payload.toString()) as { triggerTime: string }).triggerTime)).toEqual([
+      "2026-01-02T03:15:00Z",
+      "2026-01-02T03:30:00Z",
+      "2026-01-02T03:45:00Z",
+      "2026-01-02T04:00:00Z",
+    ]);
+    await c.updateTrigger("svc-timer", "tick", "every-minute", { triggerConfig: { cronExpression: "@every 1m", enable: false } });
+    expect(fc.fireTimer("svc-timer", "tick", "every-minute")).toBeUndefined();
+    expect(fc.fireDueTimers(from, from + 600_000).filter((r) => r.serviceName === "svc-timer")).toHaveLength(0);
+    await fc.idle();
+  });
+});
+
 describe("FC double authentication", () => {
   it("rejects a wrong secret the way the SDK reports FC's SignatureNotMatch", async () => {
     const err = await client({ accessKeySecret: "wrong" })

@@ -20,14 +20,16 @@ let callback: Bundle;
 let worker: Bundle;
 let tablestoreCallback: Bundle;
 let tablestoreWorker: Bundle;
+let notify: Bundle;
 let dir: string;
 
 beforeAll(async () => {
-  [callback, worker, tablestoreCallback, tablestoreWorker] = await Promise.all([
+  [callback, worker, tablestoreCallback, tablestoreWorker, notify] = await Promise.all([
     buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler" }, ROOT),
     buildBundle({ name: "worker", entry: "functions/worker.ts", handler: "index.handler" }, ROOT),
     buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler", table: "tablestore" }, ROOT),
     buildBundle({ name: "worker", entry: "functions/worker.ts", handler: "index.handler", table: "tablestore" }, ROOT),
+    buildBundle({ name: "notify", entry: "functions/notify.ts", handler: "index.handler" }, ROOT),
   ]);
   dir = await mkdtemp(path.join(tmpdir(), "infra-bundle-"));
 });
@@ -61,6 +63,17 @@ describe("function bundles", () => {
       expect(b.inputs.filter((i) => /zod\/v4\/locales\/(?!en\.)/.test(i))).toEqual([]);
       expect(b.inputs.some((i) => i.includes("@aws-sdk/credential-provider-sso"))).toBe(false);
     }
+  });
+
+  it("notify: no LLM client, smaller than the callback's bar, and a bad notification fails with its reason under plain node", async () => {
+    expect(notify.rawBytes).toBeLessThan(650 * 1024);
+    expect(notify.inputs.filter((i) => /node_modules\/openai\/|functions\/core\/llm\/client\.ts|functions\/core\/tools\/registry\.ts/.test(i))).toEqual([]);
+    const out = await nodeIn(
+      notify,
+      'require("./index.js").handler(Buffer.from(\'{"to":{"users":[]},"text":"x"}\'), {}).then((r) => process.stdout.write("RESULT " + r), (e) => process.stdout.write("ERROR " + e.message))',
+      { DINGCLAW_CONFIG_JSON: "{}", DINGCLAW_TABLE_ENDPOINT: "http://127.0.0.1:9" },
+    );
+    expect(out).toMatch(/^ERROR bad notification: to/);
   });
 
   it("zip as index.js plus a CommonJS package.json, byte-identical on rebuild", async () => {

@@ -9,6 +9,7 @@ import { deploy } from "../../infra/deploy.js";
 import { DeployError } from "../../infra/errors.js";
 import { upsertService, type FcTarget } from "../../infra/fc.js";
 import { memoryReporter } from "../../infra/output.js";
+import { info } from "../../infra/info.js";
 import { remove } from "../../infra/remove.js";
 import { parseSettings } from "../../infra/settings.js";
 import { startFcDouble, zipBase64, type FcDouble } from "../doubles/fc/index.js";
@@ -21,7 +22,7 @@ let env: Record<string, string>;
 const zip = Buffer.from(zipBase64({ "index.js": "exports.handler = async () => 'ok';" }), "base64");
 const zips = { callback: zip, worker: zip };
 
-const settings = (provider: Record<string, unknown> = {}) =>
+const settings = (provider: Record<string, unknown> = {}, functions: Record<string, unknown> = {}) =>
   parseSettings(
     {
       service: "dingclaw",
@@ -32,7 +33,7 @@ const settings = (provider: Record<string, unknown> = {}) =>
         table: { endpoint: "http://10.0.0.9:5432", accessKeyId: "ddb", secretAccessKey: "ddb-secret-001", manage: "false" },
         ...provider,
       },
-      functions: { callback: { events: [{ http: { authType: "anonymous", methods: ["POST"] } }] }, worker: {} },
+      functions: { callback: { events: [{ http: { authType: "anonymous", methods: ["POST"] } }] }, worker: {}, ...functions },
     },
     { stage: "unit" },
   );
@@ -93,6 +94,48 @@ describe("deploy and remove", () => {
     const again = memoryReporter();
     await remove({ settings: settings(), env, out: again });
     expect(again.lines).toContain("service dingclaw-unit does not exist");
+  });
+});
+
+describe("the scheduler's timer trigger and the notify function", () => {
+  const withScheduler = (timer: Record<string, unknown> | null = null) => settings({}, { notify: {}, scheduler: { events: [{ timer }] } });
+  const all = { ...zips, notify: zip, scheduler: zip };
+  const timers = () =>
+    [...(fcd.state.services.get("dingclaw-unit")?.functions.get("scheduler")?.triggers.values() ?? [])].map((t) => [t.name, t.type, t.fields.triggerConfig]);
+
+  it("deploy creates the FC 2.0 timer trigger (every minute by default) and notify without a trigger", async () => {
+    const out = memoryReporter();
+    await deploy({ settings: withScheduler(), root: dir, env, out }, all);
+    expect(timers()).toEqual([["timer", "timer", { cronExpression: "@every 1m", enable: true, payload: "" }]]);
+    expect(fcd.state.services.get("dingclaw-unit")?.functions.get("notify")?.triggers.size).toBe(0);
+    expect(out.lines).toEqual(expect.arrayContaining(["✔ function scheduler created (0 KB zip, 256 MB, 60 s, 1 concurrent requests per instance)", "✔ timer trigger timer created (@every 1m, UTC)"]));
+    const order = out.lines.filter((l) => /^✔ function/.test(l)).map((l) => l.split(" ")[2]);
+    expect(order).toEqual(["worker", "notify", "scheduler", "callback"]);
+    const shown = memoryReporter();
+    await info({ settings: withScheduler(), env, out: shown });
+    expect(shown.lines.join("\n")).toMatch(/ {2}scheduler .*\n {12}timer trigger timer: @every 1m \(UTC, enabled\)\n {2}worker/);
+  });
+
+  it("a redeploy updates it in place; a renamed trigger replaces the old one", async () => {
+    const out = memoryReporter();
+    await deploy({ settings: withScheduler({ cronExpression: "0 0/5 * * * *", enable: false }), root: dir, env, out }, all);
+    expect(timers()).toEqual([["timer", "timer", { cronExpression: "0 0/5 * * * *", enable: false, payload: "" }]]);
+    expect(out.lines).toContain("✔ timer trigger timer updated (0 0/5 * * * *, UTC, disabled)");
+    await deploy({ settings: withScheduler({ name: "every-minute" }), root: dir, env, out: memoryReporter() }, all);
+    expect(timers()).toEqual([["every-minute", "timer", { cronExpression: "@every 1m", enable: true, payload: "" }]]);
+  });
+
+  it("a function taken out of serverless.yml is deleted with its trigger; remove deletes the rest", async () => {
+    const out = memoryReporter();
+    await deploy({ settings: settings({}, { notify: {} }), root: dir, env, out }, { ...zips, notify: zip });
+    const fns = fcd.state.services.get("dingclaw-unit")!.functions;
+    expect([...fns.keys()].sort()).toEqual(["callback", "notify", "worker"]);
+    expect(out.lines).toEqual(expect.arrayContaining(["✔ trigger every-minute deleted (no longer in serverless.yml)", "✔ function scheduler deleted (no longer in serverless.yml)"]));
+    await deploy({ settings: withScheduler(), root: dir, env, out: memoryReporter() }, all);
+    const removed = memoryReporter();
+    await remove({ settings: withScheduler(), env, out: removed });
+    expect(removed.lines).toEqual(expect.arrayContaining(["✔ trigger timer deleted", "✔ function scheduler deleted", "✔ function notify deleted"]));
+    expect(fcd.state.services.has("dingclaw-unit")).toBe(false);
   });
 });
 

@@ -31,6 +31,34 @@ function errorOf(fn: () => unknown): string {
   throw new Error("expected a DeployError");
 }
 
+describe("parseSettings: notify and the scheduler's timer trigger", () => {
+  it("both are optional; notify takes no events, the scheduler exactly one timer (default every minute, enabled)", () => {
+    const none = parseSettings(input(), {});
+    expect([none.functions.notify, none.functions.scheduler]).toEqual([undefined, undefined]);
+    const s = parseSettings(input({ functions: { notify: {}, scheduler: { events: [{ timer: null }] } } }), {});
+    expect(s.functions.notify).toMatchObject({ entry: "functions/notify.ts", timeout: 60, http: undefined, timer: undefined, async: undefined });
+    expect(s.functions.scheduler).toMatchObject({ entry: "functions/scheduler.ts", timer: { name: "timer", cronExpression: "@every 1m", enable: true, payload: "" } });
+    const custom = parseSettings(
+      input({ functions: { scheduler: { events: [{ timer: { name: "tick", cronExpression: "0 0/5 * * * *", enable: "false", payload: "p" } }] } } }),
+      {},
+    );
+    expect(custom.functions.scheduler?.timer).toEqual({ name: "tick", cronExpression: "0 0/5 * * * *", enable: false, payload: "p" });
+  });
+
+  it("refuses a trigger where it does not belong and a schedule FC would not take", () => {
+    const timer = { timer: { cronExpression: "@every 1m" } };
+    expect(errorOf(() => parseSettings(input({ functions: { notify: { events: [timer] } } }), {}))).toMatch(/functions\.notify\.events: notify has no trigger/);
+    expect(errorOf(() => parseSettings(input({ functions: { scheduler: {} } }), {}))).toMatch(/functions\.scheduler\.events: needs exactly one timer event/);
+    expect(errorOf(() => parseSettings(input({ functions: { worker: { events: [timer] } } }), {}))).toMatch(/functions\.worker\.events/);
+    expect(errorOf(() => parseSettings(input({ functions: { callback: { events: [timer] } } }), {}))).toMatch(/exactly one http event/);
+    for (const bad of ["@every 0m", "@every 30s", "*/1 * * * *", "0 99 * * * *"])
+      expect(errorOf(() => parseSettings(input({ functions: { scheduler: { events: [{ timer: { cronExpression: bad } }] } } }), {}))).toMatch(
+        /functions\.scheduler\.events\.0.*must be "@every <n>m"/,
+      );
+    expect(errorOf(() => parseSettings(input({ functions: { scheduler: { events: [{ cron: "x" }] } } }), {}))).toMatch(/functions\.scheduler\.events\.0/);
+  });
+});
+
 describe("parseSettings", () => {
   it("applies dingclaw's defaults: worker waits on many LLM calls per instance, long timeout, async retries", () => {
     const s = parseSettings(input(), {});
@@ -77,7 +105,7 @@ describe("parseSettings", () => {
       /functions\.worker\.instanceConcurrency/,
     );
     expect(errorOf(() => parseSettings(input({ provider: { logConfig: { project: "p", logstore: "" } } }), {}))).toMatch(/both project and logstore/);
-    expect(errorOf(() => parseSettings(input({ functions: { extra: {} } }), {}))).toMatch(/only "callback" and "worker"/);
+    expect(errorOf(() => parseSettings(input({ functions: { extra: {} } }), {}))).toMatch(/only "callback", "worker", "notify", "scheduler" are supported, not extra/);
     expect(errorOf(() => parseSettings(input({ functions: { callback: { events: [] } } }), {}))).toMatch(/exactly one http event/);
     expect(errorOf(() => parseSettings(input({ provider: { table: { endpiont: "http://127.0.0.1:8000" } } }), {}))).toMatch(
       /provider\.table: Unrecognized key: "endpiont"/,

@@ -1,6 +1,6 @@
 // The FC API double: a node:http server speaking the 2016-08-15 API so the real @alicloud/fc2
 // client runs unchanged against it. Authenticates every request like FC, serves the control plane,
-// and runs deployed handlers for invocations and HTTP triggers.
+// and runs deployed handlers for invocations, HTTP triggers and timer triggers (fired on demand).
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -16,6 +16,7 @@ import { FcApiError, fcErrors } from "./errors.js";
 import { type FunctionLogLine, Invoker, type KillOptions, type RunMode } from "./invoker.js";
 import { API_VERSION } from "./signing.js";
 import { FcState } from "./state.js";
+import { timerEvent } from "./timer.js";
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const MAX_KEPT_RECORDS = 10_000;
@@ -92,6 +93,13 @@ export interface FcDouble {
    * runMode "child-process" for that function; throws otherwise.
    */
   killNextInvocation(functionName: string, opts?: KillOptions): Promise<void>;
+  /**
+   * Fires a timer trigger now (or as at `atMs`), as FC does: an async invocation with the event
+   * {triggerTime, triggerName, payload}. Undefined when the trigger is disabled (enable: false).
+   */
+  fireTimer(serviceName: string, functionName: string, triggerName: string, atMs?: number): AsyncInvocationRecord | undefined;
+  /** Fires every enabled timer trigger once per occurrence of its schedule in (fromMs, toMs]. */
+  fireDueTimers(fromMs: number, toMs: number): AsyncInvocationRecord[];
   close(): Promise<void>;
 }
 
@@ -269,6 +277,13 @@ export async function startFcDouble(options: FcDoubleOptions): Promise<FcDouble>
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
 
+  const fireTimer = (serviceName: string, functionName: string, triggerName: string, atMs = now()) => {
+    const timer = state.timerTrigger(serviceName, functionName, triggerName);
+    if (!timer) throw fcErrors.invalidArgument(`trigger '${triggerName}' is not a timer trigger`);
+    if (!timer.enable) return undefined;
+    return queue.enqueue({ requestId: randomUUID(), serviceName, functionName, qualifier: "LATEST", payload: timerEvent(triggerName, timer.payload, atMs) });
+  };
+
   let closing: Promise<void> | undefined;
   return {
     url: baseUrl,
@@ -282,6 +297,21 @@ export async function startFcDouble(options: FcDoubleOptions): Promise<FcDouble>
     functionLogs,
     idle: () => queue.idle(),
     killNextInvocation: (fn, opts) => invoker.killNextInvocation(fn, opts),
+    fireTimer,
+    fireDueTimers: (fromMs, toMs) => {
+      const fired: AsyncInvocationRecord[] = [];
+      for (const [svc, service] of state.services)
+        for (const [fn, f] of service.functions)
+          for (const t of f.triggers.values()) {
+            if (t.type !== "timer") continue;
+            const timer = state.timerTrigger(svc, fn, t.name)!;
+            for (let at = timer.next(fromMs); at <= toMs; at = timer.next(at)) {
+              const r = fireTimer(svc, fn, t.name, at);
+              if (r) fired.push(r);
+            }
+          }
+      return fired;
+    },
     close: () => {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -13,6 +13,7 @@ import {
   HttpTriggerConfigSchema,
   type TriggerFields,
 } from "./schemas.js";
+import { timerSettings, type TimerSchedule, type TimerSettings } from "./timer.js";
 
 export const LATEST = "LATEST";
 export const DEFAULT_MAX_ASYNC_RETRY_ATTEMPTS = 3;
@@ -240,6 +241,7 @@ export class FcState {
   createTrigger(serviceName: string, fnName: string, name: string, type: string, fields: TriggerFields): TriggerRecord {
     const f = this.getFunction(serviceName, fnName);
     if (f.triggers.has(name)) throw fcErrors.triggerAlreadyExists(serviceName, fnName, name);
+    if (type === "timer") timerSettings(fields.triggerConfig, this.now());
     if (type === "http") {
       httpTriggerConfig(fields.triggerConfig);
       if ([...f.triggers.values()].some((t) => t.type === "http")) {
@@ -268,6 +270,7 @@ export class FcState {
   updateTrigger(serviceName: string, fnName: string, name: string, fields: TriggerFields): TriggerRecord {
     const t = this.getTrigger(serviceName, fnName, name);
     if (t.type === "http" && fields.triggerConfig !== undefined) httpTriggerConfig(fields.triggerConfig);
+    if (t.type === "timer" && fields.triggerConfig !== undefined) timerSettings(fields.triggerConfig, this.now());
     t.fields = { ...t.fields, ...pick(fields, ["triggerConfig", "invocationRole", "qualifier", "description"]) };
     t.lastModifiedTime = fcTime(this.now());
     return t;
@@ -281,6 +284,12 @@ export class FcState {
   listTriggers(serviceName: string, fnName: string, query: ListQuery): { triggers: TriggerRecord[]; nextToken?: string } {
     const { page, nextToken } = paginate(this.getFunction(serviceName, fnName).triggers, query);
     return { triggers: page.map(([, t]) => t), ...(nextToken ? { nextToken } : {}) };
+  }
+
+  /** A timer trigger's settings and schedule (anchored at its last change), or undefined when it is no timer. */
+  timerTrigger(serviceName: string, fnName: string, name: string): (TimerSettings & { next: TimerSchedule }) | undefined {
+    const t = this.getTrigger(serviceName, fnName, name);
+    return t.type === "timer" ? timerSettings(t.fields.triggerConfig, Date.parse(t.lastModifiedTime)) : undefined;
   }
 
   /** The function's HTTP trigger settings, or undefined when it has none. */
