@@ -53,6 +53,8 @@ export interface AgentContext {
   requestId?: string;
   /** The job's Replier (the worker's records each delivered part on the job's claim). */
   replier?: Replier;
+  /** The conversation of `answerScope`, already being read (the worker reads it alongside its claim renewal). */
+  conversation?: Promise<Conversation>;
 }
 
 export type AgentOutcome =
@@ -106,6 +108,29 @@ function replied(kind: Replied["kind"], d: Delivered, extra: Partial<Replied> = 
   return { action: "replied", kind, route: d.route, parts: d.parts, sendMs: d.sendMs, ...(d.card ? { card: d.card } : {}), ...extra };
 }
 
+/** What a message gets without asking the LLM; undefined when it is answered by the LLM. */
+type WithoutLlm =
+  | { kind: "ignored" | "refused" | "help" | "empty" }
+  | { kind: "command"; command: Exclude<Command, { name: "help" }> }
+  | { kind: "unsupported"; reply: string };
+
+function withoutLlm(msg: InboundMessage, config: AgentDeps["config"]): WithoutLlm | undefined {
+  if (msg.conversation.type === "group" && !msg.mentioned) return { kind: "ignored" };
+  if (!isAllowed(msg.sender, config.dingtalk.allowFrom)) return { kind: "refused" };
+  const command = parseCommand(msg.text);
+  if (command?.name === "help") return { kind: "help" };
+  if (command) return { kind: "command", command };
+  const unsupported = say.unsupportedKind(msg);
+  if (unsupported) return { kind: "unsupported", reply: unsupported };
+  if (msg.text.trim() === "" && !hasMedia(msg)) return { kind: "empty" };
+  return undefined;
+}
+
+/** The conversation `handleMessage` reads before asking the LLM (its scope key); undefined when it answers without the LLM. */
+export function answerScope(msg: InboundMessage, config: AgentDeps["config"]): string | undefined {
+  return withoutLlm(msg, config) ? undefined : scopeKey(msg, config.dingtalk.groupScope);
+}
+
 export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: AgentContext = {}): Promise<AgentOutcome> {
   const { config } = deps;
   const group = msg.conversation.type === "group";
@@ -116,28 +141,35 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const markdown = (text: string, kind: Replied["kind"], extra: Partial<Replied> = {}) =>
     replier.markdown(text).then((d) => replied(kind, d, { reply: text, ...extra }));
 
-  if (group && !msg.mentioned) return { action: "ignored", reason: "not_mentioned" };
-  if (!isAllowed(msg.sender, config.dingtalk.allowFrom)) return markdown(say.notAllowed(), "refused");
-
   const caller = callerOf(msg.sender, config.dingtalk);
   const mayUse: MayUse = (endpoint) => mayUseEndpoint(endpoint, caller);
-  const command = parseCommand(msg.text);
   const key = scopeKey(msg, config.dingtalk.groupScope);
-  if (command?.name === "help") return replied("help", await replier.help());
-  if (command?.name === "reminders") {
-    const reminderCaller = { ...caller, ...(msg.sender.nick ? { nick: msg.sender.nick } : {}), conversation: msg.conversation, robotCode: target.robotCode };
-    return markdown(await remindersCommand(deps.reminders, command.cancel, reminderCaller, config.agent.timezone), "command");
+  const early = withoutLlm(msg, config);
+  switch (early?.kind) {
+    case "ignored":
+      return { action: "ignored", reason: "not_mentioned" };
+    case "refused":
+      return markdown(say.notAllowed(), "refused");
+    case "help":
+      return replied("help", await replier.help());
+    case "command": {
+      const command = early.command;
+      if (command.name === "reminders") {
+        const reminderCaller = { ...caller, ...(msg.sender.nick ? { nick: msg.sender.nick } : {}), conversation: msg.conversation, robotCode: target.robotCode };
+        return markdown(await remindersCommand(deps.reminders, command.cancel, reminderCaller, config.agent.timezone), "command");
+      }
+      return markdown(await runCommand(command, { key, caller, msg }, deps, mayUse), "command");
+    }
+    case "unsupported":
+      return markdown(early.reply, "unsupported");
+    case "empty":
+      return markdown(group ? say.emptyMention() : say.help(group), "help");
   }
-  if (command) return markdown(await runCommand(command, { key, caller, msg }, deps, mayUse), "command");
-
-  const unsupported = say.unsupportedKind(msg);
-  if (unsupported) return markdown(unsupported, "unsupported");
-  if (msg.text.trim() === "" && !hasMedia(msg)) return markdown(group ? say.emptyMention() : say.help(group), "help");
 
   replier.lookAhead();
   const groupOf = group ? { id: msg.conversation.id, ...(msg.conversation.title ? { name: msg.conversation.title } : {}) } : undefined;
   const [conversation, verdict] = await Promise.all([
-    deps.conversations.load(key),
+    ctx.conversation ?? deps.conversations.load(key),
     deps.usage ? checkLimits(deps.usage, config.limits, { caller, ...(groupOf ? { groupId: groupOf.id } : {}) }, deps.now(), config.agent.timezone) : { ok: true as const },
   ]);
   const earlier = conversation.turns.find((t) => t.role === "assistant" && t.msgId === msg.msgId);

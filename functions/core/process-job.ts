@@ -3,7 +3,7 @@
 // write), run the agent once, write the turn's audit line (audit.ts; an attempt that fails writes one
 // too). Safe under retries: a retry after a crash finishes the message, and neither a reply nor a part
 // of one that was already sent is sent again.
-import { handleMessage, replyTarget, type AgentDeps, type AgentOutcome } from "./agent.js";
+import { answerScope, handleMessage, replyTarget, type AgentDeps, type AgentOutcome } from "./agent.js";
 import { writeAudit, type TurnEnd } from "./audit.js";
 import type { AppConfig } from "./config.js";
 import { parseCallback } from "./dingtalk/inbound.js";
@@ -54,6 +54,13 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
   const log = deps.log.child({ requestId, msgId: msg.msgId });
   const started = deps.now();
 
+  // An answer's reads (its conversation, and with AI cards the card record and API budget) go alongside
+  // the claim renewal: one table round trip before the LLM, not two. A job that turns out not to hold
+  // the claim drops them.
+  const scope = answerScope(msg, deps.config);
+  const conversation = scope === undefined ? undefined : deps.conversations.load(scope);
+  conversation?.catch(() => undefined);
+  const cardReads = scope === undefined ? undefined : deps.cards?.lookUp(claim.key);
   const held = await deps.idempotency.resume(claim.key, claim.token);
   if (held.status !== "claimed") {
     log.info("job skipped", { state: held.status });
@@ -78,11 +85,12 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
     },
   };
   const replier = new Replier(replyTarget(msg, deps.config.dingtalk.credentials?.robotCode ?? ""), claim.key, { ...deps, log }, ledger);
+  if (cardReads) replier.lookAhead(cardReads);
   const audit = (end: TurnEnd) =>
     writeAudit(log, msg, end, { models: deps.config.models, audit: deps.config.audit ?? { includeContent: false }, attempt: held.attempt });
   let outcome: AgentOutcome;
   try {
-    outcome = await handleMessage(msg, { ...deps, log }, { requestId, replier });
+    outcome = await handleMessage(msg, { ...deps, log }, { requestId, replier, ...(conversation ? { conversation } : {}) });
   } catch (err) {
     log.error("job failed", { attempt: held.attempt, error: describeError(err) });
     audit({ error: err });

@@ -99,10 +99,11 @@ export class Replier {
 
   /**
    * Starts reading what `answer` needs to choose the channel (the card service's table reads), so the
-   * caller's own reads run alongside them instead of before the LLM request. Optional.
+   * caller's own reads run alongside them instead of before the LLM request (or takes reads the caller
+   * started for this message itself). Optional.
    */
-  lookAhead(): void {
-    this.lookup ??= this.deps.cards?.lookUp(this.messageKey);
+  lookAhead(started?: CardLookup): void {
+    this.lookup ??= started ?? this.deps.cards?.lookUp(this.messageKey);
   }
 
   /**

@@ -7,6 +7,7 @@ import type { Job } from "../../functions/core/job.js";
 import { LocalDispatcher } from "../../functions/core/local-dispatch.js";
 import { processJob, type WorkerDeps } from "../../functions/core/process-job.js";
 import { createRuntime } from "../../functions/core/runtime.js";
+import type { ConversationStore } from "../../functions/core/store/conversations.js";
 import { IdempotencyStore } from "../../functions/core/store/idempotency.js";
 import { openDynamoTable } from "../../functions/core/store/dynamodb/open.js";
 import { signedHeaders } from "../helpers/messages.js";
@@ -70,17 +71,42 @@ describe("processJob", () => {
     }
   });
 
-  it("a crash after the reply was sent never resends it", async () => {
+  it("reads the conversation alongside the claim renewal, and not for a command", async () => {
+    const order: string[] = [];
+    const idempotency = Object.assign(Object.create(w.runtime.idempotency) as IdempotencyStore, {
+      resume: async (...args: Parameters<IdempotencyStore["resume"]>) => {
+        order.push("renew start");
+        const held = await w.runtime.idempotency.resume(...args);
+        order.push("renew end");
+        return held;
+      },
+    });
+    const conversations = Object.assign(Object.create(w.runtime.conversations) as ConversationStore, {
+      load: (key: string) => (order.push("conversation load"), w.runtime.conversations.load(key)),
+    });
+    const deps: WorkerDeps = { ...w.runtime, idempotency, conversations };
+    const answer = await accept(w.message({ text: "并行读取", staffId: "parallel-reads" }));
+    expect(await processJob(answer.jobs[0], deps)).toMatchObject({ status: "done", outcome: { kind: "answer" } });
+    expect(order).toEqual(["conversation load", "renew start", "renew end"]);
+
+    order.length = 0;
+    const command = await accept(w.message({ text: "/help", staffId: "parallel-reads" }));
+    expect(await processJob(command.jobs[0], deps)).toMatchObject({ status: "done", outcome: { kind: "help" } });
+    expect(order).toEqual(["renew start", "renew end"]);
+  });
+
+  it("a crash after the reply was sent (and recorded with the completion) never resends it", async () => {
     const { jobs } = await accept(w.message({ text: "发送后崩溃" }));
     const idempotency = new IdempotencyStore(w.db.table);
     const crashing: WorkerDeps = {
       ...w.runtime,
       idempotency: Object.assign(Object.create(idempotency) as IdempotencyStore, {
-        complete: () => Promise.reject(new Error("instance died")),
+        complete: (...args: Parameters<IdempotencyStore["complete"]>) =>
+          idempotency.complete(...args).then(() => Promise.reject(new Error("instance died"))),
       }),
     };
     await expect(processJob(jobs[0], crashing)).rejects.toThrow("instance died");
-    expect(await processJob(jobs[0], w.runtime)).toEqual({ status: "skipped", reason: "already_sent" });
+    expect(await processJob(jobs[0], w.runtime)).toEqual({ status: "skipped", reason: "completed" });
     expect(w.dt.sent()).toHaveLength(1);
   });
 

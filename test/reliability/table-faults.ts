@@ -5,8 +5,8 @@ import type { TableKind } from "../../functions/core/store/kind.js";
 import type { TableProxy } from "../doubles/table-proxy/index.js";
 import type { TablestoreDouble, TablestoreFaultKind } from "../doubles/tablestore/index.js";
 
-/** A write by what it does: the claim (put), every conditional update, the release (delete). */
-export type TableOp = "put" | "update" | "delete";
+/** A write by what it does: the claim (put), every conditional update, the release (delete); or a read (get). */
+export type TableOp = "put" | "update" | "delete" | "get";
 /** throttle: ThrottlingException / OTSServerBusy; overload: ProvisionedThroughputExceeded / OTSQuotaExhausted. */
 export type TableFault = "throttle" | "overload" | "server_error" | "lose_response";
 
@@ -28,9 +28,9 @@ export interface TableFaults {
   reset(): Promise<void>;
 }
 
-const DYNAMO_OPS: Record<TableOp, string> = { put: "PutItem", update: "UpdateItem", delete: "DeleteItem" };
+const DYNAMO_OPS: Record<TableOp, string> = { put: "PutItem", update: "UpdateItem", delete: "DeleteItem", get: "GetItem" };
 const DYNAMO_FAULTS = { throttle: "throttling", overload: "provisioned", server_error: "server_error", lose_response: "lose_response" } as const;
-const OTS_OPS: Record<TableOp, string> = { put: "PutRow", update: "UpdateRow", delete: "DeleteRow" };
+const OTS_OPS: Record<TableOp, string> = { put: "PutRow", update: "UpdateRow", delete: "DeleteRow", get: "GetRow" };
 const OTS_FAULTS: Record<TableFault, TablestoreFaultKind> = {
   throttle: "server_busy",
   overload: "quota_exhausted",
