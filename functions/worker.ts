@@ -1,10 +1,12 @@
-// FC async event host: parses the job from the event and runs the core's processJob. Throwing lets
-// FC's async queue retry; processJob's idempotency record keeps a retry from answering twice. A
+// FC async event host: parses the job from the event and runs the core's processJob (a message) or
+// runFiringJob (a reminder or schedule the scheduler claimed). Throwing lets FC's async queue retry;
+// the idempotency records keep a retry from sending twice. A
 // `{"check":"table"}` event (npm run doctor) probes the table with the function's own credentials.
 import { loadConfig } from "./core/config.js";
 import { readEnv } from "./core/env.js";
 import { captureConsole, createLogger } from "./core/log.js";
 import { processJob, type JobOutcome } from "./core/process-job.js";
+import { isFiringJob, runFiringJob } from "./core/proactive/wiring.js";
 import { createRuntime, type Runtime } from "./core/runtime.js";
 import { probeTable, TableCheckEvent } from "./core/store/probe.js";
 import { openTable } from "./core/store/table.js";
@@ -33,6 +35,8 @@ export async function handler(event: unknown, context: unknown): Promise<string>
   }));
   const parsed = parseEvent(event);
   if (TableCheckEvent.safeParse(parsed).success) return JSON.stringify(await probeTable(rt.table));
-  const outcome: JobOutcome = await processJob(parsed, { ...rt, log: rt.log.child({ fcRequestId: ctx.requestId }) });
+  const log = rt.log.child({ fcRequestId: ctx.requestId });
+  if (isFiringJob(parsed)) return JSON.stringify({ status: (await runFiringJob(parsed, { ...rt, log })).status });
+  const outcome: JobOutcome = await processJob(parsed, { ...rt, log });
   return JSON.stringify({ status: outcome.status });
 }

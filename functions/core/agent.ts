@@ -9,7 +9,7 @@ import type { InboundMessage } from "./dingtalk/inbound.js";
 import { checkLimits, TurnMeter, type LimitName } from "./limits.js";
 import type { ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { messageKey } from "./ingest.js";
-import { LlmError, type ChatMessage, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/index.js";
+import { LlmError, type ChatMessage, type ChatRequest, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/index.js";
 import type { Logger } from "./log.js";
 import { hasMedia, pictureCodes, readUserInput, toContent, type MediaSource, type UserInput } from "./media.js";
 import { chooseModel, defaultModel, isUsable, usableNames, type MayUse } from "./model-choice.js";
@@ -21,8 +21,8 @@ import type { Conversation, ConversationStore, Turn } from "./store/conversation
 import type { ReminderStore } from "./store/reminders.js";
 import { remindersCommand } from "./proactive/reminders.js";
 import type { LlmUsageStore } from "./store/llm-usage.js";
-import { callsToStore, replayCalls, runToolLoop, type ToolCallRecord, type ToolJournal, type ToolRegistry } from "./tools/index.js";
 import { buildUsageReport, formatPersonalUsage, formatUsageReport } from "./usage-report.js";
+import { callsToStore, replayCalls, runToolLoop, type ToolCallRecord, type ToolContext, type ToolJournal, type ToolRegistry, type ToolSet } from "./tools/index.js";
 
 export interface AgentDeps {
   config: Pick<AppConfig, "agent" | "dingtalk" | "models" | "limits">;
@@ -287,35 +287,17 @@ async function askWithContext(
   const request = { modelName: model.modelName, requestId, mayUse: model.mayUse, ...(model.needsVision ? { needsVision: true } : {}) };
   const tools = deps.tools && !deps.tools.empty ? await deps.tools.forTurn(log) : undefined;
 
-  const ask = async (messages: ChatMessage[]): Promise<Answer> => {
-    if (!tools || tools.size === 0) {
-      const final = await deps.llm.chat({ messages, ...request, ...(channel.onText ? { onText: channel.onText } : {}) });
-      return { text: final.text, final, usage: final.usage, calls: [], transcript: [] };
-    }
-    const looped = await runToolLoop({
-      llm: deps.llm,
-      request,
-      messages,
-      tools,
-      context: {
-        requestId,
-        messageKey: turn.messageKey,
-        msgId: msg.msgId,
-        robotCode: msg.robotCode ?? deps.config.dingtalk.credentials?.robotCode ?? "",
-        sender: { id: msg.sender.id, ...(msg.sender.staffId ? { staffId: msg.sender.staffId } : {}), ...(msg.sender.nick ? { nick: msg.sender.nick } : {}) },
-        conversation: { id: msg.conversation.id, type: msg.conversation.type, ...(msg.conversation.title ? { title: msg.conversation.title } : {}) },
-        log,
-        now: deps.now,
-      },
-      maxIterations: deps.config.agent.maxToolIterations,
-      budgetMs: deps.config.agent.turnBudgetMs,
-      ...(channel.onText ? { onText: channel.onText } : {}),
-      onStatus: (line) => channel.status(line),
-      ...(deps.toolJournal ? { journal: deps.toolJournal(turn.messageKey) } : {}),
-    });
-    if (looped.calls.length > 0) log.debug("tool calls", { calls: looped.calls, rounds: looped.rounds, stopped: looped.stopped });
-    return { text: looped.text, final: looped.final, usage: looped.usage, calls: looped.calls, transcript: looped.transcript };
+  const context: Omit<ToolContext, "signal"> = {
+    requestId,
+    messageKey: turn.messageKey,
+    msgId: msg.msgId,
+    robotCode: msg.robotCode ?? deps.config.dingtalk.credentials?.robotCode ?? "",
+    sender: { id: msg.sender.id, ...(msg.sender.staffId ? { staffId: msg.sender.staffId } : {}), ...(msg.sender.nick ? { nick: msg.sender.nick } : {}) },
+    conversation: { id: msg.conversation.id, type: msg.conversation.type, ...(msg.conversation.title ? { title: msg.conversation.title } : {}) },
+    log,
+    now: deps.now,
   };
+  const ask = (messages: ChatMessage[]) => converse(messages, request, tools, context, deps, channel);
   try {
     return await ask([system, ...history, current]);
   } catch (err) {
@@ -323,6 +305,66 @@ async function askWithContext(
     log.info("context too long, retrying without history");
     return ask([system, current]);
   }
+}
+
+/** One model turn over `messages`: a plain chat, or the tool loop when tools are offered. */
+async function converse(
+  messages: ChatMessage[],
+  request: Omit<ChatRequest, "messages" | "tools" | "onText" | "signal">,
+  tools: ToolSet | undefined,
+  context: Omit<ToolContext, "signal">,
+  deps: AgentDeps,
+  channel: Partial<Pick<AnswerChannel, "onText" | "status">>,
+): Promise<Answer> {
+  if (!tools || tools.size === 0) {
+    const final = await deps.llm.chat({ messages, ...request, ...(channel.onText ? { onText: channel.onText } : {}) });
+    return { text: final.text, final, usage: final.usage, calls: [], transcript: [] };
+  }
+  const looped = await runToolLoop({
+    llm: deps.llm,
+    request,
+    messages,
+    tools,
+    context,
+    maxIterations: deps.config.agent.maxToolIterations,
+    budgetMs: deps.config.agent.turnBudgetMs,
+    ...(channel.onText ? { onText: channel.onText } : {}),
+    ...(channel.status ? { onStatus: (line: string) => channel.status!(line) } : {}),
+    ...(deps.toolJournal ? { journal: deps.toolJournal(context.messageKey) } : {}),
+  });
+  if (looped.calls.length > 0) context.log.debug("tool calls", { calls: looped.calls, rounds: looped.rounds, stopped: looped.stopped });
+  return { text: looped.text, final: looped.final, usage: looped.usage, calls: looped.calls, transcript: looped.transcript };
+}
+
+/**
+ * A prompt answered outside any chat (a scheduled post): the system prompt for where the answer goes,
+ * the tools, no history, the default model. `key` names the run (its tool journal: a retried run never
+ * repeats a side effect).
+ */
+export async function answerPrompt(
+  prompt: string,
+  where: { conversation: { id: string; type: "direct" | "group"; title?: string }; name: string },
+  deps: AgentDeps,
+  run: { key: string; requestId?: string; log: Logger },
+): Promise<string> {
+  const system: ChatMessage = {
+    role: "system",
+    content: say.systemPrompt(deps.config.agent.systemPrompt, { conversation: where.conversation, sender: { nick: where.name } }, deps.now(), deps.config.agent.timezone),
+  };
+  const tools = deps.tools && !deps.tools.empty ? await deps.tools.forTurn(run.log) : undefined;
+  const context: Omit<ToolContext, "signal"> = {
+    ...(run.requestId ? { requestId: run.requestId } : {}),
+    messageKey: run.key,
+    msgId: run.key,
+    robotCode: deps.config.dingtalk.credentials?.robotCode ?? "",
+    sender: { id: `schedule:${where.name}`, nick: where.name },
+    conversation: where.conversation,
+    log: run.log,
+    now: deps.now,
+  };
+  const request = { modelName: undefined, ...(run.requestId ? { requestId: run.requestId } : {}), mayUse: () => true };
+  const answer = await converse([system, { role: "user", content: prompt }], request, tools, context, deps, {});
+  return answer.text;
 }
 
 interface CommandContext {

@@ -1,12 +1,13 @@
-// An in-process stand-in for FC's async invocation, used by the gateway: jobs are queued and
-// acknowledged at once, run with bounded concurrency, and retried with backoff when they throw.
-import type { Dispatch, Job } from "./job.js";
+// An in-process stand-in for FC's async invocation, used by the gateway for message jobs and firings:
+// jobs are queued and acknowledged at once, run with bounded concurrency, and retried with backoff
+// when they throw.
+import type { Job } from "./job.js";
 import { describeError, type Logger } from "./log.js";
 import { backoffDelay, realSleep, retry, type Sleep } from "./retry.js";
 import { emitTrace } from "./trace-events.js";
 
-export interface LocalDispatcherOptions {
-  run: (job: Job) => Promise<unknown>;
+export interface LocalDispatcherOptions<J extends QueuedJob = Job> {
+  run: (job: J) => Promise<unknown>;
   log: Logger;
   /** Jobs running at once (LLM calls mostly wait, so this can be high). */
   concurrency?: number;
@@ -26,14 +27,19 @@ export class QueueFullError extends Error {
   }
 }
 
-export class LocalDispatcher {
-  private readonly queue: Job[] = [];
+/** What the dispatcher queues: message jobs, or firings (proactive/firing.ts). */
+export interface QueuedJob {
+  requestId?: string | undefined;
+}
+
+export class LocalDispatcher<J extends QueuedJob = Job> {
+  private readonly queue: J[] = [];
   private running = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
-  private readonly opts: Required<Omit<LocalDispatcherOptions, "run" | "log">> & Pick<LocalDispatcherOptions, "run" | "log">;
+  private readonly opts: Required<Omit<LocalDispatcherOptions<J>, "run" | "log">> & Pick<LocalDispatcherOptions<J>, "run" | "log">;
 
-  constructor(options: LocalDispatcherOptions) {
+  constructor(options: LocalDispatcherOptions<J>) {
     this.opts = {
       concurrency: 100,
       retries: 3,
@@ -44,7 +50,7 @@ export class LocalDispatcher {
     };
   }
 
-  readonly dispatch: Dispatch = (job) => {
+  readonly dispatch = (job: J): Promise<void> => {
     if (this.closed) return Promise.reject(new Error("dispatcher is shutting down"));
     if (this.queue.length >= this.opts.maxQueued) return Promise.reject(new QueueFullError());
     this.queue.push(job);
@@ -84,7 +90,7 @@ export class LocalDispatcher {
     }
   }
 
-  private async runWithRetries(job: Job): Promise<void> {
+  private async runWithRetries(job: J): Promise<void> {
     const { log, retries } = this.opts;
     try {
       await retry(() => this.opts.run(job), {

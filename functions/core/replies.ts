@@ -12,7 +12,13 @@ export const DEFAULT_SYSTEM_PROMPT =
   "你是企业钉钉里的 AI 助手，回答准确、简洁、友好，默认使用中文。" +
   "回复会显示在钉钉里：可以使用标题、列表、加粗、引用和链接；不要使用表格和 HTML。";
 
-export function systemPrompt(custom: string | undefined, msg: InboundMessage, now: number, timeZone = "Asia/Shanghai"): string {
+/** Where the answer goes: the chat and who asked. */
+export interface PromptScene {
+  conversation: Pick<InboundMessage["conversation"], "type" | "title">;
+  sender: Pick<InboundMessage["sender"], "nick">;
+}
+
+export function systemPrompt(custom: string | undefined, msg: PromptScene, now: number, timeZone = "Asia/Shanghai"): string {
   const where =
     msg.conversation.type === "group"
       ? `你在钉钉群「${msg.conversation.title ?? "群聊"}」中，用户消息以“昵称: ”开头。`

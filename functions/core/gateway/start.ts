@@ -1,6 +1,6 @@
 // The long-lived gateway behind `npm start`: the table (embedded by default), the HTTP callback and
-// health endpoint, POST /notify (with a notify token), the Stream-mode connection, and an in-process
-// dispatcher in place of FC's queue.
+// health endpoint, POST /notify (with a notify token), the Stream-mode connection, an in-process
+// dispatcher in place of FC's queue, and the scheduler (reminders, schedules) ticking in-process.
 import type { AppConfig } from "../config.js";
 import { StreamConnection, type StreamOptions } from "../dingtalk/stream.js";
 import { handleCallback } from "../http-callback.js";
@@ -9,6 +9,8 @@ import { LocalDispatcher, type LocalDispatcherOptions } from "../local-dispatch.
 import type { Logger } from "../log.js";
 import { processJob } from "../process-job.js";
 import { notifyRoute } from "../proactive/notify-http.js";
+import { SchedulerLoop } from "../proactive/scheduler.js";
+import { runFiringJob, schedulerOf, type FiringJob } from "../proactive/wiring.js";
 import { createRuntime, type Runtime } from "../runtime.js";
 import { openTable, type Table } from "../store/table.js";
 import { StreamIngest } from "../stream-frame.js";
@@ -26,6 +28,10 @@ export interface GatewayOptions {
   fetch?: typeof fetch;
   stream?: Partial<Pick<StreamOptions, "maxBackoffMs" | "reconnectDelayMs">>;
   dispatcher?: Partial<Omit<LocalDispatcherOptions, "run" | "log">>;
+  /** The clock of the runtime and the scheduler (tests move it). */
+  now?: () => number;
+  /** How often the scheduler checks for due reminders and schedules (default 10 s); false: not at all. */
+  scheduler?: { intervalMs?: number } | false;
   /** More routes (e.g. the playground). */
   routes?: (gateway: Omit<Gateway, "close">) => Route[];
 }
@@ -34,6 +40,10 @@ export interface Gateway {
   url: string;
   runtime: Runtime;
   dispatcher: LocalDispatcher;
+  /** Where claimed firings run. */
+  firings: LocalDispatcher<FiringJob>;
+  /** Absent without DingTalk credentials (nothing could be sent) or when turned off. */
+  scheduler: SchedulerLoop | undefined;
   stream: StreamConnection | undefined;
   ingestDeps: IngestDeps;
   /** Stops taking messages, lets in-flight ones finish (bounded), closes everything. */
@@ -44,13 +54,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log } = opts;
   const table = opts.table ?? (await openTable(config.table, { inMemory: opts.inMemory, log }));
   if (!opts.table) await table.ensure({ log });
-  const runtime = createRuntime(config, table, { log, fetch: opts.fetch, stdioMcp: true });
+  const runtime = createRuntime(config, table, { log, fetch: opts.fetch, stdioMcp: true, ...(opts.now ? { now: opts.now } : {}) });
   const dispatcher = new LocalDispatcher({
     ...opts.dispatcher,
     log,
     run: (job) => processJob(job, runtime),
   });
+  const firings = new LocalDispatcher<FiringJob>({ ...opts.dispatcher, log, run: (job) => runFiringJob(job, runtime) });
   const credentials = config.dingtalk.credentials;
+  const scheduler =
+    credentials && opts.scheduler !== false
+      ? new SchedulerLoop({ tick: schedulerOf(runtime, firings.dispatch), intervalMs: Math.min(opts.scheduler?.intervalMs ?? 10_000, 10_000), now: runtime.now, log })
+      : undefined;
   const ingestDeps: IngestDeps = {
     idempotency: runtime.idempotency,
     dispatch: dispatcher.dispatch,
@@ -72,7 +87,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         })
       : undefined;
 
-  const core: Omit<Gateway, "close" | "url"> = { runtime, dispatcher, stream, ingestDeps };
+  const core: Omit<Gateway, "close" | "url"> = { runtime, dispatcher, firings, scheduler, stream, ingestDeps };
   const routes: Route[] = [
     {
       method: "POST",
@@ -104,14 +119,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   routes.push(...(opts.routes?.({ ...core, url: http.url }) ?? []));
   log.info("gateway listening", { url: http.url, table: table.embedded ? "embedded" : table.endpoint, mode: stream ? "stream" : "http" });
   stream?.start();
+  scheduler?.start();
 
   return {
     ...core,
     url: http.url,
     async close(drainMs = 25_000) {
+      await scheduler?.stop();
       await stream?.stop();
       await http.close();
-      const drained = await dispatcher.close(drainMs);
+      const [drained] = await Promise.all([dispatcher.close(drainMs), firings.close(drainMs)]);
       await runtime.tools.close();
       if (!opts.table) await table.close();
       return { drained };

@@ -166,13 +166,18 @@ export function reminderFacts(r: Reminder, zone: string): Record<string, unknown
 
 /** The message a firing delivers; says how late it is when it comes late. */
 export function reminderMessage(r: Reminder, occurrence: number, now: number, zone: string): { markdown: string; title: string } {
-  const late = now - occurrence >= LATE_NOTE_AFTER_MS ? `\n\n（原定 ${displayTime(occurrence, zoneOf(r, zone))}，晚了 ${durationText(now - occurrence)}）` : "";
+  const late = lateNote(occurrence, now, zoneOf(r, zone));
   const by = "group" in r.to && r.ownerNick ? `\n\n—— ${r.ownerNick} 设置的提醒` : "";
   return { title: `⏰ 提醒：${r.text.slice(0, 30)}`, markdown: `⏰ **提醒**：${r.text}${by}${late}` };
 }
 
 /** A firing later than this says so. */
-export const LATE_NOTE_AFTER_MS = 3 * 60_000;
+const LATE_NOTE_AFTER_MS = 3 * 60_000;
+
+/** "（原定 09:00，晚了 2 小时）" after a late firing's text; empty when it is on time. */
+export function lateNote(occurrence: number, now: number, zone: string): string {
+  return now - occurrence >= LATE_NOTE_AFTER_MS ? `\n\n（原定 ${displayTime(occurrence, zone)}，晚了 ${durationText(now - occurrence)}）` : "";
+}
 
 /** `/reminders` (this chat's reminders) and `/reminders cancel <id>`, answered without the LLM. */
 export async function remindersCommand(store: ReminderStore | undefined, cancelId: string | undefined, caller: ReminderCaller, zone: string): Promise<string> {
