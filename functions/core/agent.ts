@@ -8,6 +8,7 @@ import type { AppConfig } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
 import { checkLimits, TurnMeter, type LimitName } from "./limits.js";
 import type { ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
+import { forget, type ForgetDeps } from "./forget.js";
 import { messageKey } from "./ingest.js";
 import { LlmError, type ChatMessage, type ChatRequest, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/index.js";
 import type { Logger } from "./log.js";
@@ -17,12 +18,15 @@ import type { CardGovernor } from "./quota.js";
 import { Replier, type AnswerChannel, type Delivered, type ReplierDeps } from "./replier.js";
 import * as say from "./replies.js";
 import type { ApiUsageStore } from "./store/api-usage.js";
+import { ownScopeKeys, scopeKey } from "./scope.js";
 import type { Conversation, ConversationStore, Turn } from "./store/conversations.js";
 import type { ReminderStore } from "./store/reminders.js";
 import { remindersCommand } from "./proactive/reminders.js";
 import type { LlmUsageStore } from "./store/llm-usage.js";
 import { buildUsageReport, formatPersonalUsage, formatUsageReport } from "./usage-report.js";
 import { callsToStore, replayCalls, runToolLoop, type ToolCallRecord, type ToolContext, type ToolJournal, type ToolRegistry, type ToolSet } from "./tools/index.js";
+
+export { scopeKey };
 
 export interface AgentDeps {
   config: Pick<AppConfig, "agent" | "dingtalk" | "models" | "limits">;
@@ -47,6 +51,8 @@ export interface AgentDeps {
   toolJournal?: (messageKey: string) => ToolJournal;
   /** Reminders, for `/reminders`. */
   reminders?: ReminderStore;
+  /** What `/forget` deletes; absent: the command says it is not available here. */
+  forget?: ForgetDeps;
 }
 
 export interface AgentContext {
@@ -82,16 +88,6 @@ export type AgentOutcome =
     };
 
 type Replied = Extract<AgentOutcome, { action: "replied" }>;
-
-/** The conversation a message belongs to: 1:1 per sender; groups per conversation or per sender. */
-export function scopeKey(msg: InboundMessage, groupScope: AppConfig["dingtalk"]["groupScope"]): string {
-  const robot = msg.robotCode ?? "robot";
-  const who = msg.sender.staffId || msg.sender.id;
-  if (msg.conversation.type === "direct") return `${robot}:dm:${who}`;
-  return groupScope === "sender"
-    ? `${robot}:group:${msg.conversation.id}:${who}`
-    : `${robot}:group:${msg.conversation.id}`;
-}
 
 export function replyTarget(msg: InboundMessage, robotCode: string): ReplyTarget {
   return {
@@ -158,6 +154,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
         const reminderCaller = { ...caller, ...(msg.sender.nick ? { nick: msg.sender.nick } : {}), conversation: msg.conversation, robotCode: target.robotCode };
         return markdown(await remindersCommand(deps.reminders, command.cancel, reminderCaller, config.agent.timezone), "command");
       }
+      if (command.name === "forget") return markdown(await forgetCommand(command.confirm, msg, caller, target.robotCode, deps, log), "command");
       return markdown(await runCommand(command, { key, caller, msg }, deps, mayUse), "command");
     }
     case "unsupported":
@@ -367,13 +364,19 @@ export async function answerPrompt(
   return answer.text;
 }
 
+function forgetCommand(confirm: boolean, msg: InboundMessage, caller: Caller, robotCode: string, deps: AgentDeps, log: Logger): Promise<string> {
+  if (!deps.forget) return Promise.resolve(say.forgetUnavailable());
+  const own = ownScopeKeys(msg, deps.config.dingtalk.groupScope);
+  return forget({ confirm, caller, robotCode, conversation: msg.conversation, own, log }, deps.forget);
+}
+
 interface CommandContext {
   key: string;
   caller: Caller;
   msg: InboundMessage;
 }
 
-async function runCommand(command: Exclude<Command, { name: "help" | "reminders" }>, cmd: CommandContext, deps: AgentDeps, mayUse: MayUse): Promise<string> {
+async function runCommand(command: Exclude<Command, { name: "help" | "reminders" | "forget" }>, cmd: CommandContext, deps: AgentDeps, mayUse: MayUse): Promise<string> {
   const { config } = deps;
   const { key } = cmd;
   const names = [...new Set(config.models.map((m) => m.name))];

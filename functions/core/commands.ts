@@ -1,6 +1,6 @@
-// Chat commands: recognises `/help`, `/new` (`/reset`), `/model [name]`, `/usage [all]` and
-// `/reminders [cancel <id>]` in a message,
-// accepting the full-width slash and the "、" a Chinese keyboard types for "/".
+// Chat commands: recognises `/help`, `/new` (`/reset`), `/model [name]`, `/usage [all]`,
+// `/reminders [cancel <id>]` and `/forget [confirm]` in a message, accepting the full-width slash
+// and the "、" a Chinese keyboard types for "/".
 
 export type Command =
   | { name: "help" }
@@ -8,6 +8,7 @@ export type Command =
   | { name: "model"; arg: string | undefined }
   | { name: "usage"; all: boolean }
   | { name: "reminders"; cancel: string | undefined }
+  | { name: "forget"; confirm: boolean }
   | { name: "unknown"; word: string };
 
 const ALIASES: Record<string, Exclude<Command["name"], "unknown">> = {
@@ -23,7 +24,11 @@ const ALIASES: Record<string, Exclude<Command["name"], "unknown">> = {
   reminders: "reminders",
   reminder: "reminders",
   提醒: "reminders",
+  forget: "forget",
+  忘记我: "forget",
 };
+
+const CONFIRM = new Set(["confirm", "确认", "yes"]);
 
 export function parseCommand(text: string): Command | undefined {
   const match = /^([/／、])\s*(\S+)(?:\s+([\s\S]*))?$/.exec(text.trim());
@@ -38,5 +43,6 @@ export function parseCommand(text: string): Command | undefined {
     return { name, cancel: cancel?.[1] };
   }
   if (name === "usage") return { name, all: arg?.toLowerCase() === "all" || arg === "全部" };
+  if (name === "forget") return { name, confirm: !!arg && CONFIRM.has(arg.toLowerCase()) };
   return { name };
 }

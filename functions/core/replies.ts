@@ -35,6 +35,7 @@ export function help(group: boolean): string {
     "- `/model` 查看当前模型，`/model 名称` 切换模型",
     "- `/usage` 查看你今天和本月的 token 用量、费用和上限",
     "- `/reminders` 查看本对话的提醒，`/reminders cancel 编号` 取消",
+    "- `/forget` 删除我保存的关于你的数据（会先请你确认）",
     "- `/help` 显示本帮助",
   ].join("\n");
 }
@@ -107,6 +108,7 @@ export function limitReached(limit: LimitName, max: number, resetsAt: number, ti
 export const noUsageStore = (): string => "这里没有记录 AI 用量（没有连接用量存储）。";
 export const adminOnly = (command: string): string => `抱歉，\`${command}\` 仅限管理员使用。`;
 
+export const forgetUnavailable = (): string => "这里无法删除数据（没有连接存储），请联系管理员。";
 export const noUsableModel = (): string => "抱歉，目前没有你可以使用的模型，请联系管理员开通。";
 export const modelNotAllowed = (name: string, usable: string[]): string =>
   `抱歉，模型 **${name}** 仅限指定人员使用。你可以使用：${usable.map((n) => `\`${n}\``).join("、")}`;

@@ -8,12 +8,14 @@ import { createAppClient, type AppClientOptions } from "./app-client.js";
 import type { DingTalkClient } from "./dingtalk/client.js";
 import { MediaDownloader, allowPrivateFor, type ResolveHost } from "./dingtalk/download.js";
 import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
+import type { PersonalData } from "./forget.js";
 import { LlmClient } from "./llm/index.js";
 import type { WorkerDeps } from "./process-job.js";
 import { CardGovernor } from "./quota.js";
 import type { ApiUsageStore } from "./store/api-usage.js";
 import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
+import { ForgetRequestStore } from "./store/forget-requests.js";
 import { IdempotencyStore } from "./store/idempotency.js";
 import { LlmUsageStore } from "./store/llm-usage.js";
 import { ReminderStore } from "./store/reminders.js";
@@ -53,6 +55,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
   };
   const governor = apiUsage ? new CardGovernor({ usage: apiUsage, budget: config.dingtalk.apiMonthlyBudget, now, log }) : undefined;
   const cardsConfig = config.dingtalk.cards;
+  const cardRecords = new CardRecordStore(table, { now });
   const cards =
     dingtalk && governor && cardsConfig.mode === "answer" && cardsConfig.templateId
       ? new AiCardService({
@@ -61,7 +64,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
           updateIntervalMs: cardsConfig.updateIntervalMs,
           maxBytes: cardsConfig.maxBytes,
           governor,
-          records: new CardRecordStore(table, { now }),
+          records: cardRecords,
           now,
           log,
         })
@@ -75,6 +78,19 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     : undefined;
   const toolJournal = new ToolJournalStore(table, { now });
   const reminders = new ReminderStore(table, { now });
+  const idempotency = new IdempotencyStore(table, { now, log });
+  const conversations = new ConversationStore(table, {
+    now,
+    ttlSeconds: config.agent.conversationTtlSeconds,
+    maxHistoryTokens: config.agent.maxHistoryTokens,
+    log,
+  });
+  // What /forget deletes besides the user's conversations: each store keeping data about a person adds its entry.
+  const usage = new LlmUsageStore(table, { timeZone: config.agent.timezone, now });
+  const personalData: PersonalData[] = [
+    { name: "reminders", label: "你设置的提醒（包括在群里设置的）", erase: (person) => reminders.deleteAllFor(person.id) },
+    { name: "usage", label: "你的 AI 用量明细（全公司和群的总量不含你的身份，会保留）", erase: (person) => usage.forgetUser(person.id) },
+  ];
   return {
     config,
     table,
@@ -83,7 +99,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     tools: buildToolRegistry(config, { dingtalk, reminders, log, now, stdioMcp: opts.stdioMcp ?? false, ...(opts.toolProviders ? { providers: opts.toolProviders } : {}) }),
     toolJournal: (messageKey: string) => toolJournal.forMessage(messageKey),
     apiUsage,
-    usage: new LlmUsageStore(table, { timeZone: config.agent.timezone, now }),
+    usage,
     governor,
     send,
     now,
@@ -92,13 +108,9 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     ...(media ? { media } : {}),
     ...(cards ? { cards } : {}),
     ...(governor ? { quota: governor } : {}),
-    idempotency: new IdempotencyStore(table, { now, log }),
-    conversations: new ConversationStore(table, {
-      now,
-      ttlSeconds: config.agent.conversationTtlSeconds,
-      maxHistoryTokens: config.agent.maxHistoryTokens,
-      log,
-    }),
+    idempotency,
+    conversations,
+    forget: { requests: new ForgetRequestStore(table, { now }), conversations, cards: cardRecords, journal: toolJournal, idempotency, personalData },
     llm: new LlmClient(config, { log, now, fetch: opts.fetch }),
   };
 }

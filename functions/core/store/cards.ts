@@ -2,7 +2,7 @@
 // and whether it was finalized, so a retry after a crash streams into the same card (never a second
 // one) and a finalized card counts as the delivered reply. Kept a day, like idempotency records.
 import * as z from "zod";
-import { absent, ne, or, type ItemKey, type ItemTable } from "./items.js";
+import { absent, exists, ne, or, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
 export interface CardRecord {
@@ -52,6 +52,11 @@ export class CardRecordStore {
   async markFinalized(messageKey: string, outTrackId: string): Promise<void> {
     const now = this.now();
     await this.items.update(this.key(messageKey), { set: { state: "finalized", outTrackId, expiresAt: this.expiry(now), updatedAt: now } });
+  }
+
+  /** `/forget`: deletes the message's card record; resolves true when there was one. */
+  delete(messageKey: string): Promise<boolean> {
+    return this.items.delete(this.key(messageKey), { if: exists });
   }
 
   private expiry(now: number): number {

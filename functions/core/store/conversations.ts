@@ -237,6 +237,22 @@ export class ConversationStore {
     return this.enqueue(key, { kind: "model", model: m ? m : undefined });
   }
 
+  /**
+   * `/forget`: deletes the conversation (turns, summary, model, usage). Conditional on the version it
+   * read, so what it returns is exactly what was deleted; undefined when there was none. A turn written
+   * at the same moment may survive in a fresh conversation, like a message sent after the deletion.
+   */
+  async erase(key: string): Promise<Conversation | undefined> {
+    const attempt = async (): Promise<Conversation | undefined> => {
+      const snap = await this.read(key);
+      if (!snap.found) return undefined;
+      const condition = snap.version === undefined ? and(exists, missing("version")) : eq("version", snap.version);
+      if (!(await this.items.delete(this.itemKey(key), { if: condition }))) throw new LostRace();
+      return this.view(key, snap);
+    };
+    return this.untilWon(attempt, "delete");
+  }
+
   private enqueue(key: string, op: Op, known?: Snapshot): Promise<Conversation> {
     const slot = `${this.ttlSeconds}|${this.maxHistoryTokens}|${this.maxAttempts}|${key}`;
     return new Promise<Conversation>((resolve, reject) => {
@@ -294,6 +310,11 @@ export class ConversationStore {
         snapshot: { found: true, version, turns: [...next.turns], model: next.model, summary: next.summary, usage: { ...next.usage } },
       };
     };
+    return this.untilWon(attempt, "write");
+  }
+
+  /** Runs `attempt` until it does not lose a race (backing off in between), at most maxAttempts times. */
+  private async untilWon<T>(attempt: (n: number) => Promise<T>, action: "write" | "delete"): Promise<T> {
     try {
       return await retry(attempt, {
         attempts: this.maxAttempts,
@@ -303,8 +324,8 @@ export class ConversationStore {
       });
     } catch (err) {
       if (!(err instanceof LostRace)) throw err;
-      this.log.warn("conversation: write gave up after conflicts", { attempts: this.maxAttempts });
-      throw new ConversationConflictError(`conversation write lost ${this.maxAttempts} races in a row; try again`);
+      this.log.warn(`conversation: ${action} gave up after conflicts`, { attempts: this.maxAttempts });
+      throw new ConversationConflictError(`conversation ${action} lost ${this.maxAttempts} races in a row; try again`);
     }
   }
 

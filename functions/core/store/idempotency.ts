@@ -183,6 +183,15 @@ export class IdempotencyStore {
   }
 
   /**
+   * `/forget`: drops what a COMPLETED record keeps about its reply (its id and the digests of its
+   * parts); the record itself stays until it expires, so a late redelivery is still answered by nothing.
+   * A record still in progress is left alone. Resolves true when a record was scrubbed.
+   */
+  forgetReply(key: string): Promise<boolean> {
+    return this.items.update(this.itemKey(key), { set: { updatedAt: this.now() }, remove: ["replyId", "sentParts"] }, { if: eq("status", COMPLETED) });
+  }
+
+  /**
    * Failure before sending: deletes the record so a redelivery can run. A no-op when `token` no longer
    * holds the claim. If the reply was in fact already sent, the record is completed instead.
    */

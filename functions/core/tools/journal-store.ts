@@ -2,7 +2,7 @@
 // holding its side-effecting calls, kept a day like the message's idempotency record, so a job retried
 // after a crash finds what an earlier attempt already did.
 import * as z from "zod";
-import type { ItemTable } from "../store/items.js";
+import { exists, type ItemKey, type ItemTable } from "../store/items.js";
 import type { Table } from "../store/table.js";
 import type { JournalEntry, ToolJournal } from "./journal.js";
 
@@ -27,8 +27,13 @@ export class ToolJournalStore {
     this.items = table.items(this.now);
   }
 
+  /** `/forget`: deletes the message's journal (its calls' results); resolves true when there was one. */
+  delete(messageKey: string): Promise<boolean> {
+    return this.items.delete(this.key(messageKey), { if: exists });
+  }
+
   forMessage(messageKey: string): ToolJournal {
-    const key = { pk: `tools#${messageKey}`, sk: "journal" };
+    const key = this.key(messageKey);
     return {
       load: async () => {
         const parsed = ItemSchema.safeParse(await this.items.get(key));
@@ -45,5 +50,9 @@ export class ToolJournalStore {
         });
       },
     };
+  }
+
+  private key(messageKey: string): ItemKey {
+    return { pk: `tools#${messageKey}`, sk: "journal" };
   }
 }
