@@ -37,6 +37,12 @@ export function monthKey(now: number): string {
   return new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 7);
 }
 
+interface PendingCounts {
+  counts: Map<string, number>;
+  /** Resolves once these counts are written. */
+  done: Promise<void> | undefined;
+}
+
 const MonthSchema = z.looseObject({ calls: z.number().catch(0) });
 const PauseSchema = z.looseObject({ until: z.number(), reason: z.string().catch("") });
 
@@ -45,6 +51,10 @@ export class ApiUsageStore {
   private readonly log: Logger;
   private readonly pk: string;
   private readonly items: ItemTable;
+  /** The count write in flight, if any (settles, never rejects). */
+  private writing: Promise<void> | undefined;
+  /** Counts waiting for the write in flight. */
+  private next: PendingCounts | undefined;
 
   constructor(table: Table, opts: ApiUsageStoreOptions) {
     this.now = opts.now ?? Date.now;
@@ -53,13 +63,40 @@ export class ApiUsageStore {
     this.pk = `usage#dingtalk#${opts.app}`;
   }
 
-  /** Counts `n` calls of `api` in the current month: one atomic ADD, no read. */
-  async record(api: string, n = 1): Promise<void> {
-    const now = this.now();
-    await this.items.update(this.key(`month#${monthKey(now)}`), {
-      add: { calls: n, [`${API_PREFIX}${api}`]: n },
-      set: { expiresAt: Math.floor(now / 1000) + MONTH_ITEM_TTL_S, updatedAt: now },
+  /**
+   * Counts `n` calls of `api` in the current month: one atomic ADD, no read. While a count is being
+   * written, newer ones wait and go out together in the next write (many jobs at once in one process
+   * make a few writes, not one per call). Resolves once this count is written.
+   */
+  record(api: string, n = 1): Promise<void> {
+    const writing = this.writing;
+    if (!writing) return this.write(new Map([[api, n]]));
+    const batch = (this.next ??= { counts: new Map<string, number>(), done: undefined });
+    batch.counts.set(api, (batch.counts.get(api) ?? 0) + n);
+    batch.done ??= writing.then(() => {
+      this.next = undefined;
+      return this.write(batch.counts);
     });
+    return batch.done;
+  }
+
+  /** Writes counts at once; counts recorded meanwhile wait for it. */
+  private write(counts: Map<string, number>): Promise<void> {
+    const now = this.now();
+    const add: Record<string, number> = { calls: 0 };
+    for (const [api, n] of counts) {
+      add.calls! += n;
+      add[`${API_PREFIX}${api}`] = n;
+    }
+    const written = this.items
+      .update(this.key(`month#${monthKey(now)}`), { add, set: { expiresAt: Math.floor(now / 1000) + MONTH_ITEM_TTL_S, updatedAt: now } })
+      .then(() => undefined);
+    const done = () => {
+      if (this.writing === settled) this.writing = undefined;
+    };
+    const settled: Promise<void> = written.then(done, done);
+    this.writing = settled;
+    return written;
   }
 
   /** This month's count (zero when nothing was counted yet). */
