@@ -2,6 +2,8 @@
 // SDK alone and an empty node, each with the probe preload; and pushing messages through a running
 // gateway while tracing its memory (process.memoryUsage parts and, on Linux, where the RSS sits).
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { epochMs, type Probe } from "../protocol.js";
 import type { Exchange } from "./http-timing.js";
@@ -12,8 +14,19 @@ import { residentParts, type ResidentParts } from "./smaps.js";
 import { mb } from "./stats.js";
 import { CLIENT_ID, CLIENT_SECRET, type BenchWorld } from "./world.js";
 
-/** What `npm start` runs (package.json "start"), without npm's own process in front. */
-export const NPM_START = ["infra/launch.mjs", "functions/gateway.ts"] as const;
+/**
+ * What `npm start` runs (package.json "start", `node [flags] infra/launch.mjs functions/gateway.ts`),
+ * without npm's own process in front: node's flags, the launcher and the entry.
+ */
+export const NPM_START = npmStartCommand();
+
+function npmStartCommand(): { nodeFlags: string[]; script: string; entry: string } {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts?: { start?: string } };
+  const words = (pkg.scripts?.start ?? "").trim().split(/\s+/);
+  const script = words.findIndex((w) => w.endsWith("launch.mjs"));
+  if (words[0] !== "node" || script < 0 || !words[script + 1]) throw new Error(`package.json "start" is not "node [flags] infra/launch.mjs <entry>": ${pkg.scripts?.start}`);
+  return { nodeFlags: words.slice(1, script), script: words[script]!, entry: words[script + 1]! };
+}
 
 /**
  * npmStart: `node infra/launch.mjs functions/gateway.ts` (esbuild bundles our sources at each start,
@@ -36,9 +49,9 @@ export function launch(kind: LaunchKind, world: BenchWorld, dataDir: string, env
   const gatewayEnv = { ...gatewayEnvFor(world, dataDir), ...env };
   switch (kind) {
     case "npmStart":
-      return HostProc.start("gateway (npm start)", NPM_START[0], { nodeArgs: probeArgs(), args: [NPM_START[1]], env: gatewayEnv, waitReady: false });
+      return HostProc.start("gateway (npm start)", NPM_START.script, { nodeArgs: [...NPM_START.nodeFlags, ...probeArgs()], args: [NPM_START.entry], env: gatewayEnv, waitReady: false });
     case "bundle":
-      return HostProc.start("gateway (prebuilt bundle)", hostFile("gateway"), { nodeArgs: probeArgs(), env: gatewayEnv, waitReady: false });
+      return HostProc.start("gateway (prebuilt bundle)", hostFile("gateway"), { nodeArgs: [...NPM_START.nodeFlags, ...probeArgs()], env: gatewayEnv, waitReady: false });
     case "sdk": {
       const sdkEnv = { DINGTALK_API_BASE: world.dt.url, DINGTALK_CLIENT_ID: CLIENT_ID, DINGTALK_CLIENT_SECRET: CLIENT_SECRET, ...env };
       return HostProc.start("stream-sdk-only", hostFile("stream-floor"), { nodeArgs: probeArgs(), env: sdkEnv, waitReady: false });

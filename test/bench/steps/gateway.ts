@@ -10,6 +10,7 @@ import path from "node:path";
 import { epochMs } from "../protocol.js";
 import {
   LLM_PATH,
+  NPM_START,
   REPLY_PATH,
   emptyNodeRss,
   launch,
@@ -152,7 +153,7 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
   let gw: HostProc | undefined;
   try {
     ctx.progress(
-      `gateway: Stream socket open time and RSS after start, ${o.connectRuns} runs of: the dingtalk-stream SDK alone (plain node), the gateway prebuilt (plain node) and npm start's command (node infra/launch.mjs functions/gateway.ts); once npm start as typed`,
+      `gateway: Stream socket open time and RSS after start, ${o.connectRuns} runs of: the dingtalk-stream SDK alone (plain node), the gateway prebuilt (plain node) and npm start's command (${["node", ...NPM_START.nodeFlags, NPM_START.script, NPM_START.entry].join(" ")}); once npm start as typed`,
     );
     const { launched, kept } = await measureLaunches(world, dataDir, o, ctx);
     gw = kept;
