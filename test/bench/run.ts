@@ -17,7 +17,7 @@ import { benchCalibration } from "./steps/calibration.js";
 import { benchCallback } from "./steps/callback.js";
 import { benchColdStart } from "./steps/cold-start.js";
 import type { StepContext } from "./steps/context.js";
-import { computeCost } from "./steps/cost.js";
+import { computeCost, monthlyCost } from "./steps/cost.js";
 import { benchGateway } from "./steps/gateway.js";
 import { benchStreamAck } from "./steps/stream-ack.js";
 import { benchTables } from "./steps/tables.js";
@@ -122,6 +122,7 @@ async function main(): Promise<void> {
     }),
   );
   if (results.callback && results.worker) results.cost = await computeCost(results.callback, results.worker);
+  if (results.tables) results.monthly = await monthlyCost(results.tables, results.callback, results.worker);
 
   const table = rows(results);
   const out = {

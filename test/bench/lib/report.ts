@@ -3,14 +3,14 @@
 import type { CalibrationFigures } from "../steps/calibration.js";
 import type { CallbackFigures } from "../steps/callback.js";
 import type { ColdStartFigures } from "../steps/cold-start.js";
-import type { CostFigures } from "../steps/cost.js";
+import { SCENARIO, type CostFigures, type MonthlyCost } from "../steps/cost.js";
 import type { FirstWords, FirstWordsFigures } from "../steps/first-words.js";
 import type { GatewayFigures } from "../steps/gateway.js";
 import type { StreamAckFigures } from "../steps/stream-ack.js";
 import type { BackendFigures, TablesFigures } from "../steps/tables.js";
 import type { WorkerFigures } from "../steps/worker.js";
 import type { BundleSize } from "./build.js";
-import type { MemoryPoint } from "./gateway-run.js";
+import { NPM_START, type MemoryPoint } from "./gateway-run.js";
 import { kb, round } from "./stats.js";
 import { totalOps } from "./table-ops.js";
 
@@ -25,6 +25,7 @@ export interface Results {
   tables?: TablesFigures;
   gateway?: GatewayFigures;
   cost?: CostFigures;
+  monthly?: MonthlyCost;
 }
 
 export interface Row {
@@ -112,7 +113,7 @@ export function rows(r: Results): Row[] {
     const m = g.memory;
     const runs = `median of ${g.options.connectRuns}`;
     const sdk = (what: string) => `${what} (dingtalk-stream SDK alone, plain node)`;
-    add("Gateway, npm start's command (node infra/launch.mjs functions/gateway.ts): Stream socket open", `${l.npmStart.connectMs} ms`, sdk(`${l.sdk.connectMs} ms`), x(l.npmStart.connectMs, l.sdk.connectMs), `${runs} (${l.npmStart.raw.join(", ")}); spawn → WebSocket open at the double, esbuild bundling included; DESIGN §7: < 1500 ms`);
+    add(`Gateway, npm start's command (${["node", ...NPM_START.nodeFlags, NPM_START.script, NPM_START.entry].join(" ")}): Stream socket open`, `${l.npmStart.connectMs} ms`, sdk(`${l.sdk.connectMs} ms`), x(l.npmStart.connectMs, l.sdk.connectMs), `${runs} (${l.npmStart.raw.join(", ")}); spawn → WebSocket open at the double, esbuild bundling included; DESIGN §7: < 1500 ms`);
     add("  the same bundle prebuilt (no esbuild at start)", `${l.bundle.connectMs} ms`, `${l.sdk.connectMs} ms`, x(l.bundle.connectMs, l.sdk.connectMs), `${runs} (${l.bundle.raw.join(", ")}); what bundling at each start costs: ${round(l.npmStart.connectMs - l.bundle.connectMs, 0)} ms`);
     if (l.npmTyped)
       add("  npm start as typed (npm → sh → node)", `${l.npmTyped.connectMs} ms`, `${l.sdk.connectMs} ms`, x(l.npmTyped.connectMs, l.sdk.connectMs), `${l.npmTyped.raw.length} run; from spawning npm`);
@@ -147,7 +148,7 @@ export function rows(r: Results): Row[] {
       `${m.later.rssMb} MB`,
       `${m.idle.rssMb} MB (idle, before any message)`,
       x(m.later.rssMb, m.idle.rssMb),
-      `V8 heap committed ${m.later.heapTotalMb} MB${m.later.parts ? `, malloc ${round(m.later.parts.mallocMainMb + m.later.parts.mallocThreadArenasMb, 1)} MB` : ""}; no GC forced; peak RSS over the process's life ${m.maxRssMb} MB; DESIGN §7: flat after 1,000 messages`,
+      `${round(m.later.rssMb - m.idle.rssMb, 1)} MB above idle (issue 11: within 20 MB); V8 heap committed ${m.later.heapTotalMb} MB${m.later.parts ? `, malloc ${round(m.later.parts.mallocMainMb + m.later.parts.mallocThreadArenasMb, 1)} MB` : ""}; no GC forced; peak RSS over the process's life ${m.maxRssMb} MB; DESIGN §7: flat after 1,000 messages`,
     );
     add("Gateway added per turn p50 / p99", pp(g.turn.addedMs), `${pp(g.turn.llmMs)} (the LLM's own time)`, "", `npm start's command; first turn after start: ${g.turn.firstTurnAddedMs} ms; DESIGN §7: < 50 ms`);
     add(`Gateway: ${g.burst.messages} DMs at once, each LLM call ${g.burst.llmMs} ms`, `${g.burst.wallMs} ms`, `${g.burst.llmMs} ms (one LLM round-trip)`, x(g.burst.wallMs, g.burst.llmMs), `${g.burst.replies} replies; DESIGN §7: ≈ one LLM round-trip`);
@@ -156,6 +157,16 @@ export function rows(r: Results): Row[] {
     add("FC GB-s per 1,000 messages: callback", `${c.callback.gbSecondsPer1000With}`, `${c.callback.gbSecondsPer1000Without}`, x(c.callback.gbSecondsPer1000With, c.callback.gbSecondsPer1000Without), `${c.callback.memoryMb} MB; ${c.callback.basis}`);
     add("FC GB-s per 1,000 messages: worker", `${c.worker.gbSecondsPer1000With} (instance concurrency)`, `${c.worker.gbSecondsPer1000Without} (one job per instance)`, x(c.worker.gbSecondsPer1000With, c.worker.gbSecondsPer1000Without), `${c.worker.memoryMb} MB; ${c.worker.basis}`);
     add("FC GB-s per 1,000 messages: total", `${c.totalPer1000With} (instance concurrency)`, `${c.totalPer1000Without} (none)`, x(c.totalPer1000With, c.totalPer1000Without), "memory sizes from serverless.yml; multiply by the GB-s price");
+  }
+  if (r.monthly) {
+    const m = r.monthly;
+    const cny = (usd: number) => round(usd * m.cnyPerUsd, 2);
+    const month = `${SCENARIO.messagesPerDay.toLocaleString("en")} messages a day, ${SCENARIO.days} days`;
+    add("FC cost per answered message", `$${m.fc.usdPerMessage.toPrecision(2)}`, `callback $${m.fc.callbackUsd.toPrecision(2)}, worker $${m.fc.workerUsd.toPrecision(2)}`, "", `${m.fc.basis}; test/bench/lib/prices.ts (vCPU per GB assumed)`);
+    add(`Monthly, ${month}: FC`, `$${m.fc.usdPerMonth} (¥${cny(m.fc.usdPerMonth)})`, "", "", "both functions, pay-as-you-go, no free quota counted");
+    add("  table: Tablestore CU mode", `¥${m.tablestore.cnyPerMonth}`, "", "", `${m.tablestore.cuPerMessage.read} read + ${m.tablestore.cuPerMessage.write} write CU per message (measured); write CU priced like read (unverified)`);
+    add("  table: AWS DynamoDB on-demand", `$${m.dynamodb.usdPerMonth} (¥${cny(m.dynamodb.usdPerMonth)})`, "", "", `${m.dynamodb.writesPerMessage} writes + ${m.dynamodb.readsPerMessage} reads per message (measured), one unit each (items under 1 KB / 4 KB)`);
+    add("  table: PolarDB for PostgreSQL, one 2-core 4 GB node", `$${m.polardb.usdPerMonth} (¥${cny(m.polardb.usdPerMonth)})`, "", "", "compute only, around the clock whatever the traffic; storage and proxy extra");
   }
   return out;
 }

@@ -1,12 +1,15 @@
 // Function Compute cost from the measured durations: GB-seconds per 1,000 messages for each function
 // at its serverless.yml memory size, billed per invocation (no instance concurrency: every
 // invocation's own duration) or per instance-busy time (instance concurrency: the time at least one
-// invocation was running), as FC 2.0 bills them. Prices are left out: multiply by the region's GB-s price.
+// invocation was running), as FC 2.0 bills them; and the monthly bill of a company bot (1,000 messages a
+// day) on FC with each table backend, from the measured requests and lib/prices.ts.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT } from "../lib/paths.js";
 import { round } from "../lib/stats.js";
+import { CNY_PER_USD, DYNAMODB, FC, POLARDB, TABLESTORE } from "../lib/prices.js";
 import type { CallbackFigures } from "./callback.js";
+import type { TablesFigures } from "./tables.js";
 import type { WorkerFigures } from "./worker.js";
 
 export interface FunctionCost {
@@ -65,5 +68,56 @@ export async function computeCost(cb: CallbackFigures, w: WorkerFigures): Promis
     worker,
     totalPer1000Without: round(callback.gbSecondsPer1000Without + worker.gbSecondsPer1000Without, 2),
     totalPer1000With: round(callback.gbSecondsPer1000With + worker.gbSecondsPer1000With, 2),
+  };
+}
+
+/** A company bot: 1,000 messages a day, every day of a 30-day month. */
+export const SCENARIO = { messagesPerDay: 1000, days: 30, llmSeconds: 10 };
+
+export interface MonthlyCost {
+  messages: number;
+  fc: { usdPerMessage: number; callbackUsd: number; workerUsd: number; usdPerMonth: number; basis: string };
+  tablestore: { cnyPerMonth: number; cuPerMessage: { read: number; write: number } };
+  dynamodb: { usdPerMonth: number; writesPerMessage: number; readsPerMessage: number };
+  polardb: { usdPerMonth: number };
+  cnyPerUsd: number;
+}
+
+const WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
+
+/**
+ * The monthly bill of the SCENARIO from what the bench measured (table requests and Tablestore CUs per
+ * message, the callback's and the worker's own time) and the unit prices in lib/prices.ts. The worker
+ * is billed for the LLM's time too (it waits on it); at 1,000 messages a day jobs rarely overlap, so
+ * no instance concurrency is counted.
+ */
+export async function monthlyCost(tables: TablesFigures, cb: CallbackFigures | undefined, w: WorkerFigures | undefined): Promise<MonthlyCost> {
+  const messages = SCENARIO.messagesPerDay * SCENARIO.days;
+  const cuPerSecond = (memoryMb: number) => (memoryMb / 1024) * (FC.gbSecondCu.value + FC.vcpuPerGb.value * FC.vcpuSecondCu.value);
+  const callbackS = (cb?.callbackSequential.handlerMsPerRequest ?? 5) / 1000;
+  const workerS = SCENARIO.llmSeconds + (w ? w.overhead.beyondLlmMs.p50 / 1000 : 0.1);
+  const callbackUsd = (callbackS * cuPerSecond(await memorySize("callback")) + FC.invocationCu.value) * FC.perCu.value;
+  const workerUsd = (workerS * cuPerSecond(await memorySize("worker")) + FC.invocationCu.value) * FC.perCu.value;
+  const t = tables.tablestore.cuPerMessage ?? { read: Number.NaN, write: Number.NaN };
+  const d = tables.dynamodb.requestsPerMessage;
+  const writes = Object.entries(d).reduce((a, [k, v]) => a + (WRITES.has(k) ? v : 0), 0);
+  const reads = Object.entries(d).reduce((a, [k, v]) => a + (WRITES.has(k) ? 0 : v), 0);
+  return {
+    messages,
+    fc: {
+      usdPerMessage: callbackUsd + workerUsd,
+      callbackUsd,
+      workerUsd,
+      usdPerMonth: round((callbackUsd + workerUsd) * messages, 2),
+      basis: `callback ${round(callbackS * 1000, 1)} ms, worker ${SCENARIO.llmSeconds} s LLM + ${round((workerS - SCENARIO.llmSeconds) * 1000, 0)} ms of its own, one invocation each`,
+    },
+    tablestore: { cnyPerMonth: round(((t.read * TABLESTORE.readPer10k.value + t.write * TABLESTORE.writePer10k.value) / 10_000) * messages, 3), cuPerMessage: t },
+    dynamodb: {
+      usdPerMonth: round(((writes * DYNAMODB.writePerMillion.value + reads * DYNAMODB.readPerMillion.value) / 1_000_000) * messages, 3),
+      writesPerMessage: round(writes, 2),
+      readsPerMessage: round(reads, 2),
+    },
+    polardb: { usdPerMonth: round(POLARDB.nodeHour.value * 24 * SCENARIO.days, 2) },
+    cnyPerUsd: CNY_PER_USD.value,
   };
 }
