@@ -2,8 +2,7 @@
 // [--title <t>])`: one notification through the robot OpenAPI with the configured app (DINGCLAW_CONFIG
 // and the DINGTALK_* overrides, as the other commands). Exit 0 once DingTalk accepted it (a line on
 // stdout says where it went), else one secret-free line on stderr and exit 1 (2 for bad arguments).
-import { parseArgs } from "node:util";
-import { write } from "./cli-io.js";
+import { readFlags, write } from "./cli-io.js";
 import { createAppClient } from "./core/app-client.js";
 import { ConfigError, loadConfig } from "./core/config.js";
 import { readEnv } from "./core/env.js";
@@ -30,29 +29,20 @@ function asFlags(reason: string): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        user: { type: "string", multiple: true },
-        group: { type: "string" },
-        text: { type: "string" },
-        markdown: { type: "string" },
-        title: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    await write(process.stderr, `error: ${describeError(err).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (args.help) {
-    await write(process.stdout, `${USAGE}\n`);
-    return 0;
-  }
+  const read = await readFlags(
+    argv,
+    {
+      user: { type: "string", multiple: true },
+      group: { type: "string" },
+      text: { type: "string" },
+      markdown: { type: "string" },
+      title: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    USAGE,
+  );
+  if ("exit" in read) return read.exit;
+  const args = read.flags;
   const users = (args.user ?? []).flatMap((u) => u.split(",")).map((u) => u.trim()).filter(Boolean);
   if ((users.length > 0) === (args.group !== undefined)) {
     await write(process.stderr, `error: give either --user or --group\n${USAGE}\n`);

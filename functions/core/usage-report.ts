@@ -2,10 +2,12 @@
 // next to their limits, and their group's today. The month report (`/usage all`, `npm run usage`, the
 // worker's {"usage":"YYYY-MM"} event): the org's totals by model, the top users and groups, and the
 // DingTalk API calls against the monthly budget, as data (JSON) and as markdown.
+import * as z from "zod";
 import type { AppConfig } from "./config.js";
 import { describeCost, formatTokens } from "./cost.js";
-import type { ApiUsageStore } from "./store/api-usage.js";
-import type { LlmUsageStore, SubjectMonth } from "./store/llm-usage.js";
+import { ApiUsageStore } from "./store/api-usage.js";
+import { LlmUsageStore, type SubjectMonth } from "./store/llm-usage.js";
+import type { Table } from "./store/table.js";
 
 export const TOP = 10;
 
@@ -31,6 +33,30 @@ export interface ReportDeps {
   usage: Pick<LlmUsageStore, "org" | "users" | "groups" | "timeZone">;
   apiUsage?: Pick<ApiUsageStore, "monthOf">;
   config: Pick<AppConfig, "limits" | "dingtalk">;
+}
+
+const MONTH_ERROR = 'must be a month as "YYYY-MM" (example: "2026-12")';
+export const MonthSchema = z.string().trim().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: MONTH_ERROR });
+const UsageEventSchema = z.object({ usage: MonthSchema });
+
+/**
+ * A function event asking for a month's report (`{"usage":"2026-12"}`, as `serverless invoke` sends
+ * it): the month, a reason when `usage` is there but wrong, or undefined for any other event.
+ */
+export function parseUsageEvent(event: unknown): { month: string } | { error: string } | undefined {
+  if (typeof event !== "object" || event === null || !("usage" in event)) return undefined;
+  const parsed = UsageEventSchema.safeParse(event);
+  return parsed.success ? { month: parsed.data.usage } : { error: `usage: ${MONTH_ERROR}` };
+}
+
+/** The report's sources for a host that has only the table and the config (npm run usage). */
+export function reportDeps(table: Table, config: Pick<AppConfig, "limits" | "dingtalk" | "agent">): ReportDeps & { usage: LlmUsageStore } {
+  const clientId = config.dingtalk.credentials?.clientId;
+  return {
+    usage: new LlmUsageStore(table, { timeZone: config.agent.timezone }),
+    ...(clientId ? { apiUsage: new ApiUsageStore(table, { app: clientId }) } : {}),
+    config,
+  };
 }
 
 function top(list: SubjectMonth[], n: number): UsageReport["users"]["top"] {
