@@ -232,7 +232,9 @@ export async function startDingTalkDouble(opts: DingTalkDoubleOptions = {}): Pro
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1_000;
+  // Node's default, so clients keep their connections as they do with DingTalk's servers (at 1 s, the
+  // `Keep-Alive: timeout=1` hint made fetch (undici) close every connection after one request).
+  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
