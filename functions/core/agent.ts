@@ -203,6 +203,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
           .catch((err: unknown) => log.warn("usage not counted", { error: err }))
       : Promise.resolve();
   let result: Answer;
+  const llmStarted = deps.now();
   try {
     const turn = { requestId: ctx.requestId, messageKey: replier.messageKey, log };
     const model = { modelName: choice.modelName, needsVision: choice.needsVision, mayUse };
@@ -211,7 +212,10 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
     const kind = err instanceof LlmError ? err.kind : "other";
     log.warn("llm failed", { kind, error: err });
     await count();
-    return replied("llm_error", await channel.fail(say.llmFailure(kind)), { errorKind: kind, ...images });
+    // Rounds answered before the failure (tool calls, a fallback's partial stream) still cost tokens.
+    const { modelName, ...tokens } = meter.spent();
+    const spent = meter.calls.length > 0 ? { modelName, llm: { totalMs: deps.now() - llmStarted, ...tokens, cost: meter.cost() } } : {};
+    return replied("llm_error", await channel.fail(say.llmFailure(kind)), { errorKind: kind, ...images, ...spent });
   }
   const counted = count();
 

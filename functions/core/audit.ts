@@ -6,7 +6,7 @@
 import type { AgentOutcome } from "./agent.js";
 import { parseCommand } from "./commands.js";
 import type { AppConfig } from "./config.js";
-import { costCny, priceOf } from "./cost.js";
+import { costCny, priceOf, type TokenCounts } from "./cost.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
 import type { Logger } from "./log.js";
 
@@ -52,19 +52,29 @@ export function auditFields(msg: InboundMessage, end: TurnEnd, opts: AuditOption
     conversationId: msg.conversation.id,
     conversationType: msg.conversation.type,
     outcome: ended,
+    ...(outcome?.limit ? { limit: outcome.limit } : {}),
     ...(outcome?.errorKind ? { errorKind: outcome.errorKind } : {}),
     ...("error" in end ? { errorKind: "job" } : {}),
     ...(command ? { command: command.name } : {}),
     model,
     promptTokens,
     completionTokens,
-    costCny: spent ? costCny(priceOf(opts.models, model ?? undefined), { promptTokens, completionTokens }) : 0,
+    costCny: spent ? turnCost(outcome?.llm?.cost, opts.models, model, { promptTokens, completionTokens }) : 0,
     tools: tools.map((t) => (t.ok ? `${t.name}:ok` : `${t.name}:error${t.error ? `:${t.error}` : ""}`)),
     toolCalls: tools.length,
     toolErrors: tools.filter((t) => !t.ok).length,
     attempt: opts.attempt,
     ...(opts.audit.includeContent ? { text: msg.text, ...(outcome?.reply !== undefined ? { reply: outcome.reply } : {}) } : {}),
   };
+}
+
+/**
+ * CNY of a turn: each LLM call at its own endpoint's price as the agent metered it, else the answering
+ * model's price over all tokens; null (unknown) when a call had no price.
+ */
+function turnCost(metered: { micros: number; unpriced: boolean } | undefined, models: AppConfig["models"], model: string | null, tokens: TokenCounts): number | null {
+  if (metered) return metered.unpriced ? null : metered.micros / 1e6;
+  return costCny(priceOf(models, model ?? undefined), tokens);
 }
 
 /** Writes the turn's audit line (nothing for a message that was no turn). */

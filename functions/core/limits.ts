@@ -78,6 +78,12 @@ export class TurnMeter {
     this.calls.push({ modelName: result.modelName || endpoint?.name || "?", promptTokens, completionTokens, cost: costMicroCny(endpoint?.price, { promptTokens, completionTokens }) ?? undefined });
   }
 
+  /** Tokens of every call noted so far, and the model of the last one. */
+  spent(): { modelName: string | undefined; promptTokens: number; completionTokens: number } {
+    const sum = (f: (c: CallUsage) => number) => this.calls.reduce((s, c) => s + f(c), 0);
+    return { modelName: this.calls.at(-1)?.modelName, promptTokens: sum((c) => c.promptTokens), completionTokens: sum((c) => c.completionTokens) };
+  }
+
   /** µCNY of the turn's priced calls, and whether some call had no price. */
   cost(): { micros: number; unpriced: boolean } {
     return { micros: this.calls.reduce((s, c) => s + (c.cost ?? 0), 0), unpriced: this.calls.some((c) => c.cost === undefined) };

@@ -26,7 +26,13 @@ function auditLines(w: World): Array<Record<string, unknown>> {
 describe("audit line (default: no content)", () => {
   let w: World;
   beforeAll(async () => {
-    w = await startWorld({ config: (url) => ({ ...models(url), agents: { defaults: { model_name: "glm", max_tool_iterations: 3 } } }) });
+    w = await startWorld({
+      config: (url) => ({
+        ...models(url),
+        agents: { defaults: { model_name: "glm", model_fallbacks: ["backup"], max_tool_iterations: 3 } },
+        limits: { user_messages_per_minute: 3 },
+      }),
+    });
     w.dt.contacts.addDepartment(10, "研发部").addUser({ userid: "zhangsan01", name: "张三", title: "工程师", deptIds: [10] });
   });
   afterAll(() => w.close());
@@ -82,15 +88,38 @@ describe("audit line (default: no content)", () => {
     expect(answer).toMatchObject({ outcome: "answered", model: "backup", promptTokens: 10, completionTokens: 2, costCny: null });
   });
 
-  it("records a failed turn, and a refused one", async () => {
+  it("records a failed turn with the tokens its answered rounds spent", async () => {
+    w.llm.script({ toolCalls: [{ name: "find_colleague", arguments: { name: "张三" } }], usage: { prompt_tokens: 500, completion_tokens: 20, total_tokens: 520 } });
     w.llm.fault("server_error", { sticky: true });
     await w.deliver({ text: "在吗", staffId: "unlucky" });
-    expect(auditLines(w).at(-1)).toMatchObject({ outcome: "failed", errorKind: "server", staffId: "unlucky", tools: [], toolCalls: 0 });
+    expect(auditLines(w).at(-1)).toMatchObject({
+      outcome: "failed",
+      errorKind: "server",
+      staffId: "unlucky",
+      model: "glm",
+      promptTokens: 500,
+      completionTokens: 20,
+      costCny: 0.00232,
+    });
+    w.llm.reset();
 
-    await w.deliver({ text: "/forget-me-not", staffId: "unlucky" });
+    await w.deliver({ text: "/forgot", staffId: "unlucky" });
     expect(auditLines(w).at(-1)).toMatchObject({ outcome: "command", command: "unknown" });
     await w.deliver({ text: "群里 @ 一下", type: "group", mentioned: false, staffId: "quiet" });
     expect(auditLines(w)).toHaveLength(2);
+  });
+
+  it("prices each call at its own model: a turn that fell back to a model without a price costs unknown", async () => {
+    w.llm.script({ toolCalls: [{ name: "find_colleague", arguments: { name: "张三" } }], usage: { prompt_tokens: 500, completion_tokens: 20, total_tokens: 520 } });
+    w.llm.fault("server_error", { match: { model: "glm-4.7" }, sticky: true });
+    await w.deliver({ text: "查一下张三", staffId: "mixed" });
+    expect(auditLines(w).at(-1)).toMatchObject({ outcome: "answered", model: "backup", costCny: null, tools: ["find_colleague:ok"] });
+  });
+
+  it("names the limit that stopped a turn", async () => {
+    for (let i = 0; i < 4; i++) await w.deliver({ text: `第${i + 1}条`, staffId: "hasty" });
+    expect(auditLines(w).map((l) => l.outcome)).toEqual(["answered", "answered", "answered", "limited"]);
+    expect(auditLines(w).at(-1)).toMatchObject({ limit: "user_messages_per_minute", model: null, promptTokens: 0, costCny: 0 });
   });
 
   it("an attempt that fails (the queue retries it) has a failed line, the retry that answers its own", async () => {
