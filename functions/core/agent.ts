@@ -340,7 +340,7 @@ async function converse(
 /**
  * A prompt answered outside any chat (a scheduled post): the system prompt for where the answer goes,
  * the tools, no history, the default model. `key` names the run (its tool journal: a retried run never
- * repeats a side effect).
+ * repeats a side effect). Its tokens count in the org's monthly usage.
  */
 export async function answerPrompt(
   prompt: string,
@@ -364,8 +364,14 @@ export async function answerPrompt(
     now: deps.now,
   };
   const request = { modelName: undefined, ...(run.requestId ? { requestId: run.requestId } : {}), mayUse: () => true };
-  const answer = await converse([system, { role: "user", content: prompt }], request, tools, context, deps, {});
-  return answer.text;
+  // Its LLM calls count in the org's month (no person's), answered or not.
+  const meter = new TurnMeter(deps.config.models);
+  try {
+    const answer = await converse([system, { role: "user", content: prompt }], request, tools, context, { ...deps, llm: meter.wrap(deps.llm) }, {});
+    return answer.text;
+  } finally {
+    if (deps.usage && meter.calls.length > 0) await deps.usage.record(meter.usage({})).catch((err: unknown) => run.log.warn("usage not counted", { error: err }));
+  }
 }
 
 function forgetCommand(confirm: boolean, msg: InboundMessage, caller: Caller, robotCode: string, deps: AgentDeps, log: Logger): Promise<string> {

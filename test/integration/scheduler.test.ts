@@ -176,11 +176,14 @@ describe("schedules", () => {
     expect((await runScheduler()).outcomes).toEqual([{ status: "sent", late: 20_000 }]);
     expect(proactive()).toMatchObject([{ conversationType: "group", conversationId: "cidSchedule==", text: "早上好，记得填写日报" }]);
 
-    w.llm.script({ text: "今日 AI 新闻：模型 A 发布。" });
+    w.llm.script({ text: "今日 AI 新闻：模型 A 发布。", usage: { prompt_tokens: 300, completion_tokens: 40, total_tokens: 340 } });
     clock.t = Date.parse("2030-01-07T09:30:10+08:00");
     expect((await runScheduler()).outcomes).toEqual([{ status: "sent", late: 10_000 }]);
     expect(proactive().at(-1)).toMatchObject({ conversationType: "direct", userId: "reader1", text: "今日 AI 新闻：模型 A 发布。" });
     expect(JSON.stringify(w.llm.chatRequests()[0]!.body)).toContain("给出今日 AI 新闻摘要");
+    // The prompt's tokens count in the org's month (org_monthly_tokens), as nobody's own.
+    expect(await rt.usage.org()).toMatchObject({ tokens: 340, turns: 1 });
+    expect(await rt.usage.users(rt.usage.today().month)).toEqual([]);
 
     clock.t += 60_000;
     expect((await runScheduler()).result.dispatched).toBe(0);

@@ -68,7 +68,8 @@ export interface CallUsage {
 }
 
 export interface TurnUsage {
-  user: { id: string; name?: string };
+  /** Who the turn was for; absent for the bot's own turns (a scheduled prompt), counted in the org's totals only. */
+  user?: { id: string; name?: string };
   group?: { id: string; name?: string };
   calls: readonly CallUsage[];
 }
@@ -161,7 +162,7 @@ export class LlmUsageStore {
     const subject = (who: { name?: string }) => ({ add: { ...totals, ...perDay }, set: { expiresAt, ...(who.name ? { name: who.name.slice(0, 100) } : {}) } });
     await Promise.all([
       this.items.update(this.orgKey(month), { add: { ...totals, ...models }, set: { expiresAt } }),
-      this.items.update(this.userKey(month, turn.user.id), subject(turn.user)),
+      ...(turn.user ? [this.items.update(this.userKey(month, turn.user.id), subject(turn.user))] : []),
       ...(turn.group ? [this.items.update(this.groupKey(month, turn.group.id), subject(turn.group))] : []),
     ]);
   }
