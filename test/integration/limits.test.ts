@@ -3,7 +3,7 @@
 // exempt; group and org limits; the per-minute message limit; every LLM call of a turn (tool rounds
 // included) is counted; concurrent turns at the edge overshoot by at most the turns already running.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { LimitsConfig } from "../../functions/core/config.js";
+import { parseConfig, type LimitsConfig } from "../../functions/core/config.js";
 import { createRuntime, type Runtime } from "../../functions/core/runtime.js";
 import type { MessageOptions } from "../helpers/messages.js";
 import { startWorld, type World } from "../helpers/world.js";
@@ -132,6 +132,22 @@ describe("limits", () => {
     thousand();
     expect((await ask(rt, { text: "还有一个问题", staffId: "tool-user" })).kind).toBe("answer");
     expect((await ask(rt, { text: "超了吗", staffId: "tool-user" })).kind).toBe("limited");
+  });
+
+  it("counts a streamed answer (an AI card) with the usage the stream reports (stream_options.include_usage)", async () => {
+    const template = "8aebdfb9-28f4-4a98-98f5-396c3dde41a0.schema";
+    w.dt.cardTemplate(template);
+    const raw = JSON.parse(w.configJson) as { channels: { dingtalk: Record<string, unknown> } };
+    raw.channels.dingtalk = { ...raw.channels.dingtalk, card_mode: "answer", card_template_id: template };
+    const config = { ...parseConfig(raw, w.env), limits: { ...NONE, userDailyTokens: 1000 } };
+    const clock = Date.parse("2026-03-03T10:00:00+08:00");
+    const rt = createRuntime(config, w.db.table, { log: w.log, now: () => clock, sleep: () => Promise.resolve() });
+    w.llm.script({ text: "流式的回答", chunkSize: 2, usage: { prompt_tokens: 300, completion_tokens: 700, total_tokens: 1000 } });
+    const out = await w.deliver({ text: "流式问题", staffId: "streamer" }, rt);
+    expect(out).toMatchObject({ status: "done", outcome: { kind: "answer", card: {} } });
+    expect(w.llm.chatRequests()[0]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect((await rt.usage.user("streamer")).tokens).toBe(1000);
+    expect((await ask(rt, { text: "还能问吗", staffId: "streamer" })).kind).toBe("limited");
   });
 
   it("bounds the overshoot of concurrent turns at the edge by the turns already running", async () => {

@@ -64,6 +64,12 @@ describe("/usage", () => {
     expect(await ask({ text: "/usage", staffId: "uc" })).toContain("今天：1,000 tokens，费用 未知（模型未设置价格）");
   });
 
+  it("the audit line carries the turn's cost as the meter priced it", () => {
+    const audits = w.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "audit" && l.outcome === "answered");
+    expect(audits.find((a) => a.staffId === "ua")).toMatchObject({ model: "glm", costCny: 0.0088 });
+    expect(audits.find((a) => a.staffId === "uc")).toMatchObject({ model: "backup", costCny: null });
+  });
+
   it("tells admins they are exempt", async () => {
     const text = await ask({ text: "/usage", staffId: "boss" });
     expect(text).toContain("今天：0 tokens，费用 ¥0");
