@@ -1,7 +1,7 @@
 // Dispatch for FC: an async invocation of the worker function through @alicloud/fc2, signed with the
 // role credentials FC hands this instance (never a long-lived key).
 import FC from "@alicloud/fc2/lib/client.js";
-import type { Dispatch } from "../core/job.js";
+import type { Job } from "../core/job.js";
 import { registerSecret } from "../core/log.js";
 import type { FcContext } from "./context.js";
 
@@ -46,7 +46,8 @@ function clientFor(ctx: FcContext, endpoint: string | undefined): FC {
   return client;
 }
 
-export function fcDispatch(ctx: FcContext, worker: WorkerAddress): Dispatch {
+/** Hands a job (a message's, or a scheduler's firing: proactive/firing.ts) to the worker. */
+export function fcDispatch<J extends object = Job>(ctx: FcContext, worker: WorkerAddress): (job: J) => Promise<void> {
   return async (job) => {
     const client = clientFor(ctx, worker.endpoint);
     await client.invokeFunction(worker.serviceName, worker.functionName, JSON.stringify(job), {

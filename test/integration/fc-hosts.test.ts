@@ -3,10 +3,13 @@
 // role credentials; the worker handler then answers once, however often the event is delivered.
 // End to end on FC 3.0: the deployed callback bundle behind the double's HTTP trigger in FC 3.0 mode
 // (the request as an FC 3.0 HTTP event, the `{statusCode, headers, body}` result as the response).
+// The worker also runs firing jobs (a reminder the scheduler claimed), once however often delivered.
 import FC from "@alicloud/fc2";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBundle } from "../../infra/bundle.js";
+import type { FiringJob } from "../../functions/core/proactive/firing.js";
+import { schedulerOf } from "../../functions/core/proactive/wiring.js";
 import { startFcDouble, zipBase64, type FcDouble } from "../doubles/fc/index.js";
 import { ROOT } from "../helpers/processes.js";
 import { signedHeaders } from "../helpers/messages.js";
@@ -153,6 +156,22 @@ describe("FC hosts", () => {
       ["cidFc3==", "echo: 三代"],
     ]);
     expect(JSON.parse(await worker(Buffer.from("not json"), context) as string)).toEqual({ status: "invalid" });
+  });
+});
+
+describe("FC worker: firings", () => {
+  it("runs a firing job the scheduler claimed, and sends it once however often it is delivered", async () => {
+    w.dt.reset();
+    const at = Date.now() - 1000;
+    await w.runtime.reminders.create({ owner: "fc-user", where: "dm:fc-user", to: { users: ["fc-user"] }, robotCode: w.config.dingtalk.credentials!.robotCode, text: "FC 提醒", timing: { at }, nextAt: at }, undefined);
+    const jobs: FiringJob[] = [];
+    await schedulerOf(w.runtime, (job) => (jobs.push(job), Promise.resolve()))(Date.now());
+    const mine = jobs.filter((j) => j.firing.type === "reminder" && j.firing.owner === "fc-user");
+    expect(mine).toHaveLength(1);
+    const payload = Buffer.from(JSON.stringify(mine[0]));
+    expect(JSON.parse((await worker(payload, context)) as string)).toEqual({ status: "sent" });
+    expect(JSON.parse((await worker(payload, context)) as string)).toEqual({ status: "skipped" });
+    expect(w.dt.sent().map((s) => [s.route, s.userId, s.text])).toEqual([["openapi", "fc-user", "⏰ **提醒**：FC 提醒"]]);
   });
 });
 
