@@ -1,10 +1,11 @@
 // The reminder store and the due index on both backends: a reminder is listed for its conversation and
 // its setter, its firing is found by a Query on its time bucket, saves are fenced by version (a stale
-// writer loses and leaves no stray due entry), the cursor only moves forward, and deleteAllFor removes
-// everything one person set.
+// writer loses and leaves no stray due entry), the cursor only moves forward, deleteAllFor removes
+// everything one person set, and a schedule's finished run only moves forward.
 import { describe, expect, it } from "vitest";
 import { BUCKET_MS, bucketOf } from "../../functions/core/store/due.js";
 import { ReminderLimitError, ReminderStore, type NewReminder } from "../../functions/core/store/reminders.js";
+import { ScheduleRuns } from "../../functions/core/store/schedule-runs.js";
 import { BACKENDS, useBackend } from "../helpers/backends.js";
 
 let base = Date.UTC(2027, 0, 1);
@@ -112,5 +113,18 @@ describe.each(BACKENDS)("%s", (kind) => {
     await store.due.advance(ahead);
     await store.due.advance(ahead - BUCKET_MS);
     expect(await store.due.cursor()).toBe(Math.max(start, ahead));
+  });
+
+  it("records a schedule's latest finished occurrence, never moving it back, with the reason when given up", async () => {
+    const c = clock();
+    const runs = new ScheduleRuns(db.table, { now: c.now });
+    const name = `daily-${++seq}`;
+    await runs.finish(name, c.t);
+    await runs.finish(name, c.t - 60_000);
+    expect((await runs.all()).get(name)).toEqual({ done: c.t });
+    await runs.finish(name, c.t + 86_400_000, "missed: more than 24 h late");
+    expect((await runs.all()).get(name)).toEqual({ done: c.t + 86_400_000, error: "missed: more than 24 h late" });
+    await runs.finish(name, c.t + 2 * 86_400_000);
+    expect((await runs.all()).get(name)).toEqual({ done: c.t + 2 * 86_400_000 });
   });
 });
