@@ -6,7 +6,7 @@ import { callerOf, isAllowed, mayUseEndpoint, type Caller } from "./access.js";
 import { parseCommand, type Command } from "./commands.js";
 import type { AppConfig } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
-import { checkLimits, TurnMeter, type LimitName } from "./limits.js";
+import { checkLimits, checkOrgLimit, TurnMeter, type LimitName } from "./limits.js";
 import type { ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
 import { forget, type ForgetDeps } from "./forget.js";
 import { messageKey } from "./ingest.js";
@@ -340,7 +340,8 @@ async function converse(
 /**
  * A prompt answered outside any chat (a scheduled post): the system prompt for where the answer goes,
  * the tools, no history, the default model. `key` names the run (its tool journal: a retried run never
- * repeats a side effect). Its tokens count in the org's monthly usage.
+ * repeats a side effect). Its tokens count in the org's monthly usage; once org_monthly_tokens is
+ * reached, the post says it was not generated instead (no LLM call).
  */
 export async function answerPrompt(
   prompt: string,
@@ -364,6 +365,11 @@ export async function answerPrompt(
     now: deps.now,
   };
   const request = { modelName: undefined, ...(run.requestId ? { requestId: run.requestId } : {}), mayUse: () => true };
+  const verdict = deps.usage ? await checkOrgLimit(deps.usage, deps.config.limits, deps.now(), deps.config.agent.timezone) : { ok: true as const };
+  if (!verdict.ok) {
+    run.log.info("limit reached", { limit: verdict.limit, schedule: where.name });
+    return say.scheduledPromptLimited(where.name, verdict.max, verdict.resetsAt, deps.config.agent.timezone);
+  }
   // Its LLM calls count in the org's month (no person's), answered or not.
   const meter = new TurnMeter(deps.config.models);
   try {

@@ -54,6 +54,12 @@ export async function checkLimits(store: Pick<LlmUsageStore, "takeMessage" | "us
   return { ok: true };
 }
 
+/** The org's monthly limit alone, for the bot's own turns (a scheduled post's prompt): one read when it is set. */
+export async function checkOrgLimit(store: Pick<LlmUsageStore, "org">, limits: LimitsConfig, now: number, timeZone: string): Promise<LimitVerdict> {
+  if (limits.orgMonthlyTokens <= 0 || (await store.org()).tokens < limits.orgMonthlyTokens) return { ok: true };
+  return { ok: false, limit: "org_monthly_tokens", max: limits.orgMonthlyTokens, resetsAt: nextMonthStart(now, timeZone) };
+}
+
 /** Notes the usage and cost of every LLM call of one turn. */
 export class TurnMeter {
   readonly calls: CallUsage[] = [];

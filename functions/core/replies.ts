@@ -105,6 +105,11 @@ export function limitReached(limit: LimitName, max: number, resetsAt: number, ti
   return `抱歉，${LIMIT_NAMES[limit](max)}，这条消息没有交给 AI 处理。${when}可以继续使用；发送 \`/usage\` 查看用量。`;
 }
 
+/** A scheduled post's prompt not answered because the org's monthly limit is reached. */
+export function scheduledPromptLimited(name: string, max: number, resetsAt: number, timeZone: string): string {
+  return `定时消息「${name}」这次没有生成：${LIMIT_NAMES.org_monthly_tokens(max)}，${wallClock(resetsAt, timeZone)} 起恢复。`;
+}
+
 export const noUsageStore = (): string => "这里没有记录 AI 用量（没有连接用量存储）。";
 export const adminOnly = (command: string): string => `抱歉，\`${command}\` 仅限管理员使用。`;
 

@@ -199,3 +199,22 @@ describe("schedules", () => {
     expect((await runScheduler()).result.dispatched).toBe(0);
   });
 });
+
+describe("schedules within the org's monthly limit", () => {
+  useWorld(
+    {
+      limits: { org_monthly_tokens: 1000 },
+      schedules: [{ name: "ai-news", cron: "30 9 * * *", to: { group: "cidLimited==" }, prompt: "给出今日 AI 新闻摘要" }],
+    },
+    () => Date.parse("2030-03-04T08:00:00+08:00"),
+  );
+
+  it("a prompt schedule posts a plain note instead of calling the model once the org's month is used up", async () => {
+    await runScheduler();
+    await rt.usage.record({ user: { id: "heavy" }, calls: [{ modelName: "glm", promptTokens: 900, completionTokens: 100, cost: undefined }] });
+    clock.t = Date.parse("2030-03-04T09:30:05+08:00");
+    expect((await runScheduler()).outcomes).toEqual([{ status: "sent", late: 5_000 }]);
+    expect(w.llm.chatRequests()).toHaveLength(0);
+    expect(proactive().at(-1)!.text).toBe("定时消息「ai-news」这次没有生成：本月全公司的 AI 用量已达上限（每月 1,000 tokens），2030-04-01 00:00 起恢复。");
+  });
+});
