@@ -1,17 +1,18 @@
-// The monthly DingTalk API-call counter: every count lands, and counts made while one is being written
-// go out together (many jobs at once in one process make a few writes, not one per call).
+// Usage counters (the monthly DingTalk API calls, the LLM usage of turns): every count lands, and counts
+// made while an item is being written go out together (many jobs at once make a few writes, not one per job).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiUsageStore } from "../../functions/core/store/api-usage.js";
 import { ItemTable } from "../../functions/core/store/items.js";
+import { LlmUsageStore } from "../../functions/core/store/llm-usage.js";
 import { useTestTable } from "../helpers/dynalite.js";
 
 const db = useTestTable();
 let app = 0;
 const freshApp = () => `ding-usage-${++app}-${Date.now()}`;
 
-function countWrites() {
+function countWrites(prefix = "usage#dingtalk#") {
   const update = vi.spyOn(ItemTable.prototype, "update");
-  return () => update.mock.calls.filter(([key]) => key.pk.startsWith("usage#dingtalk#")).length;
+  return (pk?: string) => update.mock.calls.filter(([key]) => (pk ? key.pk === pk : key.pk.startsWith(prefix))).length;
 }
 afterEach(() => vi.restoreAllMocks());
 
@@ -46,5 +47,21 @@ describe("ApiUsageStore.record", () => {
     await kept;
     update.mockRestore();
     expect(await store.month()).toMatchObject({ calls: 1, byApi: { "card.streaming": 1 } });
+  });
+});
+
+describe("LlmUsageStore.record", () => {
+  it("40 turns ending at once write the org's month item twice and each user's once or twice, every token counted", async () => {
+    const store = new LlmUsageStore(db.table, { timeZone: "Asia/Shanghai", now: () => Date.UTC(2031, 4, 10) });
+    const before = await store.org();
+    const writes = countWrites("usage#llm#");
+    const turn = (i: number) => ({ user: { id: `coalesce-u${i % 4}` }, calls: [{ modelName: "glm", promptTokens: 10, completionTokens: 5, cost: undefined }] });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => store.record(turn(i))));
+    expect(writes("usage#llm#2031-05")).toBe(2);
+    expect(writes()).toBeLessThanOrEqual(2 + 4 * 2);
+    const after = await store.org();
+    expect(after.tokens - before.tokens).toBe(600);
+    expect(after.turns - before.turns).toBe(40);
+    expect((await store.user("coalesce-u1")).tokens).toBe(150);
   });
 });

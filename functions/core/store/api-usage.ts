@@ -3,6 +3,7 @@
 // Items: pk `usage#dingtalk#<app>`, sk `month#YYYY-MM` | `cardPause`; both carry `expiresAt`.
 import * as z from "zod";
 import { silentLogger, type Logger } from "../log.js";
+import { CoalescedAdds } from "./coalesced-adds.js";
 import type { Item, ItemKey, ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
@@ -37,12 +38,6 @@ export function monthKey(now: number): string {
   return new Date(now + BEIJING_OFFSET_MS).toISOString().slice(0, 7);
 }
 
-interface PendingCounts {
-  counts: Map<string, number>;
-  /** Resolves once these counts are written. */
-  done: Promise<void> | undefined;
-}
-
 const MonthSchema = z.looseObject({ calls: z.number().catch(0) });
 const PauseSchema = z.looseObject({ until: z.number(), reason: z.string().catch("") });
 
@@ -51,14 +46,12 @@ export class ApiUsageStore {
   private readonly log: Logger;
   private readonly pk: string;
   private readonly items: ItemTable;
-  /** The count write in flight, if any (settles, never rejects). */
-  private writing: Promise<void> | undefined;
-  /** Counts waiting for the write in flight. */
-  private next: PendingCounts | undefined;
+  private readonly counts: CoalescedAdds;
 
   constructor(table: Table, opts: ApiUsageStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.items = table.items(this.now);
+    this.counts = new CoalescedAdds(this.items);
     this.log = opts.log ?? silentLogger;
     this.pk = `usage#dingtalk#${opts.app}`;
   }
@@ -69,34 +62,12 @@ export class ApiUsageStore {
    * make a few writes, not one per call). Resolves once this count is written.
    */
   record(api: string, n = 1): Promise<void> {
-    const writing = this.writing;
-    if (!writing) return this.write(new Map([[api, n]]));
-    const batch = (this.next ??= { counts: new Map<string, number>(), done: undefined });
-    batch.counts.set(api, (batch.counts.get(api) ?? 0) + n);
-    batch.done ??= writing.then(() => {
-      this.next = undefined;
-      return this.write(batch.counts);
-    });
-    return batch.done;
-  }
-
-  /** Writes counts at once; counts recorded meanwhile wait for it. */
-  private write(counts: Map<string, number>): Promise<void> {
     const now = this.now();
-    const add: Record<string, number> = { calls: 0 };
-    for (const [api, n] of counts) {
-      add.calls! += n;
-      add[`${API_PREFIX}${api}`] = n;
-    }
-    const written = this.items
-      .update(this.key(`month#${monthKey(now)}`), { add, set: { expiresAt: Math.floor(now / 1000) + MONTH_ITEM_TTL_S, updatedAt: now } })
-      .then(() => undefined);
-    const done = () => {
-      if (this.writing === settled) this.writing = undefined;
-    };
-    const settled: Promise<void> = written.then(done, done);
-    this.writing = settled;
-    return written;
+    return this.counts.add(
+      this.key(`month#${monthKey(now)}`),
+      { calls: n, [`${API_PREFIX}${api}`]: n },
+      { expiresAt: Math.floor(now / 1000) + MONTH_ITEM_TTL_S, updatedAt: now },
+    );
   }
 
   /** This month's count (zero when nothing was counted yet). */

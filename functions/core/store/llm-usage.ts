@@ -3,10 +3,12 @@
 // - each user: pk `usage#llm#<YYYY-MM>#user`, sk `<staff id>`: month totals, per-day attributes
 //   (`t_DD` tokens, `c_DD` µCNY, `u_DD` unpriced tokens) and the per-minute message counter (`rm`, `rc`);
 // - each group: pk `usage#llm#<YYYY-MM>#group`, sk `<conversation id>`: as a user, without the counter.
-// A turn's usage is written with one atomic ADD update per item (2 in 1:1 chats, 3 in groups); a
-// report lists a month's users or groups with a Query of their partition.
+// A turn's usage is written with one atomic ADD update per item (2 in 1:1 chats, 3 in groups; turns
+// ending while an item's write is in flight share its next write); a report lists a month's users or
+// groups with a Query of their partition.
 import * as z from "zod";
 import { dayKey, monthKey, nextMonthStart } from "../time-zone.js";
+import { CoalescedAdds } from "./coalesced-adds.js";
 import { and, compare, eq, ne, MAX_ITEM_LIFETIME_S, type Item, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
@@ -128,11 +130,13 @@ export function turnFigures(calls: readonly CallUsage[]): Omit<Figures, "turns">
 export class LlmUsageStore {
   private readonly now: () => number;
   private readonly items: ItemTable;
+  private readonly adds: CoalescedAdds;
   readonly timeZone: string;
 
   constructor(table: Table, opts: LlmUsageStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.items = table.items(this.now);
+    this.adds = new CoalescedAdds(this.items);
     this.timeZone = opts.timeZone;
   }
 
@@ -159,11 +163,12 @@ export class LlmUsageStore {
       if (c.cost === undefined) bump(`mu:${c.modelName}`, c.promptTokens + c.completionTokens);
       else bump(`mc:${c.modelName}`, c.cost);
     }
-    const subject = (who: { name?: string }) => ({ add: { ...totals, ...perDay }, set: { expiresAt, ...(who.name ? { name: who.name.slice(0, 100) } : {}) } });
+    const subject = (key: ItemKey, who: { name?: string }) =>
+      this.adds.add(key, { ...totals, ...perDay }, { expiresAt, ...(who.name ? { name: who.name.slice(0, 100) } : {}) });
     await Promise.all([
-      this.items.update(this.orgKey(month), { add: { ...totals, ...models }, set: { expiresAt } }),
-      ...(turn.user ? [this.items.update(this.userKey(month, turn.user.id), subject(turn.user))] : []),
-      ...(turn.group ? [this.items.update(this.groupKey(month, turn.group.id), subject(turn.group))] : []),
+      this.adds.add(this.orgKey(month), { ...totals, ...models }, { expiresAt }),
+      ...(turn.user ? [subject(this.userKey(month, turn.user.id), turn.user)] : []),
+      ...(turn.group ? [subject(this.groupKey(month, turn.group.id), turn.group)] : []),
     ]);
   }
 
