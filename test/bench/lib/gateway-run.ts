@@ -142,9 +142,9 @@ export function streamOpened(world: BenchWorld): number {
 }
 
 /** Pushes one message and resolves with its push → reply timestamps. */
-export async function turn(world: BenchWorld, staffId: string, text: string): Promise<{ pushed: number; reply: Exchange }> {
+export async function turn(world: BenchWorld, staffId: string, text: string, timeoutMs = 30_000): Promise<{ pushed: number; reply: Exchange }> {
   const { body, session } = world.message(staffId, text);
-  const replied = world.timeline.next((e) => e.port === world.dt.port && REPLY_PATH.test(e.path) && e.url.includes(session), 30_000);
+  const replied = world.timeline.next((e) => e.port === world.dt.port && REPLY_PATH.test(e.path) && e.url.includes(session), timeoutMs);
   const pushed = epochMs();
   world.dt.stream.push(CLIENT_ID, body);
   return { pushed, reply: await replied };
@@ -209,21 +209,36 @@ export interface PumpOptions {
   every: number;
 }
 
+/** How long the pump waits for one reply: past the Stream double's 60 s redelivery of an un-ACKed frame. */
+const PUMP_REPLY_WAIT_MS = 150_000;
+/** Replies slower than this are counted (a frame left un-ACKed waits for DingTalk's redelivery). */
+const SLOW_REPLY_MS = 30_000;
+
 /**
  * Sends `messages` DMs from `users` users, at most `inFlight` awaiting their reply, and reads the
  * memory of each process in `watch` every `every` replies (messages from the readings' moment on
- * keep flowing). Returns the wall time and the readings per process.
+ * keep flowing). Returns the wall time, the readings per process, and the slowest push → reply
+ * time with the number of replies slower than 30 s.
  */
-export async function pumpMessages(world: BenchWorld, o: PumpOptions, watch: HostProc[]): Promise<{ wallMs: number; traces: MemoryPoint[][] }> {
+export async function pumpMessages(
+  world: BenchWorld,
+  o: PumpOptions,
+  watch: HostProc[],
+): Promise<{ wallMs: number; traces: MemoryPoint[][]; slowestReplyMs: number; slowReplies: number }> {
   const traces: MemoryPoint[][] = watch.map(() => []);
   const start = epochMs();
   let sent = 0;
   let done = 0;
   let nextReading = o.every;
+  let slowestReplyMs = 0;
+  let slowReplies = 0;
   const pump = async () => {
     while (sent < o.messages) {
       const i = sent++;
-      await turn(world, `mem${i % o.users}`, `消息 ${i}：今天天气怎么样？`);
+      const { pushed, reply } = await turn(world, `mem${i % o.users}`, `消息 ${i}：今天天气怎么样？`, PUMP_REPLY_WAIT_MS);
+      const ms = reply.start - pushed;
+      slowestReplyMs = Math.max(slowestReplyMs, ms);
+      if (ms > SLOW_REPLY_MS) slowReplies++;
       if (++done >= nextReading && done < o.messages) {
         nextReading += o.every;
         const at = done;
@@ -233,5 +248,5 @@ export async function pumpMessages(world: BenchWorld, o: PumpOptions, watch: Hos
     }
   };
   await Promise.all(Array.from({ length: o.inFlight }, pump));
-  return { wallMs: epochMs() - start, traces };
+  return { wallMs: epochMs() - start, traces, slowestReplyMs, slowReplies };
 }

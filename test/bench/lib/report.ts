@@ -126,7 +126,7 @@ export function rows(r: Results): Row[] {
       `${m.settled.rssMb} MB`,
       `${m.idle.rssMb} MB (idle, before any message)`,
       x(m.settled.rssMb, m.idle.rssMb),
-      `growth ${m.growthMb} MB; RSS along the way ${m.trace.map((t) => `${t.messages}: ${t.rssMb}`).join(", ")} MB; ${m.messagesPerSecond} msg/s`,
+      `growth ${m.growthMb} MB; RSS along the way ${m.trace.map((t) => `${t.messages}: ${t.rssMb}`).join(", ")} MB; ${m.messagesPerSecond} msg/s; ${m.replies} replies, slowest ${m.slowestReplyMs} ms after its push, ${m.slowReplies} over 30 s`,
     );
     add(
       "  of which V8's heap (committed / used after GC)",

@@ -77,6 +77,9 @@ export interface GatewayFigures {
     messages: number;
     replies: number;
     messagesPerSecond: number;
+    /** Slowest push → reply, and replies slower than 30 s (an un-ACKed frame waits for redelivery). */
+    slowestReplyMs: number;
+    slowReplies: number;
     cpuMsPerMessage: number;
   };
   turn: {
@@ -199,7 +202,11 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
     const beforeLoad = await memoryPoint(gateway, 0, true);
     const cpuBefore = cpuUs((await gateway.probe()).probe);
     const loadStart = epochMs();
-    const { wallMs, traces } = await pumpMessages(world, { messages: o.messages, inFlight: o.inFlight, users: 100, every: Math.max(1, Math.floor(o.messages / 10)) }, [gateway]);
+    const { wallMs, traces, slowestReplyMs, slowReplies } = await pumpMessages(
+      world,
+      { messages: o.messages, inFlight: o.inFlight, users: 100, every: Math.max(1, Math.floor(o.messages / 10)) },
+      [gateway],
+    );
     const cpuAfter = cpuUs((await gateway.probe()).probe);
     const afterLoad = await memoryPoint(gateway, o.messages);
     const replies = repliesSince(world, loadStart);
@@ -218,6 +225,8 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
       messages: o.messages,
       replies,
       messagesPerSecond: round(o.messages / (wallMs / 1000), 0),
+      slowestReplyMs: round(slowestReplyMs, 0),
+      slowReplies,
       cpuMsPerMessage: round((cpuAfter - cpuBefore) / 1000 / o.messages, 2),
     };
     ctx.progress(
