@@ -9,7 +9,7 @@ import { openTable } from "./core/store/table.js";
 import { parseContext, resolveContext, type RawContext } from "./fc/context.js";
 import { roleCredentials, tableSigning } from "./fc/credentials.js";
 import { fromFc2, fromFc3, isFc2Response, toFc2, toFc3, type Fc2Request, type Fc3Result } from "./fc/http-adapter.js";
-import { fcDispatch } from "./fc/invoke-worker.js";
+import { fcDispatch, workerAddress } from "./fc/invoke-worker.js";
 
 const TABLE_REQUIRED = "DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a table (Tablestore or DynamoDB-compatible)";
 
@@ -55,11 +55,7 @@ async function respond(req: CallbackRequest | undefined, context: RawContext): P
     idempotency: inst.idempotency,
     now: Date.now,
     log: inst.log,
-    dispatch: fcDispatch(ctx, {
-      serviceName: inst.env.DINGCLAW_WORKER_SERVICE ?? ctx.serviceName ?? "dingclaw",
-      functionName: inst.env.DINGCLAW_WORKER_FUNCTION,
-      endpoint: inst.env.ALIBABA_CLOUD_FC_ENDPOINT,
-    }),
+    dispatch: fcDispatch(ctx, workerAddress(inst.env, ctx)),
   });
 }
 

@@ -3,38 +3,22 @@
 // the idempotency records keep a retry from sending twice. A `{"check":"table"}` event (npm run
 // doctor) probes the table with the function's own credentials; a `{"usage":"YYYY-MM"}` event returns
 // that month's usage report as JSON (as `npm run usage -- --json`).
-import { loadConfig } from "./core/config.js";
-import { readEnv } from "./core/env.js";
-import { captureConsole, createLogger } from "./core/log.js";
 import { processJob, type JobOutcome } from "./core/process-job.js";
 import { isFiringJob, runFiringJob } from "./core/proactive/wiring.js";
-import { createRuntime, type Runtime } from "./core/runtime.js";
 import { probeTable, TableCheckEvent } from "./core/store/probe.js";
-import { openTable } from "./core/store/table.js";
 import { buildUsageReport, parseUsageEvent } from "./core/usage-report.js";
 import { readContext } from "./fc/context.js";
-import { roleCredentials, tableSigning } from "./fc/credentials.js";
+import { roleCredentials } from "./fc/credentials.js";
 import { parseEvent } from "./fc/event.js";
+import { instanceRuntime } from "./fc/runtime.js";
 
-let runtime: Promise<Runtime> | undefined;
 const role = roleCredentials();
-
-async function init(): Promise<Runtime> {
-  const log = createLogger({ level: readEnv().LOG_LEVEL });
-  captureConsole(log);
-  const config = loadConfig(process.env);
-  if (!config.table.endpoint) throw new Error("DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need a table (Tablestore or DynamoDB-compatible)");
-  // Many worker instances answer at once: the app's API rate is counted in the shared table.
-  return createRuntime(config, await openTable(config.table, { log, ...tableSigning(config.table.kind, role) }), { log, rateGate: "table" });
-}
+const runtime = instanceRuntime(role);
 
 export async function handler(event: unknown, context: unknown): Promise<string> {
   const ctx = readContext(context);
   role.update(ctx);
-  const rt = await (runtime ??= init().catch((err: unknown) => {
-    runtime = undefined;
-    throw err;
-  }));
+  const rt = await runtime();
   const parsed = parseEvent(event);
   if (TableCheckEvent.safeParse(parsed).success) return JSON.stringify(await probeTable(rt.table));
   const usage = parseUsageEvent(parsed);

@@ -1,6 +1,8 @@
-// Dispatch for FC: an async invocation of the worker function through @alicloud/fc2, signed with the
-// role credentials FC hands this instance (never a long-lived key).
+// Dispatch for FC: an async invocation of the worker function (a message job from the callback, a
+// firing from the scheduler) through @alicloud/fc2, signed with the role credentials FC hands this
+// instance (never a long-lived key).
 import FC from "@alicloud/fc2/lib/client.js";
+import type { Env } from "../core/env.js";
 import type { Job } from "../core/job.js";
 import { registerSecret } from "../core/log.js";
 import type { FcContext } from "./context.js";
@@ -10,6 +12,11 @@ export interface WorkerAddress {
   functionName: string;
   /** ALIBABA_CLOUD_FC_ENDPOINT: another FC API endpoint (tests); default FC's internal endpoint. */
   endpoint: string | undefined;
+}
+
+/** The worker of this service (DINGCLAW_WORKER_SERVICE / DINGCLAW_WORKER_FUNCTION override it). */
+export function workerAddress(env: Pick<Env, "DINGCLAW_WORKER_SERVICE" | "DINGCLAW_WORKER_FUNCTION" | "ALIBABA_CLOUD_FC_ENDPOINT">, ctx: FcContext): WorkerAddress {
+  return { serviceName: env.DINGCLAW_WORKER_SERVICE ?? ctx.serviceName ?? "dingclaw", functionName: env.DINGCLAW_WORKER_FUNCTION, endpoint: env.ALIBABA_CLOUD_FC_ENDPOINT };
 }
 
 export class DispatchConfigError extends Error {

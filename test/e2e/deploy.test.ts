@@ -93,6 +93,7 @@ beforeAll(async () => {
     agents: { defaults: { model_name: "glm" } },
     model_list: [{ model_name: "glm", model: "zhipu/glm-4.7", api_key: LLM_KEY, api_base: llm.url }],
     channels: { dingtalk: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET }, telegram: { token: "unrelated-channel-token" } },
+    schedules: [{ name: "e2e-every-minute", cron: "* * * * *", to: { group: "cidE2eSchedule==" }, text: "每分钟的提醒" }],
   };
   await writeFile(path.join(work, "config.json"), JSON.stringify(config, null, 2));
   ots = await startTablestoreDouble({
@@ -118,6 +119,7 @@ describe("serverless deploy to Alibaba FC (doubles)", () => {
     expect(r.stderr).toMatch(/function worker created/);
     expect(r.stderr).toMatch(/HTTP trigger http created/);
     expect(r.stderr).toMatch(/function notify created/);
+    expect(r.stderr).toMatch(/timer trigger every-minute created \(@every 1m, UTC\)/);
 
     const svc = service();
     expect(svc?.fields.role).toMatch(/^acs:ram::1234567890123456:role\//);
@@ -169,7 +171,7 @@ describe("serverless deploy to Alibaba FC (doubles)", () => {
     expect(r.stderr).toMatch(/role dingclaw-e2e-fc unchanged, policy dingclaw-e2e-fc-policy unchanged/);
     expect(fcd.state.services.size).toBe(1);
     const svc = service()!;
-    expect([...svc.functions.keys()].sort()).toEqual(["callback", "notify", "worker"]);
+    expect([...svc.functions.keys()].sort()).toEqual(["callback", "notify", "scheduler", "worker"]);
     expect(svc.functions.get("callback")!.triggers.size).toBe(1);
     expect(svc.functions.get("worker")!.fields.instanceConcurrency).toBe(30);
     expect(svc.functions.get("worker")!.lastModifiedTime >= before).toBe(true);
@@ -178,9 +180,30 @@ describe("serverless deploy to Alibaba FC (doubles)", () => {
     await sendMessage("再来");
   });
 
+  it("the timer trigger runs the deployed scheduler, which queues the due schedule for the worker: sent once", async () => {
+    const trigger = service()!.functions.get("scheduler")!.triggers.get("every-minute")!;
+    expect([trigger.type, trigger.fields.triggerConfig]).toEqual(["timer", { cronExpression: "@every 1m", enable: true, payload: "" }]);
+    const posts = () => dt.sent().filter((m) => m.conversationId === "cidE2eSchedule==");
+    const before = fcd.asyncInvocations.length;
+    fcd.fireTimer(SERVICE, "scheduler", "every-minute");
+    await eventually(() => posts().length > 0, 20_000, "the scheduled post");
+    await fcd.idle();
+    const runs = fcd.asyncInvocations.slice(before).map((a) => [a.functionName, a.outcome, a.result?.toString()]);
+    expect(runs).toEqual([
+      ["scheduler", "succeeded", expect.stringContaining('"dispatched":1')],
+      ["worker", "succeeded", expect.stringContaining("sent")],
+    ]);
+    // Two more runs in the same minute (FC may overlap them) find the occurrence done: nothing more is sent.
+    fcd.fireTimer(SERVICE, "scheduler", "every-minute");
+    fcd.fireTimer(SERVICE, "scheduler", "every-minute");
+    await fcd.idle();
+    expect(posts()).toMatchObject([{ route: "openapi", conversationType: "group", text: expect.stringContaining("每分钟的提醒") as unknown }]);
+  });
+
   it("info prints the service, functions and the callback URL", async () => {
     const r = await serverless(["info", "--stage", "e2e"], cliEnv());
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("timer trigger every-minute: @every 1m (UTC, enabled)");
     expect(r.stdout).toContain(url);
     expect(r.stdout).toMatch(/worker\s+nodejs20, 512 MB, 300 s, 30 per instance/);
     expect(r.stdout).toContain(`table:     ${SERVICE}`);

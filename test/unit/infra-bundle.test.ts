@@ -21,15 +21,17 @@ let worker: Bundle;
 let tablestoreCallback: Bundle;
 let tablestoreWorker: Bundle;
 let notify: Bundle;
+let scheduler: Bundle;
 let dir: string;
 
 beforeAll(async () => {
-  [callback, worker, tablestoreCallback, tablestoreWorker, notify] = await Promise.all([
+  [callback, worker, tablestoreCallback, tablestoreWorker, notify, scheduler] = await Promise.all([
     buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler" }, ROOT),
     buildBundle({ name: "worker", entry: "functions/worker.ts", handler: "index.handler" }, ROOT),
     buildBundle({ name: "callback", entry: "functions/callback.ts", handler: "index.handler", table: "tablestore" }, ROOT),
     buildBundle({ name: "worker", entry: "functions/worker.ts", handler: "index.handler", table: "tablestore" }, ROOT),
     buildBundle({ name: "notify", entry: "functions/notify.ts", handler: "index.handler" }, ROOT),
+    buildBundle({ name: "scheduler", entry: "functions/scheduler.ts", handler: "index.handler" }, ROOT),
   ]);
   dir = await mkdtemp(path.join(tmpdir(), "infra-bundle-"));
 });
@@ -74,6 +76,11 @@ describe("function bundles", () => {
       { DINGCLAW_CONFIG_JSON: "{}", DINGCLAW_TABLE_ENDPOINT: "http://127.0.0.1:9" },
     );
     expect(out).toMatch(/^ERROR bad notification: to/);
+  });
+
+  it("scheduler: within the worker's bar, and loads under plain node", async () => {
+    expect(scheduler.rawBytes).toBeLessThan(950 * 1024);
+    expect(await nodeIn(scheduler, 'process.stdout.write(typeof require("./index.js").handler)')).toBe("function");
   });
 
   it("zip as index.js plus a CommonJS package.json, byte-identical on rebuild", async () => {
