@@ -112,8 +112,9 @@ type WithoutLlm =
 
 function withoutLlm(msg: InboundMessage, config: AgentDeps["config"]): WithoutLlm | undefined {
   if (msg.conversation.type === "group" && !msg.mentioned) return { kind: "ignored" };
-  if (!isAllowed(msg.sender, config.dingtalk.allowFrom)) return { kind: "refused" };
   const command = parseCommand(msg.text);
+  // Someone no longer allowed to use the bot may still delete what it keeps about them.
+  if (!isAllowed(msg.sender, config.dingtalk.allowFrom) && command?.name !== "forget") return { kind: "refused" };
   if (command?.name === "help") return { kind: "help" };
   if (command) return { kind: "command", command };
   const unsupported = say.unsupportedKind(msg);

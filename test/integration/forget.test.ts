@@ -19,9 +19,9 @@ let items: ItemTable;
 
 const weekly = (text: string) => ({ toolCalls: [{ name: "create_reminder", arguments: { text, cron: "0 9 * * 1" } }] });
 
-function runtime(groupScope: "conversation" | "sender"): Runtime {
+function runtime(groupScope: "conversation" | "sender", allowFrom: string[] = []): Runtime {
   const raw = JSON.parse(w.configJson) as { channels: { dingtalk: Record<string, unknown> } };
-  raw.channels.dingtalk = { ...raw.channels.dingtalk, card_mode: "answer", card_template_id: TEMPLATE, group_scope: groupScope };
+  raw.channels.dingtalk = { ...raw.channels.dingtalk, card_mode: "answer", card_template_id: TEMPLATE, group_scope: groupScope, allow_from: allowFrom };
   return createRuntime(parseConfig(raw, w.env), w.db.table, { log: w.log, now: () => clock.t, sleep: () => Promise.resolve() });
 }
 
@@ -136,6 +136,17 @@ describe("/forget in a 1:1 chat", () => {
     await w.deliver({ text: "/forget confirm", staffId: "carol", type: "group", conversationId: "cidOther==" }, rt);
     expect(lastText()).toContain("没有待确认的删除请求");
     expect(await conv("dm:carol")).toBeDefined();
+  });
+
+  it("someone no longer allowed to use the bot can still delete their data", async () => {
+    await w.deliver({ text: "你好", staffId: "leaver" }, runtime("conversation"));
+    const restricted = runtime("conversation", ["someone-else"]);
+    await w.deliver({ text: "还在吗", staffId: "leaver" }, restricted);
+    expect(lastText()).toContain("没有使用这个助手的权限");
+    await w.deliver({ text: "/forget", staffId: "leaver" }, restricted);
+    await w.deliver({ text: "/forget confirm", staffId: "leaver" }, restricted);
+    expect(lastText()).toContain("已删除");
+    expect(await conv("dm:leaver")).toBeUndefined();
   });
 });
 
