@@ -191,6 +191,10 @@ describe("schedules", () => {
   });
 
   it("sends a schedule missed during downtime once, saying how late", async () => {
+    clock.t = Date.parse("2030-01-08T08:00:00+08:00");
+    await runScheduler();
+    expect(proactive()).toHaveLength(0);
+    // Down from 08:00 to 15:00: both of the day's posts were missed.
     clock.t = Date.parse("2030-01-08T15:00:00+08:00");
     const { outcomes } = await runScheduler();
     expect(outcomes.map((o) => o.status)).toEqual(["sent", "sent"]);

@@ -49,7 +49,8 @@ export async function tick(deps: SchedulerDeps, now: number, requestId?: string)
   // Reminders: the buckets from the cursor on (at most MAX_BUCKETS_PER_TICK), and always the last 24 h,
   // so after long downtime what can still be sent goes out on the next run.
   const current = bucketOf(now);
-  const start = (await deps.due.cursor()) ?? current - (MAX_BUCKETS_PER_TICK - 1) * BUCKET_MS;
+  // No cursor yet: no reminder was ever set (the first one puts it).
+  const start = (await deps.due.cursor()) ?? current - BUCKET_MS;
   const catchUpEnd = Math.min(current, start + (MAX_BUCKETS_PER_TICK - 1) * BUCKET_MS);
   const recentStart = Math.max(start, bucketOf(now - MAX_LATE_MS) - BUCKET_MS);
   const buckets = new Set<number>();

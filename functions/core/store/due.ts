@@ -3,7 +3,7 @@
 // per bucket (no Scan). A cursor item remembers the earliest bucket that may still hold something
 // unfinished, so a run after downtime walks back to it.
 import * as z from "zod";
-import { compare, missing, or, MAX_ITEM_LIFETIME_S, type ItemTable } from "./items.js";
+import { absent, compare, missing, or, MAX_ITEM_LIFETIME_S, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
 export const BUCKET_MS = 600_000;
@@ -69,7 +69,15 @@ export class DueIndex {
 
   /** Moves the cursor forward to `bucket` (never back: a slower concurrent run cannot undo a faster one). */
   async advance(bucket: number): Promise<void> {
-    const expiresAt = Math.floor(this.now() / 1000) + ENTRY_RETENTION_S;
-    await this.items.update(CURSOR_KEY, { set: { bucket, expiresAt } }, { if: or(missing("bucket"), compare("bucket", "<", bucket)) });
+    await this.items.update(CURSOR_KEY, { set: { bucket, expiresAt: this.cursorExpiry() } }, { if: or(missing("bucket"), compare("bucket", "<", bucket)) });
+  }
+
+  /** Puts the cursor at `bucket` unless there is one: before the first entry, so no run starts past it. */
+  async ensureCursor(bucket: number): Promise<void> {
+    await this.items.put(CURSOR_KEY, { bucket, expiresAt: this.cursorExpiry() }, { if: absent });
+  }
+
+  private cursorExpiry(): number {
+    return Math.floor(this.now() / 1000) + MAX_ITEM_LIFETIME_S - 60;
   }
 }

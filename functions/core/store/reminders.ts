@@ -5,7 +5,7 @@
 import { randomInt } from "node:crypto";
 import * as z from "zod";
 import { RecipientsSchema, type Recipients } from "../proactive/config.js";
-import { DueIndex } from "./due.js";
+import { bucketOf, DueIndex } from "./due.js";
 import { absent, eq, MAX_ITEM_LIFETIME_S, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
 
@@ -113,7 +113,10 @@ export class ReminderStore {
       // without a record is dropped when it comes due; a record without one would never fire).
       const expiresAt = this.expiryOf(r);
       if (!(await this.items.put(pointerKey(r.where, r.id), { owner: r.owner, expiresAt }, { if: absent }))) continue;
-      if (r.nextAt !== undefined) await this.due.add({ dueAt: r.nextAt, owner: r.owner, id: r.id });
+      if (r.nextAt !== undefined) {
+        await this.due.ensureCursor(bucketOf(now));
+        await this.due.add({ dueAt: r.nextAt, owner: r.owner, id: r.id });
+      }
       await this.items.put(recordKey(r.owner, r.id), this.fields(r), { if: absent });
       return r;
     }
