@@ -8,6 +8,7 @@ import type { AppConfig } from "./config.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
 import { checkLimits, checkOrgLimit, TurnMeter, type LimitName } from "./limits.js";
 import type { ReplyTarget, SendResult } from "./dingtalk/outgoing.js";
+import { writePromptAudit, type PromptEnd } from "./audit.js";
 import { forget, type ForgetDeps } from "./forget.js";
 import { messageKey } from "./ingest.js";
 import { LlmError, type ChatMessage, type ChatRequest, type ChatResult, type LlmClient, type LlmErrorKind } from "./llm/index.js";
@@ -367,15 +368,23 @@ export async function answerPrompt(
   };
   const request = { modelName: undefined, ...(run.requestId ? { requestId: run.requestId } : {}), mayUse: () => true };
   const verdict = deps.usage ? await checkOrgLimit(deps.usage, deps.config.limits, deps.now(), deps.config.agent.timezone) : { ok: true as const };
-  if (!verdict.ok) {
-    run.log.info("limit reached", { limit: verdict.limit, schedule: where.name });
-    return say.scheduledPromptLimited(where.name, verdict.max, verdict.resetsAt, deps.config.agent.timezone);
-  }
   // Its LLM calls count in the org's month (no person's), answered or not.
   const meter = new TurnMeter(deps.config.models);
+  const audit = (end: Pick<PromptEnd, "outcome" | "limit" | "errorKind">, calls: PromptEnd["tools"] = []) => {
+    const { modelName, ...tokens } = meter.spent();
+    writePromptAudit(run.log, { ...end, schedule: where.name, conversation: where.conversation, model: modelName, tokens, cost: meter.cost(), tools: calls });
+  };
+  if (!verdict.ok) {
+    audit({ outcome: "limited", limit: verdict.limit });
+    return say.scheduledPromptLimited(where.name, verdict.max, verdict.resetsAt, deps.config.agent.timezone);
+  }
   try {
     const answer = await converse([system, { role: "user", content: prompt }], request, tools, context, { ...deps, llm: meter.wrap(deps.llm) }, {});
+    audit({ outcome: "answered" }, answer.calls);
     return answer.text;
+  } catch (err) {
+    audit({ outcome: "failed", errorKind: err instanceof LlmError ? err.kind : "other" });
+    throw err;
   } finally {
     if (deps.usage && meter.calls.length > 0) await deps.usage.record(meter.usage({})).catch((err: unknown) => run.log.warn("usage not counted", { error: err }));
   }

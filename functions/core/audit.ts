@@ -2,13 +2,14 @@
 // message the worker handled, written by processJob where the job ends: who, which conversation, which
 // model, tokens as the provider reported them (every tool round included), their cost from
 // model_list[].price, the tools called and how the turn ended. The message and the reply are in it only
-// with audit.include_content.
+// with audit.include_content. A scheduled post's prompt writes one too (writePromptAudit).
 import type { AgentOutcome } from "./agent.js";
 import { parseCommand } from "./commands.js";
 import type { AppConfig } from "./config.js";
 import { costCny, priceOf, type TokenCounts } from "./cost.js";
 import type { InboundMessage } from "./dingtalk/inbound.js";
 import type { Logger } from "./log.js";
+import type { ToolCallRecord } from "./tools/index.js";
 
 export const AUDIT_MSG = "audit";
 
@@ -56,16 +57,54 @@ export function auditFields(msg: InboundMessage, end: TurnEnd, opts: AuditOption
     ...(outcome?.errorKind ? { errorKind: outcome.errorKind } : {}),
     ...("error" in end ? { errorKind: "job" } : {}),
     ...(command ? { command: command.name } : {}),
-    model,
-    promptTokens,
-    completionTokens,
-    costCny: spent ? turnCost(outcome?.llm?.cost, opts.models, model, { promptTokens, completionTokens }) : 0,
-    tools: tools.map((t) => (t.ok ? `${t.name}:ok` : `${t.name}:error${t.error ? `:${t.error}` : ""}`)),
-    toolCalls: tools.length,
-    toolErrors: tools.filter((t) => !t.ok).length,
+    ...figures(model, { promptTokens, completionTokens }, spent ? turnCost(outcome?.llm?.cost, opts.models, model, { promptTokens, completionTokens }) : 0, tools),
     attempt: opts.attempt,
     ...(opts.audit.includeContent ? { text: msg.text, ...(outcome?.reply !== undefined ? { reply: outcome.reply } : {}) } : {}),
   };
+}
+
+type AuditedCall = Pick<ToolCallRecord, "name" | "ok" | "error">;
+
+/** The fields every audit line has: model, tokens, cost, tools. */
+function figures(model: string | null, tokens: TokenCounts, cost: number | null, tools: readonly AuditedCall[]): Record<string, unknown> {
+  return {
+    model,
+    promptTokens: tokens.promptTokens,
+    completionTokens: tokens.completionTokens,
+    costCny: cost,
+    tools: tools.map((t) => (t.ok ? `${t.name}:ok` : `${t.name}:error${t.error ? `:${t.error}` : ""}`)),
+    toolCalls: tools.length,
+    toolErrors: tools.filter((t) => !t.ok).length,
+  };
+}
+
+/** How a scheduled post's prompt (the bot's own turn, no person's) ended and what it spent. */
+export interface PromptEnd {
+  schedule: string;
+  conversation: { id: string; type: "direct" | "group" };
+  outcome: Extract<AuditOutcome, "answered" | "limited" | "failed">;
+  limit?: string;
+  errorKind?: string;
+  model: string | undefined;
+  tokens: TokenCounts;
+  /** As the turn's meter priced each call. */
+  cost: { micros: number; unpriced: boolean };
+  tools: readonly AuditedCall[];
+}
+
+/** The audit line of a scheduled post's prompt: `staffId` null, `schedule` its name. */
+export function writePromptAudit(log: Logger, end: PromptEnd): void {
+  const spent = end.tokens.promptTokens + end.tokens.completionTokens > 0;
+  log.info(AUDIT_MSG, {
+    staffId: null,
+    schedule: end.schedule,
+    conversationId: end.conversation.id,
+    conversationType: end.conversation.type,
+    outcome: end.outcome,
+    ...(end.limit ? { limit: end.limit } : {}),
+    ...(end.errorKind ? { errorKind: end.errorKind } : {}),
+    ...figures(end.model ?? null, end.tokens, spent ? turnCost(end.cost, [], null, end.tokens) : 0, end.tools),
+  });
 }
 
 /**

@@ -43,6 +43,8 @@ async function runScheduler() {
   return { result, outcomes };
 }
 const proactive = () => w.dt.sent().filter((s) => s.route === "openapi");
+/** The audit lines of scheduled prompts. */
+const promptAudits = () => w.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "audit" && l.schedule);
 
 /** Sets a reminder the way users do: a message whose LLM turn calls create_reminder. */
 async function setByMessage(args: Record<string, unknown>, o: Parameters<World["deliver"]>[0]) {
@@ -184,6 +186,7 @@ describe("schedules", () => {
     // The prompt's tokens count in the org's month (org_monthly_tokens), as nobody's own.
     expect(await rt.usage.org()).toMatchObject({ tokens: 340, turns: 1 });
     expect(await rt.usage.users(rt.usage.today().month)).toEqual([]);
+    expect(promptAudits().at(-1)).toMatchObject({ staffId: null, schedule: "ai-news", conversationType: "direct", outcome: "answered", model: "glm", promptTokens: 300, completionTokens: 40, costCny: null, tools: [] });
 
     clock.t += 60_000;
     expect((await runScheduler()).result.dispatched).toBe(0);
@@ -219,6 +222,7 @@ describe("schedules within the org's monthly limit", () => {
     clock.t = Date.parse("2030-03-04T09:30:05+08:00");
     expect((await runScheduler()).outcomes).toEqual([{ status: "sent", late: 5_000 }]);
     expect(w.llm.chatRequests()).toHaveLength(0);
+    expect(promptAudits().at(-1)).toMatchObject({ schedule: "ai-news", outcome: "limited", limit: "org_monthly_tokens", model: null, promptTokens: 0, costCny: 0 });
     expect(proactive().at(-1)!.text).toBe("定时消息「ai-news」这次没有生成：本月全公司的 AI 用量已达上限（每月 1,000 tokens），2030-04-01 00:00 起恢复。");
   });
 });
