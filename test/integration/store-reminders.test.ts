@@ -127,4 +127,15 @@ describe.each(BACKENDS)("%s", (kind) => {
     await runs.finish(name, c.t + 2 * 86_400_000);
     expect((await runs.all()).get(name)).toEqual({ done: c.t + 2 * 86_400_000 });
   });
+
+  it("finds every due entry of a crowded bucket (more than one query page)", async () => {
+    const c = clock();
+    const store = new ReminderStore(db.table, { now: c.now });
+    const at = bucketOf(c.t) + BUCKET_MS + 60_000;
+    const owners = Array.from({ length: 1001 }, (_, i) => `crowd${seq}-${String(i).padStart(4, "0")}`);
+    for (let i = 0; i < owners.length; i += 100) await Promise.all(owners.slice(i, i + 100).map((owner) => store.due.add({ dueAt: at, owner, id: "same" })));
+    const due = await store.due.dueIn(bucketOf(at), at);
+    expect(due).toHaveLength(1001);
+    expect(new Set(due.map((e) => e.owner)).size).toBe(1001);
+  });
 });

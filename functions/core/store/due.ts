@@ -10,7 +10,6 @@ export const BUCKET_MS = 600_000;
 /** Due entries outlive their time by this much (a run after downtime still finds them). */
 const ENTRY_RETENTION_S = 30 * 86_400;
 const CURSOR_KEY = { pk: "due#cursor", sk: "cursor" };
-const PAGE = 1000;
 
 /** A reminder's firing due at `dueAt`. */
 export interface DueEntry {
@@ -47,18 +46,11 @@ export class DueIndex {
 
   /** The entries of the bucket starting at `bucket` that are due at or before `untilMs`, earliest first. */
   async dueIn(bucket: number, untilMs: number): Promise<DueEntry[]> {
-    const out: DueEntry[] = [];
-    const to = `${pad(untilMs)}#\uffff`;
-    let from: string | undefined;
-    for (;;) {
-      const page = await this.items.query(bucketPk(bucket), { sk: { ...(from ? { from } : {}), to }, limit: PAGE });
-      for (const item of page) {
-        const e = EntrySchema.safeParse(item);
-        if (e.success) out.push({ dueAt: e.data.dueAt, owner: e.data.owner, id: e.data.id });
-      }
-      if (page.length < PAGE) return out;
-      from = `${String(page.at(-1)!.sk)}\0`;
-    }
+    const items = await this.items.queryAll(bucketPk(bucket), { to: `${pad(untilMs)}#\uffff` });
+    return items.flatMap((item) => {
+      const e = EntrySchema.safeParse(item);
+      return e.success ? [{ dueAt: e.data.dueAt, owner: e.data.owner, id: e.data.id }] : [];
+    });
   }
 
   /** The earliest bucket that may hold unfinished entries, or undefined before the first run. */

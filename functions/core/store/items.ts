@@ -261,4 +261,17 @@ export class ItemTable {
     const items = await this.backend.query(pk, { ...(opts.sk ? { sk: opts.sk } : {}), limit, descending: opts.descending === true }, nowS);
     return items.filter((i) => isLive(i, nowS)).slice(0, limit);
   }
+
+  /** Every live item of partition `pk` within an optional sort-key range, in order, paging as needed. */
+  async queryAll(pk: string, range: { from?: string; to?: string } = {}): Promise<Item[]> {
+    const out: Item[] = [];
+    let from = range.from;
+    for (;;) {
+      const sk = { ...range, ...(from !== undefined ? { from } : {}) };
+      const page = await this.query(pk, { ...(sk.from !== undefined || sk.to !== undefined ? { sk } : {}), limit: MAX_QUERY_LIMIT });
+      out.push(...page);
+      if (page.length < MAX_QUERY_LIMIT) return out;
+      from = `${String(page.at(-1)!.sk)}\0`;
+    }
+  }
 }

@@ -28,16 +28,11 @@ export class ScheduleRuns {
   /** Every schedule's run record, by name. */
   async all(): Promise<Map<string, ScheduleRun>> {
     const out = new Map<string, ScheduleRun>();
-    let from: string | undefined;
-    for (;;) {
-      const page = await this.items.query(PK, { limit: 1000, ...(from ? { sk: { from } } : {}) });
-      for (const item of page) {
-        const run = RunSchema.safeParse(item);
-        if (run.success) out.set(String(item.sk), { done: run.data.done, ...(run.data.error ? { error: run.data.error } : {}) });
-      }
-      if (page.length < 1000) return out;
-      from = `${String(page.at(-1)!.sk)}\0`;
+    for (const item of await this.items.queryAll(PK)) {
+      const run = RunSchema.safeParse(item);
+      if (run.success) out.set(String(item.sk), { done: run.data.done, ...(run.data.error ? { error: run.data.error } : {}) });
     }
+    return out;
   }
 
   /** Records `occurrence` as finished unless a later one already is (`error`: given up, and why). */
