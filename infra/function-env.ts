@@ -70,7 +70,8 @@ export function compactConfig(raw: Record<string, unknown>, fn: FunctionName): s
     // The scheduler finds due schedules; the worker runs their prompts.
     if (raw.schedules !== undefined) out.schedules = raw.schedules;
   }
-  if (fn === "worker" && raw.model_list !== undefined) out.model_list = raw.model_list;
+  // The worker runs turns: the models, their tools (reminders' limits, web search), usage limits and the audit line.
+  if (fn === "worker") for (const key of ["model_list", "tools", "limits", "audit"]) if (raw[key] !== undefined) out[key] = raw[key];
   if (dingtalk !== undefined) out.channels = { dingtalk };
   return JSON.stringify(out);
 }

@@ -188,13 +188,13 @@ describe("function environments", () => {
     expect(errorOf(() => parseSettings(input({ provider: { table: { kind: "mongodb" } } }), {}))).toMatch(/provider\.table\.kind: must be "dynamodb" or "tablestore"/);
   });
 
-  it("gives the callback only the DingTalk section and the worker the agents and models too", () => {
+  it("gives the callback only the DingTalk section and the worker the agents, models and tools too", () => {
     const s = settingsWith();
     const bot = readBotConfig(s, dir, {});
     const callback = functionEnvironment(s, bot, "callback");
     const worker = functionEnvironment(s, bot, "worker");
     expect(JSON.parse(callback.DINGCLAW_CONFIG_JSON!)).toEqual({ channels: { dingtalk: config.channels.dingtalk } });
-    expect(JSON.parse(worker.DINGCLAW_CONFIG_JSON!)).toEqual({ agents: config.agents, model_list: config.model_list, channels: { dingtalk: config.channels.dingtalk } });
+    expect(JSON.parse(worker.DINGCLAW_CONFIG_JSON!)).toEqual({ agents: config.agents, model_list: config.model_list, tools: config.tools, channels: { dingtalk: config.channels.dingtalk } });
     expect(worker).toMatchObject({
       DINGCLAW_TABLE_ENDPOINT: "http://pc-1.polardb.aliyuncs.com:5432",
       DINGCLAW_TABLE_NAME: "dingclaw-dev",
@@ -202,6 +202,22 @@ describe("function environments", () => {
       AWS_SECRET_ACCESS_KEY: "ddb-secret-0001",
     });
     expect(compactConfig(config, "worker")).not.toMatch(/\s{2}|\n/);
+  });
+
+  it("gives the worker tools, limits, audit and schedules, the scheduler the agents and schedules, notify only DingTalk", () => {
+    const raw = {
+      ...config,
+      tools: { reminders: { max_active: 5 } },
+      limits: { user_daily_tokens: 1000 },
+      audit: { include_content: false },
+      schedules: [{ name: "daily", cron: "0 9 * * *", to: { group: "cid1" }, text: "早" }],
+      telegram: { token: "other" },
+    };
+    const dingtalk = { channels: { dingtalk: config.channels.dingtalk } };
+    expect(JSON.parse(compactConfig(raw, "worker"))).toEqual({ agents: raw.agents, schedules: raw.schedules, model_list: raw.model_list, tools: raw.tools, limits: raw.limits, audit: raw.audit, ...dingtalk });
+    expect(JSON.parse(compactConfig(raw, "scheduler"))).toEqual({ agents: raw.agents, schedules: raw.schedules, ...dingtalk });
+    expect(JSON.parse(compactConfig(raw, "notify"))).toEqual(dingtalk);
+    expect(JSON.parse(compactConfig(raw, "callback"))).toEqual(dingtalk);
   });
 
   it("validates the config like the functions do, with environment overrides", () => {
