@@ -4,10 +4,12 @@
 // fires on each occurrence; two schedulers racing (and a retried job) send once; missed firings after
 // downtime are sent saying how late (a recurring one only its latest occurrence; more than 24 h late:
 // not sent, visible as failed); DingTalk failures are tried again with backoff and, when they keep
-// failing, the reminder is marked failed and shown in /reminders; schedules with text and with a prompt.
+// failing, the reminder is marked failed and shown in /reminders; schedules with text and with a prompt
+// (a retry after part of a long answer went out sends the rest of the same answer).
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { FiringJob } from "../../functions/core/proactive/firing.js";
-import { runFiringJob, schedulerOf } from "../../functions/core/proactive/wiring.js";
+import { runFiring, type FiringDeps } from "../../functions/core/proactive/firing.js";
+import { firingDeps, runFiringJob, schedulerOf } from "../../functions/core/proactive/wiring.js";
 import { isoInZone } from "../../functions/core/proactive/time.js";
 import { createRuntime, type Runtime } from "../../functions/core/runtime.js";
 import { startWorld, type World } from "../helpers/world.js";
@@ -164,6 +166,7 @@ describe("schedules", () => {
       schedules: [
         { name: "morning", cron: "0 9 * * *", to: { group: "cidSchedule==" }, text: "早上好，记得填写日报" },
         { name: "ai-news", cron: "30 9 * * *", to: { users: ["reader1"] }, prompt: "给出今日 AI 新闻摘要" },
+        { name: "long-read", cron: "0 3 9 1 *", to: { group: "cidLong==" }, prompt: "写一篇长文" },
       ],
     },
     () => Date.parse("2030-01-07T08:00:00+08:00"),
@@ -204,6 +207,40 @@ describe("schedules", () => {
     expect(proactive().map((s) => s.text)).toEqual(["早上好，记得填写日报\n\n（原定 2030-01-08 09:00（周二），晚了 6 小时）", expect.stringContaining("晚了 5 小时 30 分钟") as string]);
     clock.t += 60_000;
     expect((await runScheduler()).result.dispatched).toBe(0);
+  });
+
+  it("a retry after part of a long answer went out sends the rest of the same answer (the agent runs once)", async () => {
+    clock.t = Date.parse("2030-01-09T02:50:00+08:00");
+    await runScheduler();
+    clock.t = Date.parse("2030-01-09T03:00:05+08:00");
+    await tick(clock.t);
+    const job = jobs.splice(0).find((j) => j.firing.type === "schedule" && j.firing.name === "long-read")!;
+    const answer = Array.from({ length: 8 }, (_, i) => `第${i + 1}段：${"很长的内容。".repeat(100)}`).join("\n\n");
+    w.llm.script({ text: answer }, { text: "另一篇完全不同的文章" });
+
+    const deps = firingDeps(rt);
+    let crash = true;
+    const crashing: FiringDeps = {
+      ...deps,
+      send: (to, message, steps) =>
+        deps.send(to, message, {
+          done: steps.done,
+          onStep: async (step) => {
+            await steps.onStep(step);
+            if (crash) {
+              crash = false;
+              throw new Error("instance died");
+            }
+          },
+        }),
+    };
+    await expect(runFiring(job, crashing)).rejects.toThrow("instance died");
+    expect(await runFiring(job, deps)).toMatchObject({ status: "sent" });
+    const parts = proactive().map((p) => p.text ?? "");
+    expect(parts).toHaveLength(2);
+    expect(parts[0]).toContain("第1段");
+    expect(parts[1]).toContain("第8段");
+    expect(w.llm.chatRequests()).toHaveLength(1);
   });
 });
 

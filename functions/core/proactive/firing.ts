@@ -9,6 +9,7 @@ import type { ScheduleConfig } from "./config.js";
 import { LlmError } from "../llm/index.js";
 import { describeError, type Logger } from "../log.js";
 import { backoffDelay } from "../retry.js";
+import type { FiringAnswers } from "../store/firing-answers.js";
 import type { IdempotencyStore } from "../store/idempotency.js";
 import type { Reminder, ReminderStore } from "../store/reminders.js";
 import type { ScheduleRuns } from "../store/schedule-runs.js";
@@ -57,6 +58,8 @@ export interface FiringDeps {
   send: ProactiveSend;
   /** Runs the agent on a schedule's prompt and returns its answer. */
   answer: (schedule: ScheduleConfig, run: { key: string; requestId?: string; log: Logger }) => Promise<string>;
+  /** Where a prompt's answer is kept until its firing is done (a retry sends the rest of the same one). */
+  answers: Pick<FiringAnswers, "get" | "put">;
   /** agents.defaults.timezone. */
   timezone: string;
   log: Logger;
@@ -186,10 +189,19 @@ function planSchedule(
     to: s.to,
     occurrence: f.occurrence,
     message: async () => {
-      const body = s.text ?? (await deps.answer(s, { key: run.key, ...(run.requestId ? { requestId: run.requestId } : {}), log: run.log }));
+      const body = s.text ?? (await promptAnswer(s, deps, run));
       return { markdown: body + lateNote(f.occurrence, now, s.timezone) };
     },
     sent: () => deps.runs.finish(s.name, f.occurrence),
     givenUp: (error) => deps.runs.finish(s.name, f.occurrence, error),
   };
+}
+
+/** The answer an earlier attempt of this firing got, else a new one (kept before anything is sent). */
+async function promptAnswer(s: ScheduleConfig, deps: FiringDeps, run: { key: string; requestId: string | undefined; log: Logger }): Promise<string> {
+  const earlier = await deps.answers.get(run.key);
+  if (earlier !== undefined) return earlier;
+  const text = await deps.answer(s, { key: run.key, ...(run.requestId ? { requestId: run.requestId } : {}), log: run.log });
+  await deps.answers.put(run.key, text);
+  return text;
 }

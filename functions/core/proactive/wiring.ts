@@ -3,6 +3,7 @@
 // prompt. Hosts call `schedulerOf` (tick with their own dispatch) and `runFiringJob` (where jobs run).
 import { answerPrompt } from "../agent.js";
 import type { Runtime } from "../runtime.js";
+import { FiringAnswers } from "../store/firing-answers.js";
 import { IdempotencyStore } from "../store/idempotency.js";
 import { ScheduleRuns } from "../store/schedule-runs.js";
 import { FiringJobSchema, runFiring, type FiringDeps, type FiringJob, type FiringOutcome } from "./firing.js";
@@ -33,6 +34,7 @@ export function firingDeps(rt: Runtime): FiringDeps {
     },
     answer: (s, run) =>
       answerPrompt(s.prompt ?? "", { conversation: "group" in s.to ? { id: s.to.group, type: "group" } : { id: `schedule:${s.name}`, type: "direct" }, name: s.name }, rt, run),
+    answers: new FiringAnswers(rt.table, { now: rt.now }),
     log: rt.log,
     now: rt.now,
   };
