@@ -157,6 +157,21 @@ describe("POST /notify", () => {
   });
 });
 
+describe("POST /notify without DingTalk credentials", () => {
+  it("503 saying what to configure", async () => {
+    const base = JSON.parse(w.configJson) as Record<string, unknown>;
+    const config = parseConfig({ ...base, channels: { dingtalk: { mode: "http", notify_token: TOKEN } } }, { ...w.env, DINGTALK_CLIENT_ID: "", DINGTALK_CLIENT_SECRET: "" });
+    const bare = await startGateway({ config, log: w.log, port: 0, host: "127.0.0.1", table: w.db.table });
+    try {
+      const res = await post({ to: { group: GROUP }, text: "x" }, undefined, bare);
+      expect(res.status).toBe(503);
+      expect(String(res.body.error)).toMatch(/client_id and client_secret/);
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
 describe("POST /notify without a token", () => {
   it("does not exist (404), also with DINGCLAW_NOTIFY_TOKEN empty; the env variable turns it on", async () => {
     const off = await gateway({});
