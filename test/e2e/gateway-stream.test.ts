@@ -9,7 +9,9 @@ let w: World;
 let gw: HostProcess;
 
 beforeAll(async () => {
-  w = await startWorld({ dingtalk: { stream: { redelivery: { delayMs: 300, max: 2 } } } });
+  // An un-ACKed frame comes back after 5 s: long enough that a late ACK on a busy machine is not
+  // taken for a missing one, short enough to show within a test.
+  w = await startWorld({ dingtalk: { stream: { redelivery: { delayMs: 5_000, max: 2 } } } });
   // As `npm start` runs it: bundled by infra/launch.mjs, under plain node.
   gw = startHost("functions/gateway.ts", { ...w.env, DINGCLAW_CONFIG_JSON: w.configJson, PORT: "0" }, [], { via: "launch" });
   await gw.waitFor((l) => l.includes("dingtalk: Listening for messages"), 20_000);
