@@ -1,8 +1,9 @@
 // Stream mode through the official `dingtalk-stream` SDK, wrapped where the SDK falls short: the
 // gateway URL follows DINGTALK_API_BASE, connect failures are reported instead of swallowed, frames
 // are schema-checked (a bad frame cannot crash the process), a robot CALLBACK is ACKed only when the
-// core says so (once its message is claimed), and reconnects back off exponentially with jitter
-// through one single loop.
+// core says so (once its message is claimed), reconnects back off exponentially with jitter
+// through one single loop, and the keepalive survives a stalled event loop (the SDK's cuts the
+// connection when one pong is read late, and the frames in flight wait for DingTalk's redelivery).
 import { DWClient, TOPIC_ROBOT, type DWClientDownStream } from "dingtalk-stream";
 import type WebSocket from "ws";
 import * as z from "zod";
@@ -34,6 +35,8 @@ export interface StreamOptions {
   maxBackoffMs?: number;
   /** Delay before reconnecting after a healthy connection closed (default 500 ms, plus jitter). */
   reconnectDelayMs?: number;
+  /** Keepalive ping interval (default 8 s, the SDK's); a connection silent for two intervals is cut. */
+  heartbeatMs?: number;
 }
 
 export type StreamState = "connecting" | "connected" | "stopped";
@@ -53,7 +56,6 @@ export class StreamOpenError extends Error {
 interface SdkInternals {
   socket?: WebSocket;
   dw_url?: string;
-  heartbeatIntervallId?: NodeJS.Timeout;
 }
 
 class GatewayClient extends DWClient {
@@ -61,7 +63,7 @@ class GatewayClient extends DWClient {
     super({
       clientId: opts.credentials.clientId,
       clientSecret: opts.credentials.clientSecret,
-      keepAlive: true,
+      keepAlive: false,
       ua: "dingclaw/0.1",
       subscriptions: [
         { type: "EVENT", topic: "*" },
@@ -155,12 +157,13 @@ class GatewayClient extends DWClient {
   }
 
   private ack(messageId: string): void {
-    try {
-      this.socketCallBackResponse(messageId, null);
-    } catch (err) {
-      // The socket closed meanwhile: DingTalk redelivers the frame on the next connection (a duplicate then).
-      this.opts.log.info("dingtalk: ACK not sent, the connection closed", { messageId, error: describeError(err) });
+    const socket = this.internals.socket;
+    if (!socket || socket.readyState !== socket.OPEN) {
+      // ws drops a send on a closed socket without an error: DingTalk redelivers the frame (a duplicate then).
+      this.opts.log.info("dingtalk: ACK not sent, the connection closed", { messageId });
+      return;
     }
+    this.socketCallBackResponse(messageId, null);
   }
 
   /** Opens one connection; resolves when it has closed again. Rejects if it never opened. */
@@ -168,10 +171,43 @@ class GatewayClient extends DWClient {
     await this.getEndpoint();
     await this._connect();
     const socket = this.internals.socket;
+    if (!socket) return;
+    const stopKeepalive = this.keepalive(socket);
     onOpen();
-    if (socket && socket.readyState !== socket.CLOSED)
-      await new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    clearInterval(this.internals.heartbeatIntervallId);
+    if (socket.readyState !== socket.CLOSED) await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    stopKeepalive();
+  }
+
+  /**
+   * Pings every heartbeatMs and cuts the connection once nothing (no pong, no frame) has come for two
+   * intervals. The check runs after the socket's pending input is read (setImmediate follows the poll
+   * phase), so after the event loop was stalled a pong already received counts instead of looking
+   * missing.
+   */
+  private keepalive(socket: WebSocket): () => void {
+    const interval = this.opts.heartbeatMs ?? 8_000;
+    let heard = Date.now();
+    const hear = () => (heard = Date.now());
+    socket.on("pong", hear);
+    socket.on("message", hear);
+    let check: NodeJS.Immediate | undefined;
+    const timer = setInterval(() => {
+      check ??= setImmediate(() => {
+        check = undefined;
+        if (socket.readyState !== socket.OPEN) return;
+        const silentMs = Date.now() - heard;
+        if (silentMs > 2 * interval) {
+          this.opts.log.warn("dingtalk: no answer to keepalive pings, closing the connection", { silentMs });
+          socket.terminate();
+          return;
+        }
+        socket.ping();
+      });
+    }, interval);
+    return () => {
+      clearInterval(timer);
+      if (check) clearImmediate(check);
+    };
   }
 }
 
