@@ -16,7 +16,6 @@ import type { Table } from "./table.js";
 export const KEEP_AFTER_MONTH_S = 335 * 86_400;
 /** How many months `forgetUser` looks back (every month whose items may still be kept). */
 const FORGET_MONTHS = 13;
-const PAGE = 1000;
 
 export interface Figures {
   /** Prompt + completion tokens. */
@@ -243,14 +242,7 @@ export class LlmUsageStore {
   }
 
   private async all(pk: string): Promise<SubjectMonth[]> {
-    const out: SubjectMonth[] = [];
-    let from: string | undefined;
-    for (;;) {
-      const page = await this.items.query(pk, { limit: PAGE, ...(from !== undefined ? { sk: { from } } : {}) });
-      out.push(...page.map(subjectOf));
-      if (page.length < PAGE) return out;
-      from = `${String(page.at(-1)!.sk)}\0`;
-    }
+    return (await this.items.queryAll(pk)).map(subjectOf);
   }
 
   private expiresAt(): number {
