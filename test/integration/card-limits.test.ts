@@ -117,9 +117,10 @@ async function burst(runtimes: Runtime[], conversations: number): Promise<void> 
   for (const o of outcomes) expect(o).toMatchObject({ status: "done", outcome: { kind: "answer" } });
 }
 
-// The gate decides when a call leaves; on a loaded machine a call can reach the double a little later,
-// next to the following slot's calls. As in production (api_qps 15 against DingTalk's 20), the
-// budget keeps headroom under the server's limit: 8 calls/s against a double that allows 10.
+// The server limit the gates are measured against. The process gate counts a call until a second after
+// its answer, so however late a loaded machine delivers a call, no second holds more than api_qps; the
+// table's 250 ms slots count a call where it started, so its test keeps headroom for late calls (as in
+// production: api_qps 15 against DingTalk's 20).
 const SERVER_QPS = 10;
 
 describe("the app's API rate", () => {
@@ -135,13 +136,13 @@ describe("the app's API rate", () => {
   });
 
   it("two worker instances (FC) share one budget through the table", async () => {
-    w.dt.setRateLimit(SERVER_QPS);
+    w.dt.setRateLimit(15);
     const tables = await Promise.all([w.db.openTable(), w.db.openTable()]);
     extraTables.push(...tables);
-    const instances = tables.map((table) => cardRuntime({ api_qps: 8 }, { table, rateGate: "table" }));
+    const instances = tables.map((table) => cardRuntime({ api_qps: 10 }, { table, rateGate: "table" }));
     await burst(instances, 12);
     expect(w.dt.calls.filter((c) => c.fault === "rate")).toEqual([]);
-    expect(peakPerSecond()).toBeLessThanOrEqual(SERVER_QPS);
+    expect(peakPerSecond()).toBeLessThanOrEqual(15);
     for (const card of w.dt.cards()) expect(card).toMatchObject({ status: "finished", params: { content: renderMarkdown(ANSWER) } });
   });
 

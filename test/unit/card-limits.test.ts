@@ -2,7 +2,7 @@
 // streamer coalesces updates and takes skipped ones up again, and the app-wide API rate gate
 // (finals wait their turn and are never dropped; intermediate updates give way).
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CARD_CONTINUED_NOTE, CardStreamer, cardCut, finalCardContent } from "../../functions/core/card-answer.js";
 import { RATE_SKIPPED, apiError } from "../../functions/core/dingtalk/http.js";
 import { LocalRateGate } from "../../functions/core/dingtalk/rate-gate.js";
@@ -109,20 +109,67 @@ describe("LocalRateGate", () => {
   it("lets finals through in order, never more than qps in any second, none dropped", async () => {
     const { g, now } = gate(5);
     const granted: number[] = [];
-    await Promise.all(Array.from({ length: 17 }, () => g.take("final").then((ok) => (expect(ok).toBe(true), granted.push(now())))));
+    await Promise.all(
+      Array.from({ length: 17 }, async () => {
+        const release = await g.take("final");
+        granted.push(now());
+        release!();
+      }),
+    );
     expect(granted).toHaveLength(17);
     for (const start of granted) expect(granted.filter((x) => x >= start && x < start + 1000).length).toBeLessThanOrEqual(5);
+  });
+
+  it("counts a call until a second after its answer: however late DingTalk sees each call, no second holds more than qps", async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const qps = 4;
+      const g = new LocalRateGate({ qps });
+      const calls: { start: number; end: number }[] = [];
+      const latencies = [900, 30, 400, 0, 1200, 60, 700, 5, 250, 999, 80, 1500, 10, 600, 300, 40];
+      const done = Promise.all(
+        latencies.map(async (ms) => {
+          const release = await g.take("final");
+          const start = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          calls.push({ start, end: Date.now() });
+          release!();
+        }),
+      );
+      await vi.runAllTimersAsync();
+      await done;
+      expect(calls).toHaveLength(latencies.length);
+      // DingTalk may see each call at any moment between its start and its answer; count every call that
+      // could fall in the second starting at each start or end.
+      for (const x of calls.flatMap((c) => [c.start, c.end])) {
+        expect(calls.filter((c) => c.start < x + 1000 && c.end >= x).length).toBeLessThanOrEqual(qps);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a call without an answer keeps its slot; releasing twice frees one slot", async () => {
+    const { g, at } = gate(3);
+    const first = await g.take("final");
+    await g.take("final");
+    first!();
+    first!();
+    at(1000);
+    expect(await g.take("update")).toBeTypeOf("function");
+    expect(await g.take("update")).toBeUndefined();
   });
 
   it("skips intermediate updates once the headroom is reached or a final waits", async () => {
     const { g, at } = gate(10);
     const updates = await Promise.all(Array.from({ length: 10 }, () => g.take("update")));
     expect(updates.filter(Boolean)).toHaveLength(8);
-    expect(await g.take("final")).toBe(true);
-    expect(await g.take("final")).toBe(true);
+    for (const release of updates) release?.();
+    expect(await g.take("final")).toBeTypeOf("function");
+    expect(await g.take("final")).toBeTypeOf("function");
     at(500);
-    expect(await g.take("update")).toBe(false);
+    expect(await g.take("update")).toBeUndefined();
     at(1000);
-    expect(await g.take("update")).toBe(true);
+    expect(await g.take("update")).toBeTypeOf("function");
   });
 });

@@ -188,12 +188,16 @@ export class DingTalkHttp {
    */
   private async once<S extends z.ZodType>(req: JsonRequest<S>): Promise<z.output<S>> {
     const priority = req.priority ?? "final";
-    if (this.gate && priority && !(await this.gate.take(priority)))
-      throw apiError(req.api, 0, RATE_SKIPPED, "skipped: the app's API rate is fully used");
+    const release = this.gate && priority ? await this.gate.take(priority) : undefined;
+    if (this.gate && priority && !release) throw apiError(req.api, 0, RATE_SKIPPED, "skipped: the app's API rate is fully used");
     const counted = this.count(req.api);
     this.counting.add(counted);
     void counted.finally(() => this.counting.delete(counted));
-    return this.exchange(req);
+    try {
+      return await this.exchange(req);
+    } finally {
+      release?.();
+    }
   }
 
   /**

@@ -8,9 +8,12 @@ import { realSleep, type Sleep } from "../retry.js";
 
 export type CallPriority = "final" | "update";
 
+/** Called once the call's answer is in (or it failed): the call stops counting one second later. */
+export type ReleaseSlot = () => void;
+
 export interface RateGate {
-  /** Resolves true once the call may go; false only for an "update" that should be skipped. */
-  take(priority: CallPriority): Promise<boolean>;
+  /** Resolves once the call may go; undefined only for an "update" that should be skipped. */
+  take(priority: CallPriority): Promise<ReleaseSlot | undefined>;
 }
 
 /** Slots per window held back from intermediate updates (at least one). */
@@ -26,13 +29,18 @@ export interface LocalRateGateOptions {
 }
 
 /**
- * One process's gate: at most `qps` calls in any sliding second. Finals queue in order; updates go
- * only while more than the headroom is free and no final is waiting.
+ * One process's gate: a call counts from its start until one second after its answer. DingTalk sees
+ * a call somewhere between the two, so however late a loaded machine or the network delivers it, no
+ * second at DingTalk holds more than `qps` of them. Finals queue in order; updates go only while more
+ * than the headroom is free and no final is waiting.
  */
 export class LocalRateGate implements RateGate {
-  private readonly starts: number[] = [];
+  private inFlight = 0;
+  /** When the calls of the last second ended, oldest first. */
+  private readonly ended: number[] = [];
   private waiting = 0;
   private queue: Promise<void> = Promise.resolve();
+  private released: (() => void)[] = [];
   private readonly now: () => number;
   private readonly sleep: Sleep;
 
@@ -42,38 +50,47 @@ export class LocalRateGate implements RateGate {
     this.sleep = opts.sleep ?? realSleep;
   }
 
-  async take(priority: CallPriority): Promise<boolean> {
+  async take(priority: CallPriority): Promise<ReleaseSlot | undefined> {
     if (priority === "update") {
-      this.forget();
-      if (this.waiting > 0 || this.starts.length >= this.opts.qps - updateHeadroom(this.opts.qps)) return false;
-      this.starts.push(this.now());
-      return true;
+      if (this.waiting > 0 || this.used() >= this.opts.qps - updateHeadroom(this.opts.qps)) return undefined;
+      return this.hold();
     }
     this.waiting++;
     const turn = this.queue.then(() => this.slot());
-    this.queue = turn;
+    this.queue = turn.then(() => undefined);
     try {
-      await turn;
-      return true;
+      return await turn;
     } finally {
       this.waiting--;
     }
   }
 
-  /** Waits until the sliding second has room, then takes it (one final at a time, in order). */
-  private async slot(): Promise<void> {
-    for (;;) {
-      this.forget();
-      if (this.starts.length < this.opts.qps) {
-        this.starts.push(this.now());
-        return;
-      }
-      await this.sleep(Math.max(1, this.starts[0]! + 1000 - this.now()));
+  /** Waits until the last second has room, then takes it (one final at a time, in order). */
+  private async slot(): Promise<ReleaseSlot> {
+    while (this.used() >= this.opts.qps) {
+      if (this.ended.length > 0) await this.sleep(Math.max(1, this.ended[0]! + 1000 - this.now()));
+      else await new Promise<void>((resolve) => this.released.push(resolve));
     }
+    return this.hold();
   }
 
-  private forget(): void {
+  private hold(): ReleaseSlot {
+    this.inFlight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlight--;
+      this.ended.push(this.now());
+      const waiters = this.released;
+      this.released = [];
+      for (const wake of waiters) wake();
+    };
+  }
+
+  private used(): number {
     const since = this.now() - 1000;
-    while (this.starts.length > 0 && this.starts[0]! <= since) this.starts.shift();
+    while (this.ended.length > 0 && this.ended[0]! <= since) this.ended.shift();
+    return this.inFlight + this.ended.length;
   }
 }
