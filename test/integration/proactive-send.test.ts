@@ -26,7 +26,7 @@ const gated: CallPriority[] = [];
 const gate: RateGate = {
   take: (priority) => {
     gated.push(priority);
-    return Promise.resolve(true);
+    return Promise.resolve(() => undefined);
   },
 };
 beforeEach(() => {
