@@ -1,16 +1,19 @@
 // Test helper: one table per backend behind the same item contract — dynalite (the DynamoDB API) or
-// the Tablestore double through the real SDK — for suites that must hold on both.
+// the Tablestore double through the real SDK — for suites that must hold on both; "embedded" is the
+// gateway's own store (dynalite in this process, reached by its client without a socket).
 //
 //   useBackend(kind) → TestBackend (lazy, wired to beforeAll/afterAll of the calling describe)
 //   TestBackend: table, openTable() (another client), config, env (for spawned hosts), close()
 import { afterAll, beforeAll } from "vitest";
 import type { AppConfig } from "../../functions/core/config.js";
 import type { TableKind } from "../../functions/core/store/kind.js";
-import type { Table } from "../../functions/core/store/table.js";
+import { openDynamoTable } from "../../functions/core/store/dynamodb/open.js";
+import { openTable, type Table } from "../../functions/core/store/table.js";
 import { startTestTable } from "./dynalite.js";
 import { startTestTablestore } from "./tablestore.js";
 
 export const BACKENDS: readonly TableKind[] = ["dynamodb", "tablestore"];
+export type BackendChoice = TableKind | "embedded";
 
 export interface TestBackend {
   kind: TableKind;
@@ -21,7 +24,31 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-export async function startBackend(kind: TableKind): Promise<TestBackend> {
+/** The gateway's default store: in memory, in this process; `openTable()` reaches the same server over HTTP. */
+async function startEmbedded(): Promise<TestBackend> {
+  const table = await openTable({ endpoint: undefined, name: "dingclaw", dataDir: "", region: "local" }, { inMemory: true, env: {} });
+  await table.ensure();
+  const config: AppConfig["table"] = { kind: "dynamodb", instance: undefined, endpoint: table.endpoint, name: table.name, dataDir: "", region: "local" };
+  const others: Table[] = [];
+  return {
+    kind: "dynamodb",
+    table,
+    openTable: async () => {
+      const other = await openDynamoTable(config, { env: {} });
+      others.push(other);
+      return other;
+    },
+    config,
+    env: { DINGCLAW_TABLE_ENDPOINT: table.endpoint, DINGCLAW_TABLE_NAME: table.name },
+    close: async () => {
+      for (const t of others) await t.close();
+      await table.close();
+    },
+  };
+}
+
+export async function startBackend(kind: BackendChoice): Promise<TestBackend> {
+  if (kind === "embedded") return startEmbedded();
   if (kind === "tablestore") {
     const t = await startTestTablestore();
     return { kind, table: t.table, openTable: () => t.openTable(), config: t.config, env: t.env, close: () => t.close() };
@@ -30,7 +57,7 @@ export async function startBackend(kind: TableKind): Promise<TestBackend> {
   return { kind, table: d.table, openTable: () => d.openTable(), config: d.config, env: d.env, close: () => d.close() };
 }
 
-export function useBackend(kind: TableKind): TestBackend {
+export function useBackend(kind: BackendChoice): TestBackend {
   let current: TestBackend | undefined;
   beforeAll(async () => {
     current = await startBackend(kind);
@@ -44,7 +71,7 @@ export function useBackend(kind: TableKind): TestBackend {
     return current;
   };
   return {
-    kind,
+    kind: kind === "embedded" ? "dynamodb" : kind,
     get table() {
       return get().table;
     },

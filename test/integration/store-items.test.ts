@@ -1,5 +1,5 @@
 // The item contract every store relies on, on both backends (dynalite and the Tablestore double through
-// the real SDKs): values round-trip, expired items are absent (get, query, row conditions), each
+// the real SDKs) and on the gateway's embedded store (dynalite in this process, no socket): values round-trip, expired items are absent (get, query, row conditions), each
 // condition form, set/add/remove updates, conditional deletes, and one-partition queries (prefix,
 // inclusive ranges, order, limit, expiry, paging).
 import { beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +24,7 @@ let seq = 0;
 const fresh = (sk = "x") => ({ pk: `items#${++seq}`, sk });
 const live = () => nowS() + 3600;
 
-describe.each(BACKENDS)("%s", (kind) => {
+describe.each([...BACKENDS, "embedded" as const])("%s", (kind) => {
   const db = useBackend(kind);
   const items = (): ItemTable => db.table.items(() => clock.t);
 

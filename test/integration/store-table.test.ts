@@ -1,5 +1,6 @@
 // The table client: idempotent creation (also concurrent), TTL tolerated where unsupported, the embedded
 // store on disk and in memory, error mapping, and failing fast (no hang) when the table is down.
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -115,6 +116,31 @@ describe("openTable", () => {
       await expect(openTable(cfg)).rejects.toThrow(/in use by another dingclaw process/);
     } finally {
       await holder.close();
+    }
+  });
+
+  it("embedded: its own client reaches dynalite in this process, without an HTTP request; others still can over HTTP", async () => {
+    const requests: string[] = [];
+    const onRequest = (m: unknown) => requests.push(String((m as { request: { host: string } }).request.host));
+    subscribe("http.client.request.start", onRequest);
+    const t = await openTable({ endpoint: undefined, name: "dingclaw", dataDir: "", region: "local" }, { inMemory: true });
+    try {
+      await t.ensure();
+      const idem = new IdempotencyStore(t);
+      expect(await idem.claim("robot:m1")).toMatchObject({ status: "claimed" });
+      expect(await idem.claim("robot:m1")).toMatchObject({ status: "in_progress" });
+      expect(requests).toEqual([]);
+
+      const other = await openTable({ endpoint: t.endpoint, name: "dingclaw", dataDir: "", region: "local" }, { env: {} });
+      try {
+        expect(await new IdempotencyStore(other).claim("robot:m1")).toMatchObject({ status: "in_progress" });
+      } finally {
+        await other.close();
+      }
+      expect(requests.length).toBeGreaterThan(0);
+    } finally {
+      unsubscribe("http.client.request.start", onRequest);
+      await t.close();
     }
   });
 

@@ -1,6 +1,10 @@
 // The embedded table: a dynalite server in this process on 127.0.0.1 and a random port, with its
-// LevelDB files in a directory or purely in memory. Loaded lazily so function bundles can leave it out.
+// LevelDB files in a directory or purely in memory, and a request handler for this process's AWS SDK
+// client that hands each request to the server's own request listener without a socket. Loaded lazily
+// so function bundles can leave it out.
+import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
@@ -29,12 +33,96 @@ async function assertUnlocked(path: string): Promise<void> {
   await db.close();
 }
 
+/** The part of the AWS SDK's HTTP request the handler reads. */
+export interface SdkHttpRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** The AWS SDK's request handler contract (smithy's HttpHandler), as far as a DynamoDB client uses it. */
+export interface InProcessRequestHandler {
+  handle(
+    request: SdkHttpRequest,
+    options?: { abortSignal?: { aborted: boolean } },
+  ): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }>;
+  updateHttpClientConfig(): void;
+  httpHandlerConfigs(): Record<string, never>;
+  destroy(): void;
+}
+
 export interface EmbeddedServer {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
   /** The LevelDB directory, or undefined when in memory. */
   path: string | undefined;
+  /** For a client in this process: the same server without a socket (no TCP, no HTTP parsing). */
+  requestHandler: InProcessRequestHandler;
   close(): Promise<void>;
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+function requestUrl(request: SdkHttpRequest): string {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(request.query ?? {}))
+    for (const value of Array.isArray(v) ? v : [v]) query.append(k, value ?? "");
+  const q = query.toString();
+  return (request.path || "/") + (q ? `?${q}` : "");
+}
+
+function bodyBuffer(body: unknown): Buffer | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === "string") return Buffer.from(body);
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  throw new Error("the embedded table takes string or byte request bodies only");
+}
+
+/**
+ * Calls dynalite's request listener with a request and a response that have what it reads and writes
+ * (method, url, headers, data/end events; statusCode, setHeader, end), so each call skips the
+ * loopback socket, the HTTP framing on both sides and the SDK's socket pool, while dynalite still
+ * validates and answers it exactly as over HTTP.
+ */
+function inProcessHandler(listener: Listener): InProcessRequestHandler {
+  return {
+    handle(request, options) {
+      return new Promise((resolve, reject) => {
+        if (options?.abortSignal?.aborted) {
+          reject(Object.assign(new Error("Request aborted"), { name: "AbortError" }));
+          return;
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = v;
+        const body = bodyBuffer(request.body);
+        const req = Object.assign(new EventEmitter(), { method: request.method, url: requestUrl(request), headers });
+        const resHeaders: Record<string, string> = {};
+        const res = {
+          statusCode: 200,
+          setHeader(name: string, value: unknown) {
+            resHeaders[name.toLowerCase()] = String(value);
+          },
+          end(chunk?: string) {
+            resolve({ response: { statusCode: res.statusCode, headers: resHeaders, body: chunk === undefined ? new Uint8Array() : Buffer.from(chunk) } });
+          },
+        };
+        listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+        process.nextTick(() => {
+          try {
+            if (body) req.emit("data", body);
+            req.emit("end");
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+      });
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
 }
 
 /** Starts dynalite without the artificial CREATING/DELETING delays real tables have. */
@@ -57,10 +145,13 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
     });
   });
   const { port } = server.address() as AddressInfo;
+  const [listener] = server.listeners("request") as Listener[];
+  if (!listener) throw new Error("dynalite's server has no request listener");
   let closing: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     path: opts.path,
+    requestHandler: inProcessHandler(listener),
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -10,6 +10,7 @@ import { composeTable, type OpenTableOptions, type Table, type TableConfig } fro
 import { describeTable, dropTable, ensureTable } from "./admin.js";
 import { isDynamoUnavailable } from "./errors.js";
 import { DynamoItems } from "./items.js";
+import type { EmbeddedServer } from "../embedded.js";
 
 /** A table on the DynamoDB API, with its client (infra and tests reach the raw API through it). */
 export interface DynamoTable extends Table {
@@ -59,7 +60,7 @@ export async function openDynamoTable(cfg: TableConfig, opts: OpenTableOptions =
   registerSecret(env.AWS_SESSION_TOKEN);
 
   let endpoint = cfg.endpoint;
-  let server: { close(): Promise<void> } | undefined;
+  let server: EmbeddedServer | undefined;
   if (!endpoint) {
     const { startDynalite } = await import("../embedded.js");
     const path = opts.inMemory ? undefined : resolve(cfg.dataDir, "table");
@@ -79,7 +80,7 @@ export async function openDynamoTable(cfg: TableConfig, opts: OpenTableOptions =
     region: cfg.region,
     maxAttempts: opts.maxAttempts ?? 3,
     ...(dummy ? { credentials: DUMMY_CREDENTIALS } : given ? { credentials: () => Promise.resolve(awsCredentials(given)) } : {}),
-    requestHandler: {
+    requestHandler: server?.requestHandler ?? {
       connectionTimeout: opts.connectionTimeoutMs ?? 1000,
       requestTimeout: opts.requestTimeoutMs ?? 3000,
       throwOnRequestTimeout: true,
