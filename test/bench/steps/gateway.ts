@@ -89,7 +89,16 @@ export interface GatewayFigures {
     llmMs: Spread;
     pushToReplyMs: Spread;
   };
-  burst: { messages: number; llmMs: number; wallMs: number; replies: number };
+  burst: {
+    messages: number;
+    llmMs: number;
+    wallMs: number;
+    replies: number;
+    /** First push → the first and the last LLM request; the last LLM answer → the last reply. */
+    firstLlmRequestMs: number;
+    lastLlmRequestMs: number;
+    afterLastLlmMs: number;
+  };
 }
 
 async function connectTime(world: BenchWorld, proc: HostProc, before: number): Promise<number> {
@@ -193,8 +202,19 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
     for (let i = 0; i < o.burst; i++) world.dt.stream.push(CLIENT_ID, world.message(`burst${i}`, `同时到达 ${i}`).body);
     await world.timeline.until(() => repliesSince(world, burstStart) >= o.burst, 60_000);
     const lastReply = Math.max(...world.timeline.select(world.dt.port, REPLY_PATH, burstStart).map((e) => e.start));
-    const burst = { messages: o.burst, llmMs: o.burstLlmMs, wallMs: round(lastReply - burstStart, 0), replies: repliesSince(world, burstStart) };
-    ctx.progress(`  all ${burst.replies} answered ${burst.wallMs} ms after the first push`);
+    const llmCalls = world.timeline.select(world.llm.port, LLM_PATH, burstStart, lastReply);
+    const burst = {
+      messages: o.burst,
+      llmMs: o.burstLlmMs,
+      wallMs: round(lastReply - burstStart, 0),
+      replies: repliesSince(world, burstStart),
+      firstLlmRequestMs: round(Math.min(...llmCalls.map((e) => e.start)) - burstStart, 0),
+      lastLlmRequestMs: round(Math.max(...llmCalls.map((e) => e.start)) - burstStart, 0),
+      afterLastLlmMs: round(lastReply - Math.max(...llmCalls.map((e) => e.finish ?? e.start)), 0),
+    };
+    ctx.progress(
+      `  all ${burst.replies} answered ${burst.wallMs} ms after the first push; LLM requests from +${burst.firstLlmRequestMs} to +${burst.lastLlmRequestMs} ms, last reply ${burst.afterLastLlmMs} ms after the last LLM answer`,
+    );
 
     ctx.progress(`gateway: ${o.messages} messages (${o.inFlight} in flight at most, 100 users), memory every ${o.messages / 10}, then ${o.idleAfterS} s idle`);
     world.llm.reset();
