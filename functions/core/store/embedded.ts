@@ -53,6 +53,11 @@ export interface InProcessRequestHandler {
   destroy(): void;
 }
 
+/** The AWS SDK's request signer contract (`sign(request, { signingDate })`), as its SigV4 auth scheme calls it. */
+export interface PlaceholderSigner {
+  sign<R extends { headers: Record<string, string> }>(request: R, opts?: { signingDate?: Date; signingRegion?: string }): Promise<R>;
+}
+
 export interface EmbeddedServer {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
@@ -60,8 +65,26 @@ export interface EmbeddedServer {
   path: string | undefined;
   /** For a client in this process: the same server without a socket (no TCP, no HTTP parsing). */
   requestHandler: InProcessRequestHandler;
+  /** For a client in this process: see `placeholderSigner`. */
+  signer: PlaceholderSigner;
   close(): Promise<void>;
 }
+
+/**
+ * dynalite checks no signature, only that a request carries SigV4's parts (an `AWS4-` Authorization
+ * header with Credential, SignedHeaders and Signature, and an X-Amz-Date), and the embedded store
+ * has no caller but this process: its client sends those parts with a placeholder signature instead
+ * of hashing and HMAC-signing every request (about a fifth of an in-process request's CPU).
+ */
+export const placeholderSigner: PlaceholderSigner = {
+  sign(request, opts) {
+    const date = (opts?.signingDate ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, "");
+    const scope = `${date.slice(0, 8)}/${opts?.signingRegion ?? "local"}/dynamodb/aws4_request`;
+    request.headers["x-amz-date"] = date;
+    request.headers.authorization = `AWS4-HMAC-SHA256 Credential=dingclaw-local/${scope}, SignedHeaders=host;x-amz-date, Signature=unsigned`;
+    return Promise.resolve(request);
+  },
+};
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -152,6 +175,7 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
     endpoint: `http://127.0.0.1:${port}`,
     path: opts.path,
     requestHandler: inProcessHandler(listener),
+    signer: placeholderSigner,
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

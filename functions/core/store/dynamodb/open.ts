@@ -80,6 +80,7 @@ export async function openDynamoTable(cfg: TableConfig, opts: OpenTableOptions =
     region: cfg.region,
     maxAttempts: opts.maxAttempts ?? 3,
     ...(dummy ? { credentials: DUMMY_CREDENTIALS } : given ? { credentials: () => Promise.resolve(awsCredentials(given)) } : {}),
+    ...(server ? { signer: server.signer } : {}),
     requestHandler: server?.requestHandler ?? {
       connectionTimeout: opts.connectionTimeoutMs ?? 1000,
       requestTimeout: opts.requestTimeoutMs ?? 3000,
