@@ -1,16 +1,33 @@
 // An in-process stand-in for FC's async invocation, used by the gateway for message jobs and firings:
-// jobs are queued and acknowledged at once, run with bounded concurrency, and retried with backoff
-// when they throw.
+// jobs are queued and acknowledged at once, run with bounded concurrency (optionally fewer at once in
+// their opening stretch), and retried with backoff when they throw.
 import type { Job } from "./job.js";
 import { describeError, type Logger } from "./log.js";
 import { backoffDelay, realSleep, retry, type Sleep } from "./retry.js";
 import { emitTrace } from "./trace-events.js";
 
+/** Handed to each run: `leave()` ends the job's opening stretch (see `openingConcurrency`); idempotent. */
+export interface Opening {
+  leave(): void;
+}
+
 export interface LocalDispatcherOptions<J extends QueuedJob = Job> {
-  run: (job: J) => Promise<unknown>;
+  run: (job: J, opening: Opening) => Promise<unknown>;
   log: Logger;
   /** Jobs running at once (LLM calls mostly wait, so this can be high). */
   concurrency?: number;
+  /**
+   * Jobs at once in their opening stretch: from the start of an attempt until it calls
+   * `opening.leave()` (or ends). Default: no limit beyond `concurrency`. With a limit, a burst takes
+   * a few jobs through their start before beginning the next ones, instead of advancing every job one
+   * step at a time so that all of them reach the end of their start together.
+   */
+  openingConcurrency?: number;
+  /**
+   * Longest an attempt keeps its place in the opening stretch (default 250 ms), so that one waiting on
+   * something slow before its `leave()` (a media download) does not hold back the jobs behind it.
+   */
+  openingMaxMs?: number;
   /** Retries after the first attempt, like FC's maxAsyncRetryAttempts. */
   retries?: number;
   /** Jobs waiting beyond this are refused (the caller answers 503 and DingTalk retries). */
@@ -35,6 +52,8 @@ export interface QueuedJob {
 export class LocalDispatcher<J extends QueuedJob = Job> {
   private readonly queue: J[] = [];
   private running = 0;
+  private opening = 0;
+  private readonly openingWaiters: (() => void)[] = [];
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private readonly opts: Required<Omit<LocalDispatcherOptions<J>, "run" | "log">> & Pick<LocalDispatcherOptions<J>, "run" | "log">;
@@ -42,6 +61,8 @@ export class LocalDispatcher<J extends QueuedJob = Job> {
   constructor(options: LocalDispatcherOptions<J>) {
     this.opts = {
       concurrency: 100,
+      openingConcurrency: Infinity,
+      openingMaxMs: 250,
       retries: 3,
       maxQueued: 2000,
       backoffMs: (n) => backoffDelay(n, { baseMs: 500, maxMs: 30_000 }),
@@ -90,10 +111,41 @@ export class LocalDispatcher<J extends QueuedJob = Job> {
     }
   }
 
+  /** One attempt: waits for a place in the opening stretch (at once when one is free), then runs. */
+  private attempt(job: J): Promise<unknown> {
+    if (this.opening < this.opts.openingConcurrency) {
+      this.opening++;
+      return this.runOpened(job);
+    }
+    return new Promise<void>((resolve) => this.openingWaiters.push(resolve)).then(() => this.runOpened(job));
+  }
+
+  /** Runs with a place in the opening stretch, handed on (or given back) at `leave()`, the end or `openingMaxMs`. */
+  private async runOpened(job: J): Promise<unknown> {
+    let left = false;
+    let timer: NodeJS.Timeout | undefined;
+    const opening: Opening = {
+      leave: () => {
+        if (left) return;
+        left = true;
+        clearTimeout(timer);
+        const next = this.openingWaiters.shift();
+        if (next) next();
+        else this.opening--;
+      },
+    };
+    if (this.opts.openingConcurrency !== Infinity) timer = setTimeout(() => opening.leave(), this.opts.openingMaxMs).unref();
+    try {
+      return await this.opts.run(job, opening);
+    } finally {
+      opening.leave();
+    }
+  }
+
   private async runWithRetries(job: J): Promise<void> {
     const { log, retries } = this.opts;
     try {
-      await retry(() => this.opts.run(job), {
+      await retry(() => this.attempt(job), {
         attempts: retries + 1,
         delayMs: (n) => this.opts.backoffMs(n),
         onRetry: ({ err, attempt }) => log.warn("job failed, will retry", { requestId: job.requestId, attempt, error: describeError(err) }),

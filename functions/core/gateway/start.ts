@@ -5,7 +5,7 @@ import type { AppConfig } from "../config.js";
 import { StreamConnection, type StreamOptions } from "../dingtalk/stream.js";
 import { handleCallback } from "../http-callback.js";
 import type { IngestDeps } from "../ingest.js";
-import { LocalDispatcher, type LocalDispatcherOptions } from "../local-dispatch.js";
+import { LocalDispatcher, type LocalDispatcherOptions, type Opening } from "../local-dispatch.js";
 import type { Logger } from "../log.js";
 import { processJob } from "../process-job.js";
 import { notifyRoute } from "../proactive/notify-http.js";
@@ -50,15 +50,30 @@ export interface Gateway {
   close(drainMs?: number): Promise<{ drained: boolean }>;
 }
 
+/** The job's LLM client: its first request ends the job's opening stretch. */
+function leavingAtFirstChat(llm: Runtime["llm"], opening: Opening): Runtime["llm"] {
+  return {
+    chat: (req) => {
+      opening.leave();
+      return llm.chat(req);
+    },
+  };
+}
+
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log } = opts;
   const table = opts.table ?? (await openTable(config.table, { inMemory: opts.inMemory, log }));
   if (!opts.table) await table.ensure({ log });
   const runtime = createRuntime(config, table, { log, fetch: opts.fetch, stdioMcp: true, ...(opts.now ? { now: opts.now } : {}) });
+  // With the embedded store a job's start (parsing, table reads, the prompt) is CPU on this process: in a
+  // burst, taking a few jobs at a time through it to their LLM request sends the first requests out
+  // sooner and spreads the answers, so the work after them overlaps instead of queueing at the end
+  // (with a remote table the start mostly waits on the network, and every job starts at once).
   const dispatcher = new LocalDispatcher({
+    ...(table.embedded ? { openingConcurrency: 8 } : {}),
     ...opts.dispatcher,
     log,
-    run: (job) => processJob(job, runtime),
+    run: (job, opening) => processJob(job, { ...runtime, llm: leavingAtFirstChat(runtime.llm, opening) }),
   });
   const firings = new LocalDispatcher<FiringJob>({ ...opts.dispatcher, log, run: (job) => runFiringJob(job, runtime) });
   const credentials = config.dingtalk.credentials;
