@@ -1,5 +1,6 @@
 // FC HTTP trigger host: adapts FC 2.0 `(req, resp, context)` and FC 3.0 events to the core callback,
 // which verifies, claims and dispatches the worker asynchronously. Thin; everything else is the core.
+import "./fc/zod-jitless.js";
 import { loadConfig, type AppConfig } from "./core/config.js";
 import { readEnv, type Env } from "./core/env.js";
 import { handleCallback, type CallbackRequest, type CallbackResponse } from "./core/http-callback.js";
