@@ -1,7 +1,7 @@
 // FC HTTP trigger host: adapts FC 2.0 `(req, resp, context)` and FC 3.0 events to the core callback,
 // which verifies, claims and dispatches the worker asynchronously. Thin; everything else is the core.
 import "./fc/zod-jitless.js";
-import { loadConfig, type AppConfig } from "./core/config.js";
+import { loadCallbackConfig, type CallbackConfig } from "./core/config-base.js";
 import { readEnv, type Env } from "./core/env.js";
 import { handleCallback, type CallbackRequest, type CallbackResponse } from "./core/http-callback.js";
 import { captureConsole, createLogger, describeError, type Logger } from "./core/log.js";
@@ -16,7 +16,7 @@ const TABLE_REQUIRED = "DINGCLAW_TABLE_ENDPOINT is not set: functions on FC need
 
 interface Instance {
   env: Env;
-  config: AppConfig;
+  config: CallbackConfig;
   idempotency: IdempotencyStore;
   log: Logger;
 }
@@ -31,7 +31,7 @@ async function init(): Promise<Instance> {
   const env = readEnv();
   const log = createLogger({ level: env.LOG_LEVEL });
   captureConsole(log);
-  const config = loadConfig(process.env);
+  const config = loadCallbackConfig(process.env, env);
   if (!config.table.endpoint) throw new Error(TABLE_REQUIRED);
   const table = await openTable(config.table, { log, ...tableSigning(config.table.kind, role) });
   return { env, config, idempotency: new IdempotencyStore(table), log };
@@ -48,7 +48,7 @@ async function respond(req: CallbackRequest | undefined, context: RawContext): P
     bootLog.error("callback cannot start", { requestId: req.requestId, error: describeError(err) });
     return { status: 503, headers: { "content-type": "application/json" }, body: '{"error":"bot not available"}' };
   }
-  const credentials = inst.config.dingtalk.credentials;
+  const credentials = inst.config.credentials;
   const ctx = resolveContext(context, inst.env);
   return handleCallback(req, {
     secret: credentials?.clientSecret,

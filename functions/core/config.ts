@@ -1,11 +1,20 @@
 // Configuration: one zod schema for a PicoClaw-compatible config.json, environment overrides and
 // defaults, resolved into the typed AppConfig every other module reads. Unknown fields are kept
 // and ignored; every error names the field, what is wrong and an example of a right value.
-import { readFileSync } from "node:fs";
 import * as z from "zod";
-import { DEFAULT_CONFIG_PATH, readEnv, tableRegion, type Env, type EnvSource } from "./env.js";
+import {
+  ConfigError,
+  CREDENTIAL_OVERRIDES,
+  dingtalkCredentials,
+  optionalText,
+  readConfigInput,
+  setPath,
+  tableSettings,
+  type DingTalkConfig,
+  type TableSettings,
+} from "./config-base.js";
+import { readEnv, type Env, type EnvSource } from "./env.js";
 import { keyHints, type KnownKeys } from "./config-hints.js";
-import { instanceOf, tableKind, type TableKind } from "./store/kind.js";
 import { PROVIDER_NAMES, providerBaseUrl } from "./llm/providers.js";
 import { registerSecret } from "./log.js";
 import { isTimeZone } from "./time-zone.js";
@@ -72,11 +81,6 @@ export const MODEL_CONFIG_EXAMPLE = [
   `{ "model_list": [ ${MODEL_ENTRY_EXAMPLE} ],`,
   '  "agents": { "defaults": { "model_name": "glm-4" } } }',
 ];
-
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
 
 const httpUrl = z
   .string()
@@ -217,11 +221,7 @@ export interface LimitsConfig {
   userMessagesPerMinute: number;
 }
 
-export interface DingTalkConfig {
-  clientId: string;
-  clientSecret: string;
-  robotCode: string;
-}
+export { ConfigError, type DingTalkConfig };
 
 export interface AppConfig {
   dingtalk: {
@@ -271,16 +271,7 @@ export interface AppConfig {
   models: ModelEndpoint[];
   /** The per-turn audit line (audit.ts). */
   audit: { includeContent: boolean };
-  table: {
-    kind: TableKind;
-    endpoint: string | undefined;
-    name: string;
-    dataDir: string;
-    /** DynamoDB API: the signing region. */
-    region: string;
-    /** Tablestore: the instance (DINGCLAW_TABLE_INSTANCE, else from the endpoint's host). */
-    instance: string | undefined;
-  };
+  table: TableSettings;
   /** Problems that do not stop the bot (e.g. an unused entry with an unknown provider). */
   warnings: string[];
   /** Unknown keys that look like another bot's spelling of ours: one "did you mean" line each. */
@@ -289,13 +280,6 @@ export interface AppConfig {
   missingFile: string | undefined;
   /** The parsed file, unknown fields included, for features that read their own sections. */
   raw: RawConfig;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`config: ${problems.join("; ")}`);
-    this.name = "ConfigError";
-  }
 }
 
 function pathText(path: readonly PropertyKey[]): string {
@@ -307,20 +291,8 @@ function problem(path: readonly PropertyKey[], what: string): string {
   return `${pathText(path) || "(root)"}: ${what}${example ? ` (example: ${example})` : ""}`;
 }
 
-function setPath(obj: Record<string, unknown>, path: string[], value: string): void {
-  let node = obj;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (typeof next !== "object" || next === null || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1]!] = value;
-}
-
 const ENV_OVERRIDES = [
-  ["DINGTALK_CLIENT_ID", ["channels", "dingtalk", "client_id"]],
-  ["DINGTALK_CLIENT_SECRET", ["channels", "dingtalk", "client_secret"]],
-  ["DINGTALK_ROBOT_CODE", ["channels", "dingtalk", "robot_code"]],
+  ...CREDENTIAL_OVERRIDES,
   ["DINGTALK_MODE", ["channels", "dingtalk", "mode"]],
   ["DINGCLAW_MODEL", ["agents", "defaults", "model_name"]],
   ["DINGCLAW_NOTIFY_TOKEN", ["channels", "dingtalk", "notify_token"]],
@@ -392,17 +364,7 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
   const dt = raw.channels.dingtalk;
   if (dt.card_mode === "answer" && !dt.card_template_id)
     problems.push(problem(["channels", "dingtalk", "card_template_id"], 'is required when card_mode is "answer"'));
-  let credentials: DingTalkConfig | undefined;
-  if (dt.enabled) {
-    if (dt.client_id && !dt.client_secret)
-      problems.push(problem(["channels", "dingtalk", "client_secret"], "is missing while client_id is set"));
-    else if (!dt.client_id && dt.client_secret)
-      problems.push(problem(["channels", "dingtalk", "client_id"], "is missing while client_secret is set"));
-    else if (dt.client_id && dt.client_secret) {
-      registerSecret(dt.client_secret);
-      credentials = { clientId: dt.client_id, clientSecret: dt.client_secret, robotCode: dt.robot_code ?? dt.client_id };
-    }
-  }
+  const credentials = dingtalkCredentials(dt, problems, problem);
 
   const tools = resolveTools(raw.tools, source, warnings, problems, problem);
   const schedules = resolveSchedules(raw.schedules, defaults.timezone, problems, problem);
@@ -459,14 +421,7 @@ function resolve(raw: RawConfig, env: Env, source: EnvSource): Omit<AppConfig, "
     schedules,
     models,
     audit: { includeContent: raw.audit.include_content },
-    table: {
-      kind: tableKind(env.DINGCLAW_TABLE_KIND, env.DINGCLAW_TABLE_ENDPOINT),
-      endpoint: env.DINGCLAW_TABLE_ENDPOINT,
-      name: env.DINGCLAW_TABLE_NAME,
-      dataDir: env.DINGCLAW_DATA_DIR,
-      region: tableRegion(env),
-      instance: env.DINGCLAW_TABLE_INSTANCE ?? instanceOf(env.DINGCLAW_TABLE_ENDPOINT),
-    },
+    table: tableSettings(env),
     warnings,
     raw,
   };
@@ -509,27 +464,6 @@ function parseWithEnv(input: unknown, env: Env, source: EnvSource, missingFile?:
  */
 export function loadConfig(source: EnvSource = process.env): AppConfig {
   const env = readEnv(source);
-  const path = env.DINGCLAW_CONFIG ?? DEFAULT_CONFIG_PATH;
-  let text: string;
-  let origin: string;
-  if (env.DINGCLAW_CONFIG_JSON) {
-    text = env.DINGCLAW_CONFIG_JSON;
-    origin = "DINGCLAW_CONFIG_JSON";
-  } else {
-    origin = path;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !env.DINGCLAW_CONFIG) return parseWithEnv({}, env, source, path);
-      throw new ConfigError([`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
-    }
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    const at = /position (\d+)/.exec((err as Error).message)?.[1];
-    throw new ConfigError([`${origin}: is not valid JSON${at ? ` (near character ${at})` : ""}`]);
-  }
-  return parseWithEnv(json, env, source);
+  const { input, missingFile } = readConfigInput(env);
+  return parseWithEnv(input, env, source, missingFile);
 }

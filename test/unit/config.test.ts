@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadCallbackConfig } from "../../functions/core/config-base.js";
 import { ConfigError, loadConfig, parseConfig } from "../../functions/core/config.js";
 
 const seed = {
@@ -205,4 +206,36 @@ describe("config", () => {
       "channels.dingtalk.clientId is not a dingclaw setting (ignored): did you mean `client_id`?",
     ]);
   });
+
+  describe("the callback's part (loadCallbackConfig)", () => {
+    const env = (config: unknown, extra: Record<string, string> = {}) => ({
+      DINGCLAW_CONFIG_JSON: JSON.stringify(config),
+      DINGCLAW_TABLE_ENDPOINT: "https://dingclaw.cn-hangzhou.ots.aliyuncs.com",
+      ...extra,
+    });
+
+    it("gives the credentials and table loadConfig gives, environment overrides included", () => {
+      for (const source of [
+        env(seed),
+        env(seed, { DINGTALK_CLIENT_ID: "dingfromenv", DINGTALK_ROBOT_CODE: "robot-env" }),
+        env({ channels: { dingtalk: { enabled: false, client_id: "dingx", client_secret: "secret-x-123456" } } }),
+        env({}, { DINGTALK_CLIENT_ID: "dingonlyenv", DINGTALK_CLIENT_SECRET: "env-secret-123456" }),
+      ]) {
+        const full = loadConfig(source);
+        expect(loadCallbackConfig(source)).toEqual({ credentials: full.dingtalk.credentials, table: full.table });
+      }
+    });
+
+    it("refuses half a credential pair and a non-object config, and reads nothing else", () => {
+      expect(errorOf(() => loadCallbackConfig(env({ channels: { dingtalk: { client_secret: "lonely-secret-1" } } }))).problems).toEqual([
+        "channels.dingtalk.client_id: is missing while client_secret is set",
+      ]);
+      expect(errorOf(() => loadCallbackConfig(env([]))).problems[0]).toMatch(/must be a JSON object/);
+      expect(errorOf(() => loadCallbackConfig({ DINGCLAW_CONFIG_JSON: "{nope" })).problems[0]).toMatch(/DINGCLAW_CONFIG_JSON: is not valid JSON/);
+      const other = { ...seed, model_list: "not a list", schedules: [{ cron: "not a cron" }] };
+      expect(() => loadConfig(env(other))).toThrow(ConfigError);
+      expect(loadCallbackConfig(env(other)).credentials?.clientId).toBe("dingxxxxxxxxxxxxxx");
+    });
+  });
+
 });
