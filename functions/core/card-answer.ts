@@ -1,5 +1,5 @@
-// Answers as streaming AI cards: AiCardService decides per answer (governor, earlier attempts' card
-// records) and opens a CardChannel that creates the card alongside the LLM call, streams the latest
+// Answers as streaming AI cards: AiCardService decides per answer (governor, what earlier attempts did
+// with the message's card, as their claim record says) and opens a CardChannel that creates the card alongside the LLM call, streams the latest
 // text (coalesced: at most one update per interval, the first as soon as there is text, skipped when
 // the app's API rate is busy, the final one never), and finalizes it (or marks it failed). A card
 // never carries more than `maxBytes`: a longer answer ends the card with what fits and a note, and the
@@ -12,7 +12,7 @@ import { splitText } from "./dingtalk/split.js";
 import { utf8Length } from "./dingtalk/unicode.js";
 import { describeError, type Logger } from "./log.js";
 import type { CardDecision, CardGovernor } from "./quota.js";
-import type { CardRecord, CardRecordStore } from "./store/cards.js";
+import type { SendProgress } from "./store/idempotency.js";
 
 /** Ends a card whose answer goes on in the messages after it. */
 export const CARD_CONTINUED_NOTE = "（下文见下一条消息）";
@@ -157,7 +157,6 @@ export interface AiCardServiceOptions {
   /** The most content (UTF-8 bytes) a card carries (channels.dingtalk.card_max_bytes). */
   maxBytes: number;
   governor: Pick<CardGovernor, "decide" | "reportCardError">;
-  records: Pick<CardRecordStore, "get" | "markCreated" | "markFinalized">;
   now: () => number;
   log: Logger;
 }
@@ -168,6 +167,8 @@ export interface CardOpenRequest {
   target: ReplyTarget;
   /** The answer is already known (a retry reusing a stored answer): never start a new card for it. */
   reuse: boolean;
+  /** What earlier attempts did with this message's card (from its claim record). */
+  earlier?: SendProgress["card"];
   log: Logger;
 }
 
@@ -189,9 +190,8 @@ export type CardOpenResult =
   | { kind: "finalized"; outTrackId: string }
   | { kind: "card"; channel: CardChannel };
 
-/** What `open` reads first (this message's card record and the governor's decision), read ahead by `lookUp`. */
+/** What `open` reads first (the governor's decision), read ahead by `lookUp`. */
 export interface CardLookup {
-  record: Promise<CardRecord | undefined>;
   decision: Promise<CardDecision>;
 }
 
@@ -204,42 +204,31 @@ export class AiCardService {
   }
 
   /**
-   * Starts the table reads `open` needs (no side effect), so a caller can run them alongside its own
-   * (the conversation load) instead of before the LLM request. Never rejects before it is awaited.
+   * Starts the table reads `open` needs (the governor's; no side effect), so a caller can run them
+   * alongside its own (the conversation load) instead of before the LLM request. Never rejects.
    */
-  lookUp(messageKey: string): CardLookup {
-    const record = this.opts.records.get(messageKey);
-    record.catch(() => undefined);
-    return { record, decision: this.opts.governor.decide() };
+  lookUp(): CardLookup {
+    return { decision: this.opts.governor.decide() };
   }
 
   async open(req: CardOpenRequest, lookup?: CardLookup): Promise<CardOpenResult> {
     if (!canDeliverCard(req.target)) return { kind: "markdown", reason: "no staffId for a 1:1 card" };
-    // A stored answer being re-sent never starts a card: no need for the governor then.
-    const { record: reading, decision } = lookup ?? { record: this.opts.records.get(req.messageKey), decision: undefined };
-    let record;
-    try {
-      record = await reading;
-    } catch (err) {
-      req.log.warn("card record unreadable, answering with markdown", { error: describeError(err) });
-      return { kind: "markdown", reason: "card record unreadable" };
-    }
-    if (record?.state === "finalized") return { kind: "finalized", outTrackId: record.outTrackId };
-    // A card record means an earlier attempt may have delivered a card: always finish that card.
-    if (!record) {
+    const outTrackId = cardIdFor(req.messageKey);
+    if (req.earlier === "finalized") return { kind: "finalized", outTrackId };
+    // An earlier attempt may have delivered the card: always finish that card, whatever the governor says.
+    if (req.earlier !== "opened") {
+      // A stored answer being re-sent never starts a card: no need for the governor then.
       if (req.reuse) return { kind: "markdown", reason: "stored answer, no card" };
-      const allowed = await (decision ?? this.opts.governor.decide());
+      const allowed = await (lookup?.decision ?? this.opts.governor.decide());
       if (!allowed.card) return { kind: "markdown", reason: allowed.reason };
     }
-    const outTrackId = record?.outTrackId ?? cardIdFor(req.messageKey);
     return { kind: "card", channel: this.channel(req, outTrackId) };
   }
 
   private channel(req: CardOpenRequest, outTrackId: string): CardChannel {
-    const { client, template, records, governor, maxBytes } = this.opts;
+    const { client, template, governor, maxBytes } = this.opts;
     const ready = (async (): Promise<boolean> => {
       try {
-        await records.markCreated(req.messageKey, outTrackId);
         const { existed } = await createCard(client, template, outTrackId, req.target, { maxAttempts: 2 });
         req.log.info("dingtalk: answer card delivered", { outTrackId, existed });
         return true;
@@ -276,11 +265,6 @@ export class AiCardService {
           if (err instanceof DingTalkApiError && err.code === "param.stream.content")
             await streamCard(client, template, outTrackId, { content: CARD_TOO_LONG_NOTE, finalize: true, maxAttempts: 1 }).catch(() => undefined);
           return { ok: false };
-        }
-        try {
-          await records.markFinalized(req.messageKey, outTrackId);
-        } catch (err) {
-          req.log.warn("card record not updated (the idempotency record still is)", { error: describeError(err) });
         }
         if (rest) req.log.info("dingtalk: answer longer than a card; the rest follows as messages", { outTrackId, restBytes: utf8Length(rest) });
         return { ok: true, outTrackId, updates: streamer.updates, rest };

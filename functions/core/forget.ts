@@ -1,13 +1,12 @@
 // `/forget`: a user deletes what the bot stores about them. `/forget` lists what will go and records
 // a request (store/forget-requests.ts); `/forget confirm` in the same chat within its lifetime deletes
 // the user's own conversations (their 1:1 chat; in a group with group_scope "sender", their own one
-// there) with the per-message records of those conversations' messages (AI card records, tool
-// journals, the reply ledger on idempotency records), then every other kind of personal data
+// there) with the per-message records of those conversations' messages (tool journals, the reply
+// ledger on idempotency records), then every other kind of personal data
 // registered as PersonalData (reminders, usage details). A shared group conversation is the group's
 // and stays. Safe to retry: the request is cleared only after everything is deleted.
 import type { Caller } from "./access.js";
 import type { Logger } from "./log.js";
-import type { CardRecordStore } from "./store/cards.js";
 import type { ConversationStore } from "./store/conversations.js";
 import type { ForgetRequestStore } from "./store/forget-requests.js";
 import type { IdempotencyStore } from "./store/idempotency.js";
@@ -33,7 +32,6 @@ export interface PersonalData {
 export interface ForgetDeps {
   requests: Pick<ForgetRequestStore, "ask" | "pending" | "clear" | "ttlSeconds">;
   conversations: Pick<ConversationStore, "load" | "erase">;
-  cards: Pick<CardRecordStore, "delete">;
   journal: Pick<ToolJournalStore, "delete">;
   idempotency: Pick<IdempotencyStore, "forgetReply">;
   /** Reminders, usage details, …: each store that keeps data about a person adds one entry. */
@@ -125,6 +123,6 @@ async function eraseConversation(key: string, robotCode: string, deps: ForgetDep
 }
 
 async function eraseMessageRecords(messageKey: string, deps: ForgetDeps): Promise<number> {
-  const done = await Promise.all([deps.cards.delete(messageKey), deps.journal.delete(messageKey), deps.idempotency.forgetReply(messageKey)]);
+  const done = await Promise.all([deps.journal.delete(messageKey), deps.idempotency.forgetReply(messageKey)]);
   return done.filter(Boolean).length;
 }

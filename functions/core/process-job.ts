@@ -6,6 +6,7 @@
 import { answerScope, handleMessage, replyTarget, type AgentDeps, type AgentOutcome } from "./agent.js";
 import { writeAudit, type TurnEnd } from "./audit.js";
 import type { AppConfig } from "./config.js";
+import { canDeliverCard } from "./dingtalk/cards.js";
 import { parseCallback } from "./dingtalk/inbound.js";
 import { JobSchema } from "./job.js";
 import { describeError } from "./log.js";
@@ -54,14 +55,17 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
   const log = deps.log.child({ requestId, msgId: msg.msgId });
   const started = deps.now();
 
-  // An answer's reads (its conversation, and with AI cards the card record and API budget) go alongside
-  // the claim renewal: one table round trip before the LLM, not two. A job that turns out not to hold
-  // the claim drops them.
+  // An answer's reads (its conversation, and with AI cards the API budget) go alongside the claim
+  // renewal: one table round trip before the LLM, not two. A job that turns out not to hold the claim
+  // drops them. The renewal also records that this attempt may make the message's AI card, so a retry
+  // finishes that card instead of answering another way (the claim record is the card record).
   const scope = answerScope(msg, deps.config);
+  const target = replyTarget(msg, deps.config.dingtalk.credentials?.robotCode ?? "");
   const conversation = scope === undefined ? undefined : deps.conversations.load(scope);
   conversation?.catch(() => undefined);
-  const cardReads = scope === undefined ? undefined : deps.cards?.lookUp(claim.key);
-  const held = await deps.idempotency.resume(claim.key, claim.token);
+  const cardReads = scope === undefined ? undefined : deps.cards?.lookUp();
+  const mayCard = cardReads !== undefined && canDeliverCard(target);
+  const held = await deps.idempotency.resume(claim.key, claim.token, { card: mayCard });
   if (held.status !== "claimed") {
     log.info("job skipped", { state: held.status });
     return { status: "skipped", reason: held.status };
@@ -78,13 +82,14 @@ async function runJob(input: unknown, deps: WorkerDeps): Promise<JobOutcome> {
   let completed = false;
   const ledger: ReplyLedger = {
     delivered: previous.sentParts,
-    recordParts: (digests) => deps.idempotency.recordParts(claim.key, token, digests),
+    ...(previous.card ? { card: previous.card } : {}),
+    recordParts: (digests, opts) => deps.idempotency.recordParts(claim.key, token, digests, opts),
     markSent: async (result, digests) => {
       await deps.idempotency.complete(claim.key, token, { replyId: result.processQueryKey, sentParts: digests });
       completed = true;
     },
   };
-  const replier = new Replier(replyTarget(msg, deps.config.dingtalk.credentials?.robotCode ?? ""), claim.key, { ...deps, log }, ledger);
+  const replier = new Replier(target, claim.key, { ...deps, log }, ledger);
   if (cardReads) replier.lookAhead(cardReads);
   const audit = (end: TurnEnd) =>
     writeAudit(log, msg, end, { models: deps.config.models, audit: deps.config.audit ?? { includeContent: false }, attempt: held.attempt });

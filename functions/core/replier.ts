@@ -8,6 +8,7 @@ import type { OutgoingMessage, ReplyTarget, SendResult } from "./dingtalk/outgoi
 import { renderReply, replyParts, type ReplyPart } from "./dingtalk/split.js";
 import { describeError, type Logger } from "./log.js";
 import * as say from "./replies.js";
+import type { SendProgress } from "./store/idempotency.js";
 
 export interface Delivered {
   route: SendResult["route"];
@@ -34,8 +35,10 @@ export interface AnswerChannel {
 export interface ReplyLedger {
   /** Digests of the parts earlier attempts delivered. */
   readonly delivered: readonly string[];
-  /** Records the digests of every part delivered so far (before the next part is sent). */
-  recordParts(digests: string[]): Promise<void>;
+  /** What earlier attempts did with the message's AI card. */
+  readonly card?: SendProgress["card"];
+  /** Records the digests of every part delivered so far (before the next part is sent); `cardFinalized`: the card was just finalized. */
+  recordParts(digests: string[], opts?: { cardFinalized?: boolean }): Promise<void>;
   /** Records that the whole reply went out (the worker completes the message in that same write). */
   markSent(result: SendResult, digests: string[]): Promise<void>;
 }
@@ -103,7 +106,7 @@ export class Replier {
    * started for this message itself). Optional.
    */
   lookAhead(started?: CardLookup): void {
-    this.lookup ??= started ?? this.deps.cards?.lookUp(this.messageKey);
+    this.lookup ??= started ?? this.deps.cards?.lookUp();
   }
 
   /**
@@ -114,11 +117,14 @@ export class Replier {
   async answer(reuse: boolean): Promise<{ channel: AnswerChannel } | { delivered: Delivered }> {
     const cards = this.deps.cards;
     if (cards) {
-      const opened = await cards.open({ messageKey: this.messageKey, target: this.target, reuse, log: this.deps.log }, this.lookup);
+      // An attempt answering with a card sends no message before the card is finalized: an unfinalized
+      // card with messages delivered means the earlier attempt answered in markdown instead.
+      const earlier = this.ledger?.card === "opened" && this.ledger.delivered.length > 0 ? undefined : this.ledger?.card;
+      const opened = await cards.open({ messageKey: this.messageKey, target: this.target, reuse, log: this.deps.log, ...(earlier ? { earlier } : {}) }, this.lookup);
       if (opened.kind === "card") return { channel: this.cardChannel(opened.channel) };
       if (opened.kind === "finalized") {
         const card = { outTrackId: opened.outTrackId, updates: 0 };
-        const done = (rest: string) => this.afterCard(card, rest, this.deps.now());
+        const done = (rest: string) => this.afterCard(card, rest, this.deps.now(), false);
         if (reuse) return { channel: { status: () => Promise.resolve(), finish: (text) => done(cards.rest(text)), fail: () => done("") } };
         this.deps.log.warn("answer card finalized by an earlier attempt but no stored answer; not answering again");
         return { delivered: await done("") };
@@ -147,7 +153,7 @@ export class Replier {
     const deliver = async (text: string, error: boolean): Promise<Delivered> => {
       const done = await card.finish(text, error);
       if (!done.ok) return this.markdown(text);
-      return this.afterCard({ outTrackId: done.outTrackId, updates: done.updates }, done.rest, started);
+      return this.afterCard({ outTrackId: done.outTrackId, updates: done.updates }, done.rest, started, true);
     };
     return {
       onText: (textSoFar) => card.onText(textSoFar),
@@ -157,8 +163,16 @@ export class Replier {
     };
   }
 
-  /** A finalized card, then the rendered `rest` it could not hold as markdown messages; the reply is then sent. */
-  private async afterCard(card: { outTrackId: string; updates: number }, rest: string, started: number): Promise<Delivered> {
+  /**
+   * A finalized card, then the rendered `rest` it could not hold as markdown messages; the reply is then
+   * sent. `finalizedNow`: this attempt finalized the card, so it is recorded before any message follows
+   * it (a card with nothing after it is recorded by the completion).
+   */
+  private async afterCard(card: { outTrackId: string; updates: number }, rest: string, started: number, finalizedNow: boolean): Promise<Delivered> {
+    if (rest && finalizedNow && this.ledger) {
+      await this.ledger.recordParts([...this.delivered], { cardFinalized: true });
+      this.recorded = this.delivered.length;
+    }
     const parts = rest ? await this.sendAll(replyParts(rest)) : 0;
     await this.markSent({ route: "card", processQueryKey: card.outTrackId });
     return { route: "card", parts: 1 + parts, sendMs: this.deps.now() - started, card };

@@ -13,7 +13,6 @@ import { LlmClient } from "./llm/index.js";
 import type { WorkerDeps } from "./process-job.js";
 import { CardGovernor } from "./quota.js";
 import type { ApiUsageStore } from "./store/api-usage.js";
-import { CardRecordStore } from "./store/cards.js";
 import { ConversationStore } from "./store/conversations.js";
 import { ForgetRequestStore } from "./store/forget-requests.js";
 import { IdempotencyStore } from "./store/idempotency.js";
@@ -55,7 +54,6 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
   };
   const governor = apiUsage ? new CardGovernor({ usage: apiUsage, budget: config.dingtalk.apiMonthlyBudget, now, log }) : undefined;
   const cardsConfig = config.dingtalk.cards;
-  const cardRecords = new CardRecordStore(table, { now });
   const cards =
     dingtalk && governor && cardsConfig.mode === "answer" && cardsConfig.templateId
       ? new AiCardService({
@@ -64,7 +62,6 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
           updateIntervalMs: cardsConfig.updateIntervalMs,
           maxBytes: cardsConfig.maxBytes,
           governor,
-          records: cardRecords,
           now,
           log,
         })
@@ -110,7 +107,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     ...(governor ? { quota: governor } : {}),
     idempotency,
     conversations,
-    forget: { requests: new ForgetRequestStore(table, { now }), conversations, cards: cardRecords, journal: toolJournal, idempotency, personalData },
+    forget: { requests: new ForgetRequestStore(table, { now }), conversations, journal: toolJournal, idempotency, personalData },
     llm: new LlmClient(config, { log, now, fetch: opts.fetch }),
   };
 }

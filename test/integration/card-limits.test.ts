@@ -93,6 +93,29 @@ describe("a long answer in card mode", () => {
     expect(squash(delivered)).toBe(squash(renderMarkdown(LONG)));
     expect(await processJob(j, rt)).toEqual({ status: "skipped", reason: "completed" });
   });
+
+  it("an answer sent as markdown while cards were paused, crashing between its parts: the retry never switches to a card", async () => {
+    const rt = cardRuntime();
+    await rt.apiUsage!.pauseCards(Date.now() + 60_000, "test");
+    try {
+      const j = await job(rt, "暂停时的长文", { staffId: "paused-crash" });
+      w.llm.script({ text: LONG });
+      let sends = 0;
+      const crashing: WorkerDeps = { ...rt, send: (t, m) => (++sends === 2 ? Promise.reject(new Error("instance died")) : rt.send(t, m)) };
+      await expect(processJob(j, crashing)).rejects.toThrow("instance died");
+      expect(w.dt.sent()).toHaveLength(1);
+      await rt.apiUsage!.resumeCards();
+
+      expect(await processJob(j, rt)).toMatchObject({ status: "done", outcome: { kind: "answer", reused: true } });
+      expect(w.dt.cards()).toEqual([]);
+      const texts = w.dt.sent().map((s) => s.text!);
+      expect(new Set(texts).size).toBe(texts.length);
+      expect(texts.map((t) => /\((\d+)\/\d+\)$/.exec(t)?.[1])).toEqual(texts.map((_, i) => String(i + 1)));
+      expect(squash(texts.map(withoutNumbering).join(""))).toBe(squash(renderMarkdown(LONG)));
+    } finally {
+      await rt.apiUsage!.resumeCards();
+    }
+  });
 });
 
 /** Calls per (API, second) the double received. */

@@ -1,6 +1,6 @@
 // /forget through the real message path (ingest → processJob): nothing is deleted without `/forget
 // confirm` in the same chat within the request's lifetime; then the sender's 1:1 conversation, the
-// records of its messages (AI card records, tool journals, the reply ledger), their own conversation in
+// records of its messages (tool journals, the reply ledger), their own conversation in
 // a group with group_scope "sender", the reminders they set (anywhere) and their usage details are gone
 // from the table, while other people's data, the org's anonymous totals and a group's shared
 // conversation stay.
@@ -29,15 +29,11 @@ const lastText = () => w.dt.sent().at(-1)?.text ?? w.dt.cards().at(-1)?.params.c
 const conv = (key: string) => items.get({ pk: `conv#${CLIENT_ID}:${key}`, sk: "conv" });
 const msgIdsOf = async (key: string) => ((await conv(key))?.turns as Array<{ msgId: string }>).map((t) => t.msgId);
 
-/** What the table holds for one message: its AI card record, its tool journal, its idempotency record. */
+/** What the table holds for one message: its tool journal, its idempotency record (also its AI card record). */
 async function records(msgId: string) {
   const key = `${CLIENT_ID}:${msgId}`;
-  const [card, journal, claim] = await Promise.all([
-    items.get({ pk: `card#${key}`, sk: "card" }),
-    items.get({ pk: `tools#${key}`, sk: "journal" }),
-    items.get({ pk: `msg#${key}`, sk: "msg" }),
-  ]);
-  return { card, journal, claim };
+  const [journal, claim] = await Promise.all([items.get({ pk: `tools#${key}`, sk: "journal" }), items.get({ pk: `msg#${key}`, sk: "msg" })]);
+  return { journal, claim };
 }
 
 beforeAll(async () => {
@@ -70,9 +66,8 @@ describe("/forget in a 1:1 chat", () => {
     const aliceIds = [...new Set(await msgIdsOf("dm:alice"))];
     expect(aliceIds).toHaveLength(2);
     const first = await records(aliceIds[0]!);
-    expect(first.card).toBeDefined();
     expect(first.journal).toBeDefined();
-    expect(first.claim).toMatchObject({ status: "COMPLETED", sentParts: expect.any(Array) as unknown });
+    expect(first.claim).toMatchObject({ status: "COMPLETED", sentParts: expect.any(Array) as unknown, cardOpens: 1 });
 
     // A confirmation nobody asked for deletes nothing.
     await w.deliver({ text: "/forget confirm", staffId: "alice" }, rt);
@@ -95,7 +90,6 @@ describe("/forget in a 1:1 chat", () => {
     expect(await conv("dm:alice")).toBeUndefined();
     for (const id of aliceIds) {
       const r = await records(id);
-      expect(r.card).toBeUndefined();
       expect(r.journal).toBeUndefined();
       // The claim stays (a late redelivery is still answered by nothing) without what it kept of the reply.
       expect(r.claim).toMatchObject({ status: "COMPLETED" });

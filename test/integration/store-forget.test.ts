@@ -2,7 +2,6 @@
 // deleted with what it held, per-message records (AI card records, tool journals) deleted, and a
 // completed idempotency record that keeps deduplicating while its reply ledger is dropped.
 import { describe, expect, it } from "vitest";
-import { CardRecordStore } from "../../functions/core/store/cards.js";
 import { ConversationStore } from "../../functions/core/store/conversations.js";
 import { ForgetRequestStore } from "../../functions/core/store/forget-requests.js";
 import { IdempotencyStore } from "../../functions/core/store/idempotency.js";
@@ -53,18 +52,13 @@ describe.each(BACKENDS)("%s", (kind) => {
     expect((await conversations.load(key)).turns.map((t) => t.content)).toEqual(["新的开始"]);
   });
 
-  it("a message's card record and tool journal are deleted", async () => {
-    const cards = new CardRecordStore(db.table, { now });
+  it("a message's tool journal is deleted", async () => {
     const journals = new ToolJournalStore(db.table, { now });
     const messageKey = fresh("robot:msg");
-    await cards.markCreated(messageKey, "track-1");
     await journals.forMessage(messageKey).save([{ key: "book_room:{}", state: "done", content: "已预订 301", ok: true }]);
 
-    expect(await cards.delete(messageKey)).toBe(true);
     expect(await journals.delete(messageKey)).toBe(true);
-    expect(await cards.get(messageKey)).toBeUndefined();
     expect(await journals.forMessage(messageKey).load()).toEqual([]);
-    expect(await cards.delete(messageKey)).toBe(false);
     expect(await journals.delete(messageKey)).toBe(false);
   });
 

@@ -1,8 +1,10 @@
 // Idempotency records against a real dynalite: exactly-one claims, completed replays, lease takeover
-// with fencing tokens, the sent flag across takeovers, resume, release and expiry.
+// with fencing tokens, the sent flag across takeovers, resume, release and expiry; the AI card state the
+// record keeps on both backends.
 import { describe, expect, it } from "vitest";
 import { ClaimLostError, IdempotencyStore, type ClaimResult } from "../../functions/core/store/idempotency.js";
 import { exists } from "../../functions/core/store/items.js";
+import { BACKENDS, useBackend } from "../helpers/backends.js";
 import { useTestTable } from "../helpers/dynalite.js";
 
 const db = useTestTable();
@@ -221,5 +223,39 @@ describe("IdempotencyStore.complete / release", () => {
     const key = freshKey();
     await expect(store.recordParts(key, "nope", ["p"])).rejects.toThrow(/no longer held.*no record/);
     await expect(store.complete(key, "nope", { sentParts: ["p"] })).rejects.toBeInstanceOf(ClaimLostError);
+  });
+});
+
+describe.each(BACKENDS)("IdempotencyStore AI card state on %s", (kind) => {
+  const backend = useBackend(kind);
+
+  it("tells a resuming attempt whether an earlier one may have made the card, and whether it was finalized", async () => {
+    const c = clock();
+    const store = new IdempotencyStore(backend.table, { now: c.now, leaseMs: 10_000 });
+    const key = freshKey();
+    const token = claimedToken(await store.claim(key));
+    const first = await store.resume(key, token, { card: true });
+    expect(first).toMatchObject({ status: "claimed", progress: { sentParts: [] } });
+    expect(first.status === "claimed" && first.progress?.card).toBeUndefined();
+    // The same job retried (same token): the first run may have made the card.
+    expect(await store.resume(key, token, { card: true })).toMatchObject({ progress: { card: "opened" } });
+    await store.recordParts(key, token, ["p1"], { cardFinalized: true });
+    c.t += 11_000;
+    expect(await store.resume(key, "next", { card: true })).toMatchObject({ attempt: 2, progress: { card: "finalized", sentParts: ["p1"] } });
+
+    // Attempts that could not make a card leave no mark; a takeover sees the opens before it.
+    const plain = freshKey();
+    const t1 = claimedToken(await store.claim(plain));
+    await store.resume(plain, t1);
+    const again = await store.resume(plain, t1, { card: true });
+    expect(again.status === "claimed" && again.progress?.card).toBeUndefined();
+    c.t += 11_000;
+    expect(await store.resume(plain, "other")).toMatchObject({ attempt: 2, progress: { card: "opened" } });
+
+    // A record the worker re-creates (released, or never claimed) starts without earlier opens.
+    const missing = freshKey();
+    const created = await store.resume(missing, "fresh", { card: true });
+    expect(created.status === "claimed" && created.progress?.card).toBeUndefined();
+    expect(await store.resume(missing, "fresh", { card: true })).toMatchObject({ progress: { card: "opened" } });
   });
 });

@@ -2,7 +2,9 @@
 // (`fire#<…>`), after AWS Powertools: a conditional
 // claim puts IN_PROGRESS with a lease and a fencing token; a crashed attempt's lease can be taken over;
 // COMPLETED keeps the reply id for a day and means the reply went out (the completion records it, with
-// the reply's parts); `sent` survives takeovers so a reply is never sent twice.
+// the reply's parts); `sent` survives takeovers so a reply is never sent twice. The record is also the
+// message's AI card record: each attempt that may make a card counts itself in `cardOpens` with its
+// claim renewal, and `cardFinalized` is written with the parts recorded after the card was finalized.
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
 import { silentLogger, type Logger } from "../log.js";
@@ -21,6 +23,16 @@ export interface SendProgress {
   replyId?: string;
   /** Digests of the reply's parts delivered so far, in order. */
   sentParts: string[];
+  /**
+   * The message's AI card (its id is derived from the message): `opened` when an earlier attempt may
+   * have made it, `finalized` once an attempt recorded it finalized; absent when no earlier attempt could.
+   */
+  card?: "opened" | "finalized";
+}
+
+export interface ResumeOptions {
+  /** This attempt may answer with an AI card: counted in the renewal, so later attempts finish that card. */
+  card?: boolean;
 }
 
 export interface IdempotencyStoreOptions {
@@ -60,6 +72,8 @@ const RecordSchema = z.looseObject({
   sent: z.boolean().catch(false),
   sentParts: z.array(z.string()).catch([]),
   replyId: z.string().optional().catch(undefined),
+  cardOpens: z.number().int().nonnegative().catch(0),
+  cardFinalized: z.boolean().catch(false),
   expiresAt: z.number(),
 });
 type StoredRecord = z.output<typeof RecordSchema>;
@@ -113,32 +127,35 @@ export class IdempotencyStore {
    * The worker re-acquires the claim it was handed (possibly as a retry of the same job): succeeds while
    * the record holds `token` (the lease is renewed, attempt unchanged), or over an expired lease or a
    * missing record (the record then holds `token`, attempt + 1). Reports completed/in_progress otherwise.
-   * A successful resume carries what earlier attempts already delivered (`progress`).
+   * A successful resume carries what earlier attempts already delivered (`progress`); with `card`, the
+   * same write counts this attempt among those that may make the message's AI card.
    */
-  async resume(key: string, token: string): Promise<ClaimResult> {
+  async resume(key: string, token: string, opts: ResumeOptions = {}): Promise<ClaimResult> {
+    const own = opts.card ? 1 : 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const renewed = await this.renew(key, token);
-      if (renewed) return { status: "claimed", token, attempt: renewed.attempt, progress: progressOf(renewed) };
+      const renewed = await this.renew(key, token, own);
+      if (renewed) return { status: "claimed", token, attempt: renewed.attempt, progress: progressOf(renewed, own) };
       const rec = await this.read(key);
       if (!rec) {
-        if (await this.create(key, token, this.leaseMs)) return { status: "claimed", token, attempt: 1, progress: { sent: false, sentParts: [] } };
+        if (await this.create(key, token, this.leaseMs, own)) return { status: "claimed", token, attempt: 1, progress: { sent: false, sentParts: [] } };
         continue;
       }
       if (rec.status === COMPLETED) return completed(rec);
       if (rec.token === token) continue;
       if (rec.leaseUntil > this.now()) return { status: "in_progress" };
-      if (await this.takeOver(key, rec, token, this.leaseMs))
-        return { status: "claimed", token, attempt: rec.attempt + 1, progress: progressOf(rec) };
+      if (await this.takeOver(key, rec, token, this.leaseMs, own))
+        return { status: "claimed", token, attempt: rec.attempt + 1, progress: progressOf(rec, 0) };
     }
     return { status: "in_progress" };
   }
 
   /**
    * Records the digests of the reply parts delivered so far, so a retry after a crash between two
-   * parts resumes after the last delivered one. Throws ClaimLostError for a stale token.
+   * parts resumes after the last delivered one; `cardFinalized`: the message's AI card was finalized
+   * (the parts are what follows it). Throws ClaimLostError for a stale token.
    */
-  async recordParts(key: string, token: string, digests: string[]): Promise<void> {
-    const ok = await this.update(key, { sentParts: digests }, heldBy(token));
+  async recordParts(key: string, token: string, digests: string[], opts: { cardFinalized?: boolean } = {}): Promise<void> {
+    const ok = await this.update(key, { sentParts: digests, ...(opts.cardFinalized ? { cardFinalized: true } : {}) }, heldBy(token));
     if (!ok) throw await this.lost(key, "recordParts");
   }
 
@@ -207,8 +224,8 @@ export class IdempotencyStore {
     }
   }
 
-  /** Puts a fresh IN_PROGRESS record over a missing or expired one. */
-  private create(key: string, token: string, leaseMs: number): Promise<boolean> {
+  /** Puts a fresh IN_PROGRESS record over a missing or expired one (`cardOpens`: 1 when this attempt may make a card). */
+  private create(key: string, token: string, leaseMs: number, cardOpens = 0): Promise<boolean> {
     const now = this.now();
     const fields = {
       status: IN_PROGRESS,
@@ -216,6 +233,7 @@ export class IdempotencyStore {
       attempt: 1,
       leaseUntil: now + leaseMs,
       sent: false,
+      ...(cardOpens ? { cardOpens } : {}),
       expiresAt: this.recordExpiry(now),
       updatedAt: now,
     };
@@ -223,21 +241,27 @@ export class IdempotencyStore {
   }
 
   /** Replaces the token of an IN_PROGRESS record whose lease expired, if it still holds the token we saw. */
-  private takeOver(key: string, rec: StoredRecord, token: string, leaseMs: number): Promise<boolean> {
+  private takeOver(key: string, rec: StoredRecord, token: string, leaseMs: number, cardOpens = 0): Promise<boolean> {
     const now = this.now();
-    return this.update(
-      key,
-      { token, attempt: rec.attempt + 1, leaseUntil: now + leaseMs, expiresAt: this.recordExpiry(now) },
-      and(heldBy(rec.token), compare("leaseUntil", "<=", now)),
+    return this.items.update(
+      this.itemKey(key),
+      {
+        set: { token, attempt: rec.attempt + 1, leaseUntil: now + leaseMs, expiresAt: this.recordExpiry(now), updatedAt: now },
+        ...(cardOpens ? { add: { cardOpens } } : {}),
+      },
+      { if: and(heldBy(rec.token), compare("leaseUntil", "<=", now)) },
     );
   }
 
-  /** Renews the lease while the live record holds `token`; resolves to the record, or undefined if it does not. */
-  private async renew(key: string, token: string): Promise<StoredRecord | undefined> {
+  /** Renews the lease while the live record holds `token`; resolves to the record as written, or undefined if it does not. */
+  private async renew(key: string, token: string, cardOpens: number): Promise<StoredRecord | undefined> {
     const now = this.now();
     const item = await this.items.update(
       this.itemKey(key),
-      { set: { leaseUntil: now + this.leaseMs, expiresAt: this.recordExpiry(now), updatedAt: now } },
+      {
+        set: { leaseUntil: now + this.leaseMs, expiresAt: this.recordExpiry(now), updatedAt: now },
+        ...(cardOpens ? { add: { cardOpens } } : {}),
+      },
       { if: and(heldBy(token), exists), returnItem: true },
     );
     return item ? this.parse(key, item) : undefined;
@@ -276,8 +300,10 @@ export class IdempotencyStore {
   }
 }
 
-function progressOf(rec: StoredRecord): SendProgress {
-  return { sent: rec.sent, sentParts: rec.sentParts, ...(rec.replyId ? { replyId: rec.replyId } : {}) };
+/** What earlier attempts delivered; `own`: the card opens this attempt's own write added to `rec`. */
+function progressOf(rec: StoredRecord, own: number): SendProgress {
+  const card = rec.cardFinalized ? "finalized" : rec.cardOpens > own ? "opened" : undefined;
+  return { sent: rec.sent, sentParts: rec.sentParts, ...(rec.replyId ? { replyId: rec.replyId } : {}), ...(card ? { card } : {}) };
 }
 
 function completed(rec: StoredRecord): ClaimResult {
