@@ -49,7 +49,7 @@ async function step<T>(name: (typeof STEPS)[number], run: () => Promise<T>): Pro
 
 const SIZES = quick
   ? { requests: 300, rounds: 2, warmup: 50, sequential: 50, coldRuns: 2, overhead: 10, connectRuns: 1, turns: 6, messages: 100, idleAfterS: 10, ackFrames: 100 }
-  : { requests: 3000, rounds: 3, warmup: 300, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000, idleAfterS: 30, ackFrames: 500 };
+  : { requests: 3000, rounds: 3, warmup: 2000, sequential: 300, coldRuns: 7, overhead: 60, connectRuns: 3, turns: 30, messages: 1000, idleAfterS: 30, ackFrames: 500 };
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
