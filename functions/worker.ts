@@ -24,7 +24,11 @@ export async function handler(event: unknown, context: unknown): Promise<string>
   const usage = parseUsageEvent(parsed);
   if (usage) return JSON.stringify("error" in usage ? { status: "invalid", reason: usage.error } : await buildUsageReport(rt, usage.month));
   const log = rt.log.child({ fcRequestId: ctx.requestId });
-  if (isFiringJob(parsed)) return JSON.stringify({ status: (await runFiringJob(parsed, { ...rt, log })).status });
+  if (isFiringJob(parsed)) {
+    // Its usage counts are held for one write each: written before the instance may be frozen.
+    const fired = await runFiringJob(parsed, { ...rt, log }).finally(() => rt.settle?.());
+    return JSON.stringify({ status: fired.status });
+  }
   const outcome: JobOutcome = await processJob(parsed, { ...rt, log });
   return JSON.stringify({ status: outcome.status });
 }

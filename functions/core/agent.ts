@@ -197,13 +197,15 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const images = input.input.images.length > 0 ? { images: input.input.images.length } : {};
 
   const meter = new TurnMeter(config.models);
-  // The turn's usage, counted once it ends (every LLM call of it, answered or not); a table failure here costs the count, not the answer.
+  // The turn's usage, counted once it ends (every LLM call of it, answered or not) and written after the
+  // reply with the reply's API-call counts (`written`); a table failure here costs the count, not the answer.
   const count = () =>
     deps.usage && meter.calls.length > 0
       ? deps.usage
           .record(meter.usage({ user: { id: caller.id, ...(msg.sender.nick ? { name: msg.sender.nick } : {}) }, ...(groupOf ? { group: groupOf } : {}) }))
           .catch((err: unknown) => log.warn("usage not counted", { error: err }))
       : Promise.resolve();
+  const written = (counted: Promise<unknown>) => Promise.all([counted, deps.usage?.flush()]);
   let result: Answer;
   const llmStarted = deps.now();
   try {
@@ -213,11 +215,13 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   } catch (err) {
     const kind = err instanceof LlmError ? err.kind : "other";
     log.warn("llm failed", { kind, error: err });
-    await count();
+    const counted = count();
     // Rounds answered before the failure (tool calls, a fallback's partial stream) still cost tokens.
     const { modelName, ...tokens } = meter.spent();
     const spent = meter.calls.length > 0 ? { modelName, llm: { totalMs: deps.now() - llmStarted, ...tokens, cost: meter.cost() } } : {};
-    return replied("llm_error", await channel.fail(say.llmFailure(kind)), { errorKind: kind, ...images, ...spent });
+    const failed = await channel.fail(say.llmFailure(kind));
+    await written(counted);
+    return replied("llm_error", failed, { errorKind: kind, ...images, ...spent });
   }
   const counted = count();
 
@@ -229,7 +233,7 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
     basedOn: conversation,
   });
   const delivered = await channel.finish(result.text);
-  await counted;
+  await written(counted);
   return replied("answer", delivered, {
     modelName: result.final.modelName || undefined,
     llm: {
@@ -386,7 +390,8 @@ export async function answerPrompt(
     audit({ outcome: "failed", errorKind: err instanceof LlmError ? err.kind : "other" });
     throw err;
   } finally {
-    if (deps.usage && meter.calls.length > 0) await deps.usage.record(meter.usage({})).catch((err: unknown) => run.log.warn("usage not counted", { error: err }));
+    if (deps.usage && meter.calls.length > 0)
+      await Promise.all([deps.usage.record(meter.usage({})).catch((err: unknown) => run.log.warn("usage not counted", { error: err })), deps.usage.flush()]);
   }
 }
 

@@ -6,6 +6,7 @@ import { DingTalkClient } from "./dingtalk/client.js";
 import { LocalRateGate } from "./dingtalk/rate-gate.js";
 import type { Logger } from "./log.js";
 import { ApiUsageStore } from "./store/api-usage.js";
+import type { CoalescedAdds } from "./store/coalesced-adds.js";
 import { TableRateGate } from "./store/rate-slots.js";
 import type { Table } from "./store/table.js";
 
@@ -23,6 +24,8 @@ export interface AppClientOptions {
    * shared by every instance; needs `table`). Default "process".
    */
   rateGate?: "process" | "table";
+  /** Where the API-call counts are written (shared with the LLM usage counter); default: the counter's own. */
+  usageAdds?: CoalescedAdds;
 }
 
 export interface AppClient {
@@ -36,7 +39,7 @@ export function createAppClient(config: AppConfig, table: Table | undefined, opt
   if (!credentials) return undefined;
   const { log } = opts;
   const now = opts.now ?? Date.now;
-  const apiUsage = table ? new ApiUsageStore(table, { app: credentials.clientId, now, log }) : undefined;
+  const apiUsage = table ? new ApiUsageStore(table, { app: credentials.clientId, now, log, ...(opts.usageAdds ? { adds: opts.usageAdds } : {}) }) : undefined;
   // The gate keeps real time (tests' moved clocks and instant sleeps are for other waits).
   const qps = config.dingtalk.apiQps;
   const gate = opts.rateGate === "table" && table ? new TableRateGate(table, { app: credentials.clientId, qps, log }) : new LocalRateGate({ qps });

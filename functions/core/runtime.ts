@@ -13,6 +13,7 @@ import { LlmClient } from "./llm/index.js";
 import type { WorkerDeps } from "./process-job.js";
 import { CardGovernor } from "./quota.js";
 import type { ApiUsageStore } from "./store/api-usage.js";
+import { CoalescedAdds } from "./store/coalesced-adds.js";
 import { ConversationStore } from "./store/conversations.js";
 import { ForgetRequestStore } from "./store/forget-requests.js";
 import { IdempotencyStore } from "./store/idempotency.js";
@@ -20,6 +21,9 @@ import { LlmUsageStore } from "./store/llm-usage.js";
 import { ReminderStore } from "./store/reminders.js";
 import type { Table } from "./store/table.js";
 import { ToolJournalStore, buildToolRegistry, type ToolProvider, type ToolRegistry } from "./tools/index.js";
+
+/** How long usage counts wait for the job's end before they are written anyway (a host that never settles). */
+const USAGE_HOLD_MS = 1000;
 
 export interface RuntimeOptions extends AppClientOptions {
   /** Name resolution for media downloads (tests). */
@@ -45,7 +49,10 @@ export interface Runtime extends WorkerDeps {
 export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOptions): Runtime {
   const now = opts.now ?? Date.now;
   const log = opts.log;
-  const app = createAppClient(config, table, opts);
+  // The usage counters (DingTalk API calls, LLM usage) wait for the job's end (`settle`, or the agent
+  // after its reply) and go out together: a turn's API calls and its org LLM usage share one item.
+  const usageAdds = new CoalescedAdds(table.items(now), { holdMs: USAGE_HOLD_MS });
+  const app = createAppClient(config, table, { ...opts, usageAdds });
   const dingtalk = app?.dingtalk;
   const apiUsage = app?.apiUsage;
   const send = (target: ReplyTarget, message: OutgoingMessage): Promise<SendResult> => {
@@ -83,7 +90,7 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     log,
   });
   // What /forget deletes besides the user's conversations: each store keeping data about a person adds its entry.
-  const usage = new LlmUsageStore(table, { timeZone: config.agent.timezone, now });
+  const usage = new LlmUsageStore(table, { timeZone: config.agent.timezone, now, adds: usageAdds });
   const personalData: PersonalData[] = [
     { name: "reminders", label: "你设置的提醒（包括在群里设置的）", erase: (person) => reminders.deleteAllFor(person.id) },
     { name: "usage", label: "你的 AI 用量明细（全公司和群的总量不含你的身份，会保留）", erase: (person) => usage.forgetUser(person.id) },
@@ -101,7 +108,10 @@ export function createRuntime(config: AppConfig, table: Table, opts: RuntimeOpti
     send,
     now,
     log,
-    ...(dingtalk ? { settle: () => dingtalk.countsSettled() } : {}),
+    settle: async () => {
+      const flushed = usageAdds.flush();
+      await Promise.all([flushed, dingtalk?.countsSettled()]);
+    },
     ...(media ? { media } : {}),
     ...(cards ? { cards } : {}),
     ...(governor ? { quota: governor } : {}),

@@ -1,10 +1,14 @@
-// DingTalk API usage per app in the table: a per-month call counter (atomic ADD, one item per
-// Beijing-time month, per-API breakdown) and the "AI cards paused until" mark set after a 403/429.
-// Items: pk `usage#dingtalk#<app>`, sk `month#YYYY-MM` | `cardPause`; both carry `expiresAt`.
+// DingTalk API usage per app in the table: a per-month call counter (atomic ADDs, per-API breakdown) and
+// the "AI cards paused until" mark set after a 403/429. The counts are attributes of the month's org
+// LLM usage item (pk `usage#llm#<YYYY-MM>`, sk `org`; Beijing-time months): `dtc:<app>` the app's
+// calls, `dta:<app>:<api>` per API, so a turn's calls and its LLM usage go out in one write when they
+// share the store's held adds. Months counted before that live on `usage#dingtalk#<app>` / `month#YYYY-MM`
+// and are still read (and added). The pause: pk `usage#dingtalk#<app>`, sk `cardPause`.
 import * as z from "zod";
 import { silentLogger, type Logger } from "../log.js";
 import { CoalescedAdds } from "./coalesced-adds.js";
-import type { Item, ItemKey, ItemTable } from "./items.js";
+import { MAX_ITEM_LIFETIME_S, type Item, type ItemKey, type ItemTable } from "./items.js";
+import { KEEP_AFTER_MONTH_S } from "./llm-usage.js";
 import type { Table } from "./table.js";
 
 export interface MonthUsage {
@@ -26,12 +30,13 @@ export interface ApiUsageStoreOptions {
   app: string;
   now?: () => number;
   log?: Logger;
+  /** The counter writes to share (the runtime's, with the LLM usage store); default: this store's own. */
+  adds?: CoalescedAdds;
 }
 
 const BEIJING_OFFSET_MS = 8 * 3_600_000;
-/** Month items outlive their month by about a quarter, for looking back. */
-const MONTH_ITEM_TTL_S = 100 * 86_400;
-const API_PREFIX = "api:";
+/** Attribute prefix of the per-API counts on the items written before the counts moved to the org's month item. */
+const LEGACY_API_PREFIX = "api:";
 
 /** The quota month of a moment: "YYYY-MM" in UTC+8. */
 export function monthKey(now: number): string {
@@ -45,29 +50,32 @@ export class ApiUsageStore {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly pk: string;
+  private readonly app: string;
   private readonly items: ItemTable;
   private readonly counts: CoalescedAdds;
 
   constructor(table: Table, opts: ApiUsageStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.items = table.items(this.now);
-    this.counts = new CoalescedAdds(this.items);
+    this.counts = opts.adds ?? new CoalescedAdds(this.items);
     this.log = opts.log ?? silentLogger;
+    this.app = opts.app;
     this.pk = `usage#dingtalk#${opts.app}`;
   }
 
   /**
-   * Counts `n` calls of `api` in the current month: one atomic ADD, no read. While a count is being
-   * written, newer ones wait and go out together in the next write (many jobs at once in one process
-   * make a few writes, not one per call). Resolves once this count is written.
+   * Counts `n` calls of `api` in the current month: one atomic ADD on the month's org usage item, no
+   * read. While a count is being written, newer ones wait and go out together in the next write (many
+   * jobs at once in one process make a few writes, not one per call). Resolves once this count is written.
    */
   record(api: string, n = 1): Promise<void> {
     const now = this.now();
-    return this.counts.add(
-      this.key(`month#${monthKey(now)}`),
-      { calls: n, [`${API_PREFIX}${api}`]: n },
-      { expiresAt: Math.floor(now / 1000) + MONTH_ITEM_TTL_S, updatedAt: now },
-    );
+    const month = monthKey(now);
+    // As long as the LLM usage written to the same item (its month's end plus KEEP_AFTER_MONTH_S).
+    const [y, m] = month.split("-").map(Number) as [number, number];
+    const monthEndS = Math.floor((Date.UTC(y, m, 1) - BEIJING_OFFSET_MS) / 1000);
+    const expiresAt = Math.min(monthEndS + KEEP_AFTER_MONTH_S, Math.floor(now / 1000) + MAX_ITEM_LIFETIME_S);
+    return this.counts.add(orgMonthKey(month), { [`dtc:${this.app}`]: n, [`dta:${this.app}:${api}`]: n }, { expiresAt });
   }
 
   /** This month's count (zero when nothing was counted yet). */
@@ -77,12 +85,17 @@ export class ApiUsageStore {
 
   /** A month's count ("YYYY-MM", Beijing time; zero when nothing was counted or no longer kept). */
   async monthOf(month: string): Promise<MonthUsage> {
-    const item = await this.get(`month#${month}`);
-    if (!item) return { month, calls: 0, byApi: {} };
-    const parsed = MonthSchema.parse(item);
+    const [item, legacy] = await Promise.all([this.items.get(orgMonthKey(month)), this.get(`month#${month}`)]);
     const byApi: Record<string, number> = {};
-    for (const [k, v] of Object.entries(item)) if (k.startsWith(API_PREFIX) && typeof v === "number") byApi[k.slice(API_PREFIX.length)] = v;
-    return { month, calls: parsed.calls, byApi };
+    const count = (api: string, v: unknown) => {
+      if (typeof v === "number") byApi[api] = (byApi[api] ?? 0) + v;
+    };
+    const own = `dta:${this.app}:`;
+    for (const [k, v] of Object.entries(item ?? {})) if (k.startsWith(own)) count(k.slice(own.length), v);
+    for (const [k, v] of Object.entries(legacy ?? {})) if (k.startsWith(LEGACY_API_PREFIX)) count(k.slice(LEGACY_API_PREFIX.length), v);
+    const ownCalls = item?.[`dtc:${this.app}`];
+    const calls = MonthSchema.parse(legacy ?? {}).calls + (typeof ownCalls === "number" ? ownCalls : 0);
+    return { month, calls, byApi };
   }
 
   /** Pauses AI cards until `until` (ms); a later pause replaces an earlier one. */
@@ -113,4 +126,9 @@ export class ApiUsageStore {
   private key(sk: string): ItemKey {
     return { pk: this.pk, sk };
   }
+}
+
+/** The month's org LLM usage item (store/llm-usage.ts), which also holds the apps' API-call counts. */
+function orgMonthKey(month: string): ItemKey {
+  return { pk: `usage#llm#${month}`, sk: "org" };
 }

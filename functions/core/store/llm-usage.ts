@@ -1,11 +1,13 @@
 // LLM usage counters in the table, per month of the org's time zone (agents.defaults.timezone):
-// - the org: pk `usage#llm#<YYYY-MM>`, sk `org`: totals plus per-model attributes (anonymous; kept by /forget);
+// - the org: pk `usage#llm#<YYYY-MM>`, sk `org`: totals plus per-model attributes (anonymous; kept by /forget),
+//   and the DingTalk apps' API-call counts (store/api-usage.ts);
 // - each user: pk `usage#llm#<YYYY-MM>#user`, sk `<staff id>`: month totals, per-day attributes
 //   (`t_DD` tokens, `c_DD` µCNY, `u_DD` unpriced tokens) and the per-minute message counter (`rm`, `rc`);
 // - each group: pk `usage#llm#<YYYY-MM>#group`, sk `<conversation id>`: as a user, without the counter.
 // A turn's usage is written with one atomic ADD update per item (2 in 1:1 chats, 3 in groups; turns
-// ending while an item's write is in flight share its next write); a report lists a month's users or
-// groups with a Query of their partition.
+// ending while an item's write is in flight share its next write; with held adds, the org's goes out
+// with the turn's API-call counts at `flush()`); a report lists a month's users or groups with a Query
+// of their partition.
 import * as z from "zod";
 import { dayKey, monthKey, nextMonthStart } from "../time-zone.js";
 import { CoalescedAdds } from "./coalesced-adds.js";
@@ -78,6 +80,8 @@ export interface TurnUsage {
 export interface LlmUsageStoreOptions {
   timeZone: string;
   now?: () => number;
+  /** The counter writes to share (the runtime's, with the DingTalk API-call counter); default: this store's own. */
+  adds?: CoalescedAdds;
 }
 
 const num = z.number().finite().catch(0);
@@ -135,8 +139,13 @@ export class LlmUsageStore {
   constructor(table: Table, opts: LlmUsageStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.items = table.items(this.now);
-    this.adds = new CoalescedAdds(this.items);
+    this.adds = opts.adds ?? new CoalescedAdds(this.items);
     this.timeZone = opts.timeZone;
+  }
+
+  /** Writes the counts held so far (this store's and any other sharing its adds); resolves once written. */
+  flush(): Promise<void> {
+    return this.adds.flush();
   }
 
   /** "YYYY-MM" and "DD" of now in the org's zone. */
@@ -145,7 +154,10 @@ export class LlmUsageStore {
     return { month: monthKey(now, this.timeZone), day: dayKey(now, this.timeZone).slice(8) };
   }
 
-  /** Adds a turn's usage: one atomic update per item (org, user, and the group when there is one). */
+  /**
+   * Adds a turn's usage: one atomic update per item (org, user, and the group when there is one). The
+   * adds are taken at once; with held adds they are written at the next `flush()` (or the hold's end).
+   */
   async record(turn: TurnUsage): Promise<void> {
     if (turn.calls.length === 0) return;
     const { month, day } = this.today();
