@@ -12,7 +12,7 @@ export const CARD_PAUSE_MS = 30 * 60_000;
 export type CardDecision = { card: true } | { card: false; reason: "paused" | "budget" | "unavailable" };
 
 export interface CardGovernorOptions {
-  usage: Pick<ApiUsageStore, "month" | "cardPause" | "pauseCards">;
+  usage: Pick<ApiUsageStore, "state" | "pauseCards">;
   /** api_monthly_budget. */
   budget: number;
   now: () => number;
@@ -36,7 +36,7 @@ export class CardGovernor {
   /** May this answer use a card? Reads the pause mark and this month's count (table trouble → no). */
   async decide(): Promise<CardDecision> {
     try {
-      const [pause, month] = await Promise.all([this.opts.usage.cardPause(), this.opts.usage.month()]);
+      const { pause, month } = await this.opts.usage.state();
       if (pause) return { card: false, reason: "paused" };
       if (month.calls >= this.opts.budget * CARD_BUDGET_SHARE) {
         this.opts.log.info("dingtalk: near the monthly API budget, answering without a card", {
@@ -65,7 +65,7 @@ export class CardGovernor {
 
   /** For `/usage`: this month's calls, the budget and any pause in force. */
   async status(): Promise<QuotaStatus> {
-    const [month, pause] = await Promise.all([this.opts.usage.month(), this.opts.usage.cardPause()]);
+    const { month, pause } = await this.opts.usage.state();
     return { month, budget: this.opts.budget, pause };
   }
 }

@@ -16,6 +16,7 @@ import { Replier } from "../../functions/core/replier.js";
 import { createRuntime, type Runtime } from "../../functions/core/runtime.js";
 import type { ConversationStore } from "../../functions/core/store/conversations.js";
 import type { IdempotencyStore } from "../../functions/core/store/idempotency.js";
+import type { Table } from "../../functions/core/store/table.js";
 import { CLIENT_ID, startWorld, type World } from "../helpers/world.js";
 
 const TEMPLATE = "8aebdfb9-28f4-4a98-98f5-396c3dde41a0.schema";
@@ -34,10 +35,10 @@ beforeEach(() => {
   w.dt.cardSettings({ maxAppendBytes: 1024, maxContentBytes: 3072 });
 });
 
-function cardRuntime(over: Record<string, unknown> = {}): Runtime {
+function cardRuntime(over: Record<string, unknown> = {}, table: Table = w.db.table): Runtime {
   const raw = JSON.parse(w.configJson) as { channels: { dingtalk: Record<string, unknown> } };
   raw.channels.dingtalk = { ...raw.channels.dingtalk, card_mode: "answer", card_template_id: TEMPLATE, card_update_interval_ms: 100, ...over };
-  return createRuntime(parseConfig(raw, w.env), w.db.table, { log: w.log, sleep: () => Promise.resolve(), now });
+  return createRuntime(parseConfig(raw, w.env), table, { log: w.log, sleep: () => Promise.resolve(), now });
 }
 
 const ANSWER = "第一段：钉钉的 AI 卡片可以流式显示回答。\n\n第二段：详见 https://open.dingtalk.com/document/a_b 。";
@@ -220,13 +221,56 @@ describe("the API-call governor", () => {
 });
 
 describe("cards and retries", () => {
-  async function job(text: string): Promise<Job> {
+  async function job(text: string, staffId: string | null = "retry-user"): Promise<Job> {
     const jobs: Job[] = [];
-    const body = w.message({ text, staffId: "retry-user" });
+    // The webhook lives as long on the runtime's clock, which earlier tests moved ahead.
+    const body = w.message({ text, staffId, webhookTtlMs: offset + 3_600_000 });
     const res = await ingest(w.parse(body), body, { ...w.runtime, robotCode: CLIENT_ID, dispatch: (j) => (jobs.push(j), Promise.resolve()) });
     expect(res.status).toBe("accepted");
     return jobs[0]!;
   }
+
+  it("a card answer makes no more table requests than a markdown answer: the claim record is the card record", async () => {
+    // Counts what this runtime's stores ask of the table (other tests' runtimes may still be writing held counts).
+    let counting = false;
+    const counts: Record<string, number> = {};
+    const table = new Proxy(w.db.table, {
+      get(target, prop) {
+        if (prop !== "items") {
+          const v: unknown = Reflect.get(target, prop, target);
+          return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        }
+        return (clock?: () => number) => {
+          const items = target.items(clock);
+          for (const m of ["get", "put", "update", "delete", "query"] as const) {
+            const real = items[m].bind(items) as (...a: unknown[]) => unknown;
+            Object.assign(items, { [m]: (...a: unknown[]) => (counting && (counts[m] = (counts[m] ?? 0) + 1), real(...a)) });
+          }
+          return items;
+        };
+      },
+    });
+    const rt = cardRuntime({}, table);
+    const requests = async (j: Job) => {
+      for (const k of Object.keys(counts)) delete counts[k];
+      counting = true;
+      try {
+        expect(await processJob(j, rt)).toMatchObject({ status: "done" });
+        return { ...counts };
+      } finally {
+        counting = false;
+      }
+    };
+    streamed();
+    const card = await requests(await job("卡片回答"));
+    expect(w.dt.cards()).toHaveLength(1);
+    streamed();
+    // An external user (no staff id) gets markdown: the same job without the card.
+    const markdown = await requests(await job("文本回答", null));
+    expect(w.dt.cards()).toHaveLength(1);
+    expect(w.dt.sent()).toHaveLength(1);
+    expect(card).toEqual(markdown);
+  });
 
   // The completion is what records a card with nothing after it as finalized (no write of its own): a
   // crash just before it lands makes the retry finalize the same card again with the same text.

@@ -109,5 +109,9 @@ describe.each(BACKENDS)("held usage counts on %s", (kind) => {
     await api.record("robot.sendBySession");
     await api.record("card.streaming");
     expect(await api.month()).toEqual({ month: "2031-09", calls: 9, byApi: { "robot.sendBySession": 8, "card.streaming": 1 } });
+    // What the card governor reads per answer, in two requests: the same count, and the pause from the app's partition.
+    expect(await api.state()).toEqual({ month: await api.month(), pause: undefined });
+    await api.pauseCards(now + 60_000, "card.streaming: Throttling");
+    expect(await api.state()).toMatchObject({ month: { calls: 9 }, pause: { until: now + 60_000, reason: "card.streaming: Throttling" } });
   });
 });

@@ -86,6 +86,22 @@ export class ApiUsageStore {
   /** A month's count ("YYYY-MM", Beijing time; zero when nothing was counted or no longer kept). */
   async monthOf(month: string): Promise<MonthUsage> {
     const [item, legacy] = await Promise.all([this.items.get(orgMonthKey(month)), this.get(`month#${month}`)]);
+    return this.countOf(month, item, legacy);
+  }
+
+  /**
+   * This month's count and the pause in force, in two requests (what the card governor reads per
+   * answer): the month's org item, and a Query of this app's own small partition (the pause and the
+   * months counted there before, kept about 100 days).
+   */
+  async state(): Promise<{ month: MonthUsage; pause: CardPause | undefined }> {
+    const month = monthKey(this.now());
+    const [item, own] = await Promise.all([this.items.get(orgMonthKey(month)), this.items.query(this.pk, { limit: 20 })]);
+    const find = (sk: string) => own.find((i) => i.sk === sk);
+    return { month: this.countOf(month, item, find(`month#${month}`)), pause: this.pauseOf(find("cardPause")) };
+  }
+
+  private countOf(month: string, item: Item | undefined, legacy: Item | undefined): MonthUsage {
     const byApi: Record<string, number> = {};
     const count = (api: string, v: unknown) => {
       if (typeof v === "number") byApi[api] = (byApi[api] ?? 0) + v;
@@ -112,7 +128,10 @@ export class ApiUsageStore {
 
   /** The pause in force now, if any. */
   async cardPause(): Promise<CardPause | undefined> {
-    const item = await this.get("cardPause");
+    return this.pauseOf(await this.get("cardPause"));
+  }
+
+  private pauseOf(item: Item | undefined): CardPause | undefined {
     if (!item) return undefined;
     const parsed = PauseSchema.safeParse(item);
     if (!parsed.success || parsed.data.until <= this.now()) return undefined;
