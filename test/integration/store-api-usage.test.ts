@@ -97,6 +97,25 @@ describe.each(BACKENDS)("held usage counts on %s", (kind) => {
     expect((await new ApiUsageStore(backend.table, { app: freshApp(), now: () => now }).month()).calls).toBe(0);
   });
 
+  it("held counts nobody flushes are written once the hold ends", async () => {
+    const now = Date.UTC(2031, 7, 10);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const adds = new CoalescedAdds(backend.table.items(() => now), { holdMs: 1000 });
+      const api = new ApiUsageStore(backend.table, { app: freshApp(), now: () => now, adds });
+      const writes = countWrites();
+      const counted = Promise.all([api.record("robot.sendBySession"), api.record("robot.sendBySession")]);
+      vi.advanceTimersByTime(999);
+      expect(writes()).toBe(0);
+      vi.advanceTimersByTime(1);
+      await counted;
+      expect(writes()).toBe(1);
+      expect((await api.month()).calls).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("adds the counts of a month on the former per-app item", async () => {
     const now = Date.UTC(2031, 8, 10);
     const app = freshApp();
