@@ -30,6 +30,9 @@ import { mb, median, round, spread, type Spread } from "../lib/stats.js";
 import { CLIENT_ID, startBenchWorld, type BenchWorld } from "../lib/world.js";
 import type { StepContext } from "./context.js";
 
+/** Between a reply and the next push when turns are measured one at a time. */
+const TURN_GAP_MS = 100;
+
 export interface GatewayOptions {
   connectRuns: number;
   turns: number;
@@ -84,10 +87,12 @@ export interface GatewayFigures {
   };
   turn: {
     firstTurnAddedMs: number;
-    /** Push → reply arrival, minus the LLM's own time (its request arrival → response end). */
+    /** Push → reply arrival, minus the LLM's own time (its request arrival → response end); each push 100 ms after the last reply. */
     addedMs: Spread;
     llmMs: Spread;
     pushToReplyMs: Spread;
+    /** The same with each push right as the last reply arrives (the previous turn's writes still going). */
+    backToBackAddedMs: Spread;
   };
   burst: {
     messages: number;
@@ -174,26 +179,35 @@ export async function benchGateway(ctx: StepContext, o: GatewayOptions): Promise
     await sleep(1_000);
     const idle = await memoryPoint(gateway, 0);
 
-    ctx.progress(`gateway: ${o.turns} turns one after another (LLM answers in ~30 ms)`);
+    ctx.progress(`gateway: ${o.turns} turns back to back, then ${o.turns} turns ${TURN_GAP_MS} ms apart (LLM answers in ~30 ms)`);
     world.llm.reset();
     world.llm.script({ text: "好的，这是今天会议的要点：发布计划、测试和文档。", delayMs: 30, sticky: true });
-    const turns: { added: number; llm: number; total: number }[] = [];
-    for (let i = 0; i < o.turns; i++) {
-      const { pushed, reply } = await turn(world, `turn${i % 5}`, `第 ${i} 轮：帮我总结一下`);
-      const llm = world.timeline.select(world.llm.port, LLM_PATH, pushed, reply.start).find((e) => e.finish);
-      if (!llm?.finish) throw new Error(`turn ${i}: no LLM call between the push and the reply`);
-      const total = reply.start - pushed;
-      turns.push({ added: total - (llm.finish - llm.start), llm: llm.finish - llm.start, total });
-    }
-    const turn0 = turns[0]!;
-    const rest = turns.slice(1);
-    const turnFigures = {
-      firstTurnAddedMs: round(turn0.added, 1),
-      addedMs: spread(rest.map((t) => t.added), 1),
-      llmMs: spread(rest.map((t) => t.llm), 1),
-      pushToReplyMs: spread(rest.map((t) => t.total), 1),
+    const measureTurns = async (gapMs: number, from: number) => {
+      const turns: { added: number; llm: number; total: number }[] = [];
+      for (let i = from; i < from + o.turns; i++) {
+        const { pushed, reply } = await turn(world, `turn${i % 5}`, `第 ${i} 轮：帮我总结一下`);
+        const llm = world.timeline.select(world.llm.port, LLM_PATH, pushed, reply.start).find((e) => e.finish);
+        if (!llm?.finish) throw new Error(`turn ${i}: no LLM call between the push and the reply`);
+        const total = reply.start - pushed;
+        turns.push({ added: total - (llm.finish - llm.start), llm: llm.finish - llm.start, total });
+        if (gapMs > 0) await sleep(gapMs);
+      }
+      return turns;
     };
-    ctx.progress(`  added per turn p50 ${turnFigures.addedMs.p50} ms (first turn ${turnFigures.firstTurnAddedMs} ms)`);
+    const backToBack = await measureTurns(0, 0);
+    // A person's next message comes seconds after the reply: with a pause the turn's own writes after
+    // the reply (completion, counts) are done before the next push, as they are between real turns.
+    const apart = await measureTurns(TURN_GAP_MS, o.turns);
+    const turnFigures = {
+      firstTurnAddedMs: round(backToBack[0]!.added, 1),
+      addedMs: spread(apart.map((t) => t.added), 1),
+      llmMs: spread(apart.map((t) => t.llm), 1),
+      pushToReplyMs: spread(apart.map((t) => t.total), 1),
+      backToBackAddedMs: spread(backToBack.slice(1).map((t) => t.added), 1),
+    };
+    ctx.progress(
+      `  added per turn p50 ${turnFigures.addedMs.p50} ms ${TURN_GAP_MS} ms apart, ${turnFigures.backToBackAddedMs.p50} ms back to back (first turn ${turnFigures.firstTurnAddedMs} ms)`,
+    );
 
     ctx.progress(`gateway: ${o.burst} DMs at once, each LLM call ${o.burstLlmMs} ms`);
     world.llm.reset();
