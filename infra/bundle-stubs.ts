@@ -1,9 +1,9 @@
 // esbuild plugin that keeps function bundles small: replaces modules the functions never call with
 // stubs that throw a clear error if ever used (fc2's OSS/axios/WebSocket paths, the browser-only
 // bowser, the embedded dynalite store, ajv, the MCP client's stdio transport, and the AWS SDK's CBOR
-// and event-stream codecs that DynamoDB's JSON protocol never uses), trims zod to its English
-// messages, and gives the DynamoDB client an environment-only credential provider (FC passes
-// AWS_* variables; there are no profiles).
+// and event-stream codecs that DynamoDB's JSON protocol never uses), silences fc2's and httpx's
+// `debug` traces, trims zod to its English messages, and gives the DynamoDB client an
+// environment-only credential provider (FC passes AWS_* variables; there are no profiles).
 import path from "node:path";
 import type { Plugin } from "esbuild";
 
@@ -46,6 +46,20 @@ const CBOR_STUB = `const why = "the CBOR protocol is not included in the dingcla
 export class SmithyRpcV2CborProtocol { constructor() { throw new Error(why); } }
 export function loadSmithyRpcV2CborErrorCode() { throw new Error(why); }`;
 
+/** @alicloud/fc2 and httpx trace through \`debug\`: off unless DEBUG is set, and when on they print the
+ * signed request headers (the role's security token among them), so the bundles carry a silent one
+ * (which also spares a cold instance loading two copies of it with supports-color). */
+const SILENT_DEBUG = `"use strict";
+function off() {}
+off.enabled = false;
+off.extend = function () { return off; };
+function createDebug() { return off; }
+createDebug.enabled = function () { return false; };
+createDebug.enable = function () {};
+createDebug.disable = function () { return ""; };
+module.exports = createDebug;
+module.exports.default = createDebug;`;
+
 const ENV_CREDENTIALS = `import { fromEnv } from "@aws-sdk/credential-provider-env";
 export const defaultProvider = (init) => fromEnv(init);`;
 
@@ -83,6 +97,9 @@ export function stubPlugin(): Plugin {
         loader: "js",
         resolveDir: path.dirname(args.path),
       }));
+
+      build.onResolve({ filter: /^debug$/ }, (args) => ({ path: args.path, namespace: "dingclaw-debug" }));
+      build.onLoad({ filter: /.*/, namespace: "dingclaw-debug" }, () => ({ contents: SILENT_DEBUG, loader: "js" }));
 
       build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) => ({
         path: "credential-provider-env-only",

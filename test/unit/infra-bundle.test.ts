@@ -61,7 +61,7 @@ describe("function bundles", () => {
     expect(callback.inputs.filter((i) => forbidden.test(i))).toEqual([]);
     expect(worker.inputs.some((i) => i.includes("node_modules/openai/"))).toBe(true);
     for (const b of [callback, worker]) {
-      expect(b.inputs.filter((i) => /node_modules\/(ali-oss|axios|ws|bowser|dynalite)\//.test(i))).toEqual([]);
+      expect(b.inputs.filter((i) => /node_modules\/(ali-oss|axios|ws|bowser|dynalite|debug)\//.test(i))).toEqual([]);
       expect(b.inputs.filter((i) => /zod\/v4\/locales\/(?!en\.)/.test(i))).toEqual([]);
       expect(b.inputs.some((i) => i.includes("@aws-sdk/credential-provider-sso"))).toBe(false);
     }
@@ -117,6 +117,25 @@ describe("function bundles", () => {
     await writeFile(file, out.outputFiles[0]!.contents);
     const { stdout } = await run(process.execPath, ["-e", `try { require(${JSON.stringify(file)})() } catch (e) { process.stdout.write(e.message) }`]);
     expect(stdout).toMatch(/"ali-oss" is not included in the dingclaw function bundle/);
+  });
+
+  it("silence fc2's and httpx's debug traces (the signed request headers) even with DEBUG=*", async () => {
+    const entry = path.join(dir, "uses-debug.js");
+    await writeFile(entry, 'const d = require("debug")("httpx:header"); d("> %s", "x-fc-security-token: sts-token"); process.stdout.write(String(d.enabled));');
+    const out = await build({
+      entryPoints: [entry],
+      nodePaths: [path.join(ROOT, "node_modules")],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      write: false,
+      plugins: [stubPlugin()],
+      logLevel: "silent",
+    });
+    const file = path.join(dir, "uses-debug.bundle.cjs");
+    await writeFile(file, out.outputFiles[0]!.contents);
+    const { stdout, stderr } = await run(process.execPath, [file], { env: { PATH: process.env.PATH ?? "", DEBUG: "*" } });
+    expect({ stdout, stderr }).toEqual({ stdout: "false", stderr: "" });
   });
 
   it("carry only the deployed table backend: no Tablestore SDK for DynamoDB, no AWS SDK for Tablestore", () => {
