@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
+import { withCachedTableDefinitions } from "./embedded-table-definitions.js";
 
 interface LevelDb {
   open(): Promise<void>;
@@ -148,18 +149,23 @@ function inProcessHandler(listener: Listener): InProcessRequestHandler {
   };
 }
 
-/** Starts dynalite without the artificial CREATING/DELETING delays real tables have. */
+/**
+ * Starts dynalite without the artificial CREATING/DELETING delays real tables have, keeping its table
+ * definitions in memory (see embedded-table-definitions.ts).
+ */
 export async function startDynalite(opts: { path?: string; port?: number } = {}): Promise<EmbeddedServer> {
   if (opts.path) {
     mkdirSync(opts.path, { recursive: true });
     await assertUnlocked(opts.path);
   }
-  const server = dynalite({
-    ...(opts.path ? { path: opts.path } : {}),
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
+  const { started: server } = withCachedTableDefinitions(() =>
+    dynalite({
+      ...(opts.path ? { path: opts.path } : {}),
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, "127.0.0.1", () => {
