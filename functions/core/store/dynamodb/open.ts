@@ -80,7 +80,10 @@ export async function openDynamoTable(cfg: TableConfig, opts: OpenTableOptions =
     region: cfg.region,
     maxAttempts: opts.maxAttempts ?? 3,
     ...(dummy ? { credentials: DUMMY_CREDENTIALS } : given ? { credentials: () => Promise.resolve(awsCredentials(given)) } : {}),
-    ...(server ? { signer: server.signer } : {}),
+    // In this process: no signing (see embedded.ts), and each command class's middleware stack
+    // resolved once rather than on every send (the SDK's documented `cacheMiddleware`; nothing adds
+    // middleware to this client after its first request).
+    ...(server ? { signer: server.signer, cacheMiddleware: true } : {}),
     requestHandler: server?.requestHandler ?? {
       connectionTimeout: opts.connectionTimeoutMs ?? 1000,
       requestTimeout: opts.requestTimeoutMs ?? 3000,
