@@ -63,6 +63,8 @@ module.exports.default = createDebug;`;
 const ENV_CREDENTIALS = `import { fromEnv } from "@aws-sdk/credential-provider-env";
 export const defaultProvider = (init) => fromEnv(init);`;
 
+const ZOD_ENTRY = Symbol("zod entry");
+
 export function stubPlugin(): Plugin {
   return {
     name: "dingclaw-stubs",
@@ -97,6 +99,15 @@ export function stubPlugin(): Plugin {
         loader: "js",
         resolveDir: path.dirname(args.path),
       }));
+
+      // zod's package declares no side effects, so esbuild may drop the entry module "zod" when it is
+      // only re-exported; where the classic API is initialised lazily (the worker reaches it through
+      // a dynamic import too) that dropped the call initialising it before modules used it at load.
+      build.onResolve({ filter: /^zod$/ }, async (args) => {
+        if (args.pluginData === ZOD_ENTRY) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: ZOD_ENTRY });
+        return resolved.errors.length > 0 ? undefined : { path: resolved.path, sideEffects: true };
+      });
 
       build.onResolve({ filter: /^debug$/ }, (args) => ({ path: args.path, namespace: "dingclaw-debug" }));
       build.onLoad({ filter: /.*/, namespace: "dingclaw-debug" }, () => ({ contents: SILENT_DEBUG, loader: "js" }));

@@ -1,6 +1,7 @@
 // Deploy credentials from the standard ALIBABA_CLOUD_* variables, checked with zod, secrets registered
 // for masking. Missing or malformed values give one line naming every variable to set.
 import { EnvSchema } from "../functions/core/env.js";
+import * as z from "zod/mini";
 import { registerSecret } from "../functions/core/log.js";
 import { DeployError } from "./errors.js";
 
@@ -11,7 +12,7 @@ export interface AliyunCredentials {
   securityToken: string | undefined;
 }
 
-const CredentialsEnv = EnvSchema.pick({
+const CredentialsEnv = z.pick(EnvSchema, {
   ALIBABA_CLOUD_ACCOUNT_ID: true,
   ALIBABA_CLOUD_ACCESS_KEY_ID: true,
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: true,

@@ -3,6 +3,7 @@
 // everything in the service, and the HTTP trigger's URL. Every failure becomes a DeployError.
 import FC from "@alicloud/fc2";
 import { EnvSchema } from "../functions/core/env.js";
+import * as z from "zod/mini";
 import type { AliyunCredentials } from "./credentials.js";
 import { DeployError, explainCloudError, isNotFound } from "./errors.js";
 
@@ -14,7 +15,7 @@ export interface FcTarget {
   endpoint: string;
 }
 
-const FcEndpointEnv = EnvSchema.pick({ ALIBABA_CLOUD_FC_ENDPOINT: true });
+const FcEndpointEnv = z.pick(EnvSchema, { ALIBABA_CLOUD_FC_ENDPOINT: true });
 
 /** FC client; ALIBABA_CLOUD_FC_ENDPOINT points it at another API endpoint (tests). */
 export function fcClient(creds: AliyunCredentials, region: string, env: Record<string, string | undefined>): FcTarget {

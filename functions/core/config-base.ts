@@ -3,10 +3,11 @@
 // full AppConfig on these; the FC callback, which only verifies, claims and dispatches, reads just
 // these (`loadCallbackConfig`), so a cold instance does not build and run the schemas of everything else.
 import { readFileSync } from "node:fs";
-import * as z from "zod";
 import { DEFAULT_CONFIG_PATH, readEnv, tableRegion, type Env, type EnvSource } from "./env.js";
 import { registerSecret } from "./log.js";
 import { instanceOf, tableKind, type TableKind } from "./store/kind.js";
+import * as z from "zod/mini";
+import "./zod-messages.js";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -15,10 +16,10 @@ export class ConfigError extends Error {
   }
 }
 
-export const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+export const optionalText = z.pipe(
+  z.optional(z.string()),
+  z.transform((v: string | undefined) => (v && v.trim() !== "" ? v.trim() : undefined)),
+);
 
 export interface DingTalkConfig {
   clientId: string;
@@ -112,13 +113,15 @@ export function tableSettings(env: Env): TableSettings {
 }
 
 const CallbackConfigSchema = z.looseObject({
-  channels: z
-    .looseObject({
-      dingtalk: z
-        .looseObject({ enabled: z.boolean().default(true), client_id: optionalText, client_secret: optionalText, robot_code: optionalText })
-        .prefault({}),
-    })
-    .prefault({}),
+  channels: z.prefault(
+    z.looseObject({
+      dingtalk: z.prefault(
+        z.looseObject({ enabled: z._default(z.boolean(), true), client_id: optionalText, client_secret: optionalText, robot_code: optionalText }),
+        {},
+      ),
+    }),
+    {},
+  ),
 });
 
 export interface CallbackConfig {

@@ -2,7 +2,8 @@
 // the playground, the CLIs), with its default. Blank values count as unset (serverless.yml passes
 // `${env:X, ''}`). A bad value gives one line naming the variable, what is wrong and an example;
 // values are never echoed (some are secrets).
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod-messages.js";
 import { THRESHOLDS } from "./log.js";
 import { TABLE_KINDS } from "./store/kind.js";
 import { isHttpUrl, trimSlashes } from "./url.js";
@@ -10,14 +11,16 @@ import { isHttpUrl, trimSlashes } from "./url.js";
 export const DEFAULT_CONFIG_PATH = "./config.json";
 
 const blankToUnset = (v: unknown) => (typeof v === "string" ? v.trim() || undefined : v);
-const orUnset = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUnset, schema);
-const text = orUnset(z.string().optional());
+/** zod's preprocess: a pipe from a transform. */
+const preprocess = <T extends z.ZodMiniType>(fn: (v: unknown) => unknown, schema: T) => z.pipe(z.transform(fn), schema);
+const orUnset = <T extends z.ZodMiniType>(schema: T) => preprocess(blankToUnset, schema);
+const text = orUnset(z.optional(z.string()));
 const httpUrl = (example: string) =>
-  z.string().refine(isHttpUrl, { error: `must be an http(s) URL (example: ${example})` }).transform(trimSlashes);
+  z.pipe(z.string().check(z.refine(isHttpUrl, { error: `must be an http(s) URL (example: ${example})` })), z.transform(trimSlashes));
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T, example: T[number]) =>
-  z.preprocess(
+  preprocess(
     (v) => (typeof v === "string" ? v.trim().toLowerCase() || undefined : v),
-    z.enum(values, { error: `must be one of ${values.join(", ")} (example: ${example})` }).optional(),
+    z.optional(z.enum(values, { error: `must be one of ${values.join(", ")} (example: ${example})` })),
   );
 
 export const EnvSchema = z.object({
@@ -31,26 +34,24 @@ export const EnvSchema = z.object({
   DINGTALK_MODE: text,
   DINGCLAW_MODEL: text,
   DINGCLAW_NOTIFY_TOKEN: text,
-  DINGTALK_API_BASE: orUnset(httpUrl("https://api.dingtalk.com").default("https://api.dingtalk.com")),
-  DINGTALK_OAPI_BASE: orUnset(httpUrl("https://oapi.dingtalk.com").default("https://oapi.dingtalk.com")),
+  DINGTALK_API_BASE: orUnset(z._default(httpUrl("https://api.dingtalk.com"), "https://api.dingtalk.com")),
+  DINGTALK_OAPI_BASE: orUnset(z._default(httpUrl("https://oapi.dingtalk.com"), "https://oapi.dingtalk.com")),
   // The table: a DynamoDB-compatible endpoint or a Tablestore instance's, else the embedded store under DINGCLAW_DATA_DIR.
-  DINGCLAW_TABLE_ENDPOINT: orUnset(httpUrl("http://127.0.0.1:8000").optional()),
+  DINGCLAW_TABLE_ENDPOINT: orUnset(z.optional(httpUrl("http://127.0.0.1:8000"))),
   /** Unset: tablestore for a Tablestore endpoint, else dynamodb. */
   DINGCLAW_TABLE_KIND: oneOf(TABLE_KINDS, "tablestore"),
   /** Tablestore: the instance, when the endpoint's host does not name it. */
   DINGCLAW_TABLE_INSTANCE: orUnset(
-    z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{1,14}[A-Za-z0-9]$/, { error: 'must be a Tablestore instance name, 3-16 of A-Z a-z 0-9 - (example: "dingclaw")' })
-      .optional(),
+    z.optional(
+      z
+        .string()
+        .check(z.regex(/^[A-Za-z][A-Za-z0-9-]{1,14}[A-Za-z0-9]$/, { error: 'must be a Tablestore instance name, 3-16 of A-Z a-z 0-9 - (example: "dingclaw")' })),
+    ),
   ),
   DINGCLAW_TABLE_NAME: orUnset(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be 3-255 of A-Z a-z 0-9 _ . - (example: "dingclaw")' })
-      .default("dingclaw"),
+    z._default(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be 3-255 of A-Z a-z 0-9 _ . - (example: "dingclaw")' })), "dingclaw"),
   ),
-  DINGCLAW_DATA_DIR: orUnset(z.string().default("./.dingclaw")),
+  DINGCLAW_DATA_DIR: orUnset(z._default(z.string(), "./.dingclaw")),
   AWS_REGION: text,
   AWS_DEFAULT_REGION: text,
   AWS_ACCESS_KEY_ID: text,
@@ -60,19 +61,18 @@ export const EnvSchema = z.object({
   LOG_LEVEL: oneOf(THRESHOLDS, "debug"),
   // Gateway and playground.
   PORT: orUnset(
-    z
-      .string()
-      .refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65_535, { error: "must be a port number (example: 9000)" })
-      .transform(Number)
-      .default(9000),
+    z._default(
+      z.pipe(z.string().check(z.refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65_535, { error: "must be a port number (example: 9000)" })), z.transform(Number)),
+      9000,
+    ),
   ),
-  HOST: orUnset(z.string().default("127.0.0.1")),
+  HOST: orUnset(z._default(z.string(), "127.0.0.1")),
   /** Unset: on. */
   PLAYGROUND_CARDS: oneOf(["on", "off"], "off"),
   // FC: where the callback invokes the worker, and the runtime's own variables.
   DINGCLAW_WORKER_SERVICE: text,
-  DINGCLAW_WORKER_FUNCTION: orUnset(z.string().default("worker")),
-  ALIBABA_CLOUD_FC_ENDPOINT: orUnset(httpUrl("https://1234567890123456.cn-hangzhou.fc.aliyuncs.com").optional()),
+  DINGCLAW_WORKER_FUNCTION: orUnset(z._default(z.string(), "worker")),
+  ALIBABA_CLOUD_FC_ENDPOINT: orUnset(z.optional(httpUrl("https://1234567890123456.cn-hangzhou.fc.aliyuncs.com"))),
   ALIBABA_CLOUD_ACCESS_KEY_ID: text,
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: text,
   ALIBABA_CLOUD_SECURITY_TOKEN: text,

@@ -1,13 +1,14 @@
 // The job a callback hands to the worker: the verified DingTalk body plus the idempotency claim.
 // It crosses a process boundary (FC async invoke), so the worker parses it with zod again.
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod-messages.js";
 
 export const JobSchema = z.object({
   v: z.literal(1),
   /** The DingTalk callback body exactly as received and verified; the worker re-parses it. */
   body: z.record(z.string(), z.unknown()),
-  claim: z.object({ key: z.string().min(1), token: z.string().min(1) }),
-  requestId: z.string().optional(),
+  claim: z.object({ key: z.string().check(z.minLength(1)), token: z.string().check(z.minLength(1)) }),
+  requestId: z.optional(z.string()),
   receivedAt: z.number(),
 });
 

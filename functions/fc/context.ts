@@ -1,21 +1,17 @@
 // FC's invocation context and environment, parsed with zod: the role credentials, account, region
 // and service that the callback needs to invoke the worker. Both FC 2.0 and 3.0 shapes.
-import * as z from "zod";
 import type { Env } from "../core/env.js";
+import * as z from "zod/mini";
+import "../core/zod-messages.js";
 
+const optText = z.optional(z.string());
 const ContextSchema = z.looseObject({
-  requestId: z.string().optional(),
-  accountId: z.string().optional(),
-  region: z.string().optional(),
-  credentials: z
-    .looseObject({
-      accessKeyId: z.string().optional(),
-      accessKeySecret: z.string().optional(),
-      securityToken: z.string().optional(),
-    })
-    .optional(),
-  service: z.looseObject({ name: z.string().optional() }).optional(),
-  function: z.looseObject({ name: z.string().optional() }).optional(),
+  requestId: optText,
+  accountId: optText,
+  region: optText,
+  credentials: z.optional(z.looseObject({ accessKeyId: optText, accessKeySecret: optText, securityToken: optText })),
+  service: z.optional(z.looseObject({ name: optText })),
+  function: z.optional(z.looseObject({ name: optText })),
 });
 
 export interface FcContext {

@@ -2,8 +2,9 @@
 // `(req, resp, context)` (body from `req.body` or the request stream) and FC 3.0 events
 // (`{headers, body, isBase64Encoded, requestContext}` in, `{statusCode, headers, body}` out).
 import type { Readable } from "node:stream";
-import * as z from "zod";
 import { MAX_BODY_BYTES, type CallbackRequest, type CallbackResponse } from "../core/http-callback.js";
+import * as z from "zod/mini";
+import "../core/zod-messages.js";
 
 export interface Fc2Request extends Readable {
   method?: string;
@@ -49,17 +50,13 @@ export function toFc2(out: CallbackResponse, resp: Fc2Response): void {
   resp.send(out.body);
 }
 
+const optText = z.optional(z.string());
 const Fc3Event = z.looseObject({
-  httpMethod: z.string().optional(),
-  headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
-  requestContext: z
-    .looseObject({
-      requestId: z.string().optional(),
-      http: z.looseObject({ method: z.string().optional() }).optional(),
-    })
-    .optional(),
+  httpMethod: optText,
+  headers: z.optional(z.record(z.string(), z.union([z.string(), z.array(z.string())]))),
+  body: optText,
+  isBase64Encoded: z.optional(z.boolean()),
+  requestContext: z.optional(z.looseObject({ requestId: optText, http: z.optional(z.looseObject({ method: optText })) })),
 });
 
 export interface Fc3Result {

@@ -109,6 +109,18 @@ describe("function bundles", () => {
     expect(await nodeIn(callback, script, { DINGCLAW_CONFIG_JSON: "{}" })).toContain("STATUS 503");
   });
 
+  it("the callback carries zod's mini API only, and still says what is wrong in English", async () => {
+    expect(callback.inputs.filter((i) => i.includes("node_modules/zod/v4/classic/"))).toEqual([]);
+    const script = `
+      const { handler } = require("./index.js");
+      const res = { setStatusCode(s) { this.s = s }, setHeader() {}, send(b) { process.stdout.write("STATUS " + this.s + " " + b) } };
+      const { Readable } = require("node:stream");
+      handler(Object.assign(Readable.from([Buffer.from("{}")]), { method: "POST", headers: {} }), res, { requestId: "r1" });`;
+    const out = await nodeIn(callback, script, { DINGCLAW_CONFIG_JSON: '{"channels":{"dingtalk":{"enabled":"yes"}}}', DINGCLAW_TABLE_ENDPOINT: "http://127.0.0.1:9" });
+    expect(out).toContain("STATUS 503");
+    expect(out).toContain("channels.dingtalk.enabled: Invalid input: expected boolean, received string");
+  });
+
   it("stubs fail with a clear error if a stubbed dependency is ever used", async () => {
     const entry = path.join(dir, "uses-ali-oss.js");
     await writeFile(entry, 'const OSS = require("ali-oss"); module.exports = () => new OSS({});');

@@ -1,6 +1,7 @@
 // Inbound robot messages (reference §1): zod schemas for the callback body (HTTP mode and the
 // `data` of Stream CALLBACK frames) and their normalisation into one InboundMessage shape.
-import * as z from "zod";
+import * as z from "zod/mini";
+import "../zod-messages.js";
 
 export type AttachmentType = "picture" | "audio" | "video" | "file";
 export interface Attachment {
@@ -47,47 +48,57 @@ export interface ParseOptions {
 }
 
 /** Optional in DingTalk's sense: absent, null or (for strings) empty all mean "not there". */
-const optString = z
-  .string()
-  .nullish()
-  .transform((v) => (v ? v : undefined));
-const optBool = z
-  .boolean()
-  .nullish()
-  .transform((v) => v ?? undefined);
+const optString = z.pipe(
+  z.nullish(z.string()),
+  z.transform((v: string | null | undefined) => (v ? v : undefined)),
+);
+const optBool = z.pipe(
+  z.nullish(z.boolean()),
+  z.transform((v: boolean | null | undefined) => v ?? undefined),
+);
 /** Ids become table keys (≤ 2,048 bytes in all): each is capped well below. */
 export const MAX_ID_BYTES = 512;
 const fitsKey = (v: string) => Buffer.byteLength(v, "utf8") <= MAX_ID_BYTES;
-const id = z.string().min(1).refine(fitsKey);
-const optId = optString.refine((v) => v === undefined || fitsKey(v));
+const id = z.string().check(z.minLength(1), z.refine(fitsKey));
+const optId = optString.check(z.refine((v) => v === undefined || fitsKey(v)));
 /** The latest possible JavaScript date, in ms: anything beyond is not a message time. */
 const MAX_TIME_MS = 8.64e15;
-const msNumber = z.union([z.number().finite().nonnegative(), z.string().trim().regex(/^\d{1,16}$/).transform(Number)]).refine((v) => v <= MAX_TIME_MS);
-const optMs = msNumber.nullish().transform((v) => v ?? undefined);
+const msNumber = z
+  .union([z.number().check(z.nonnegative()), z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,16}$/)), z.transform(Number))])
+  .check(z.refine((v) => v <= MAX_TIME_MS));
+const optMs = z.pipe(
+  z.nullish(msNumber),
+  z.transform((v: number | null | undefined) => v ?? undefined),
+);
 
 /** Some senders double-encode `content`; accept a JSON string holding the object. */
-const jsonObject = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => {
-    if (typeof v !== "string") return v;
-    try {
-      return JSON.parse(v) as unknown;
-    } catch {
-      return v;
-    }
-  }, schema);
+const jsonObject = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.transform((v: unknown) => {
+      if (typeof v !== "string") return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    }),
+    schema,
+  );
+
+const nonEmpty = z.string().check(z.minLength(1));
 
 const RepliedMsgSchema = z.looseObject({
   msgType: optString,
   msgId: optString,
   senderId: optString,
   createdAt: optMs,
-  content: z.unknown().optional(),
+  content: z.optional(z.unknown()),
 });
 
 const TextSchema = z.looseObject({
   content: z.string(),
   isReplyMsg: optBool,
-  repliedMsg: RepliedMsgSchema.nullish(),
+  repliedMsg: z.nullish(RepliedMsgSchema),
 });
 
 const RichTextItemSchema = z.looseObject({
@@ -100,24 +111,25 @@ const RichTextItemSchema = z.looseObject({
 
 const RichTextContentSchema = jsonObject(z.looseObject({ richText: z.array(RichTextItemSchema) }));
 const PictureContentSchema = jsonObject(
-  z.looseObject({ downloadCode: optString, pictureDownloadCode: optString }).refine(
-    (c) => c.downloadCode ?? c.pictureDownloadCode,
-    { error: "needs a downloadCode" },
+  z.looseObject({ downloadCode: optString, pictureDownloadCode: optString }).check(
+    z.refine((c) => c.downloadCode ?? c.pictureDownloadCode, { error: "needs a downloadCode" }),
   ),
 );
 const AudioContentSchema = jsonObject(
-  z.looseObject({ downloadCode: z.string().min(1), duration: optMs, recognition: optString }),
+  z.looseObject({ downloadCode: nonEmpty, duration: optMs, recognition: optString }),
 );
 const VideoContentSchema = jsonObject(
-  z.looseObject({ downloadCode: z.string().min(1), duration: optMs, videoType: optString }),
+  z.looseObject({ downloadCode: nonEmpty, duration: optMs, videoType: optString }),
 );
-const FileContentSchema = jsonObject(z.looseObject({ downloadCode: z.string().min(1), fileName: optString }));
+const FileContentSchema = jsonObject(z.looseObject({ downloadCode: nonEmpty, fileName: optString }));
+
+const QuotedRichTextSchema = z.array(z.looseObject({ text: z.optional(z.string()) }));
 
 const AtUserSchema = z.looseObject({ dingtalkId: optString, staffId: optString, unionId: optString });
 
 export const CallbackSchema = z.looseObject({
   msgId: id,
-  msgtype: z.string().min(1),
+  msgtype: nonEmpty,
   createAt: optMs,
   conversationType: z.union([z.literal("1"), z.literal("2"), z.literal(1), z.literal(2)]),
   conversationId: id,
@@ -133,17 +145,17 @@ export const CallbackSchema = z.looseObject({
   chatbotUserId: optString,
   robotCode: optId,
   isInAtList: optBool,
-  atUsers: z.array(AtUserSchema).nullish(),
+  atUsers: z.nullish(z.array(AtUserSchema)),
   sessionWebhook: optString,
   sessionWebhookExpiredTime: optMs,
   openThreadId: optString,
-  text: z.unknown().optional(),
-  content: z.unknown().optional(),
-  errorMessage: z.unknown().optional(),
+  text: z.optional(z.unknown()),
+  content: z.optional(z.unknown()),
+  errorMessage: z.optional(z.unknown()),
 });
 export type CallbackBody = z.output<typeof CallbackSchema>;
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "invalid callback body";
   const path = issue.path.map(String).join(".");
@@ -158,7 +170,7 @@ function quotedText(content: unknown): string {
   if (typeof c.text === "string") return c.text.trim();
   if (typeof c.content === "string") return c.content.trim();
   if (Array.isArray(c.richText)) {
-    const items = z.array(z.looseObject({ text: z.string().optional() })).safeParse(c.richText);
+    const items = QuotedRichTextSchema.safeParse(c.richText);
     return items.success ? items.data.map((i) => i.text ?? "").filter(Boolean).join("\n").trim() : "";
   }
   return "";

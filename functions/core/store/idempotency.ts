@@ -6,7 +6,8 @@
 // message's AI card record: each attempt that may make a card counts itself in `cardOpens` with its
 // claim renewal, and `cardFinalized` is written with the parts recorded after the card was finalized.
 import { randomUUID } from "node:crypto";
-import * as z from "zod";
+import * as z from "zod/mini";
+import "../zod-messages.js";
 import { silentLogger, type Logger } from "../log.js";
 import { absent, and, compare, eq, exists, ne, or, type Condition, type Fields, type ItemKey, type ItemTable } from "./items.js";
 import type { Table } from "./table.js";
@@ -67,13 +68,13 @@ const MAX_ROUNDS = 5;
 const RecordSchema = z.looseObject({
   status: z.enum([IN_PROGRESS, COMPLETED]),
   token: z.string(),
-  attempt: z.number().int().positive().catch(1),
-  leaseUntil: z.number().catch(0),
-  sent: z.boolean().catch(false),
-  sentParts: z.array(z.string()).catch([]),
-  replyId: z.string().optional().catch(undefined),
-  cardOpens: z.number().int().nonnegative().catch(0),
-  cardFinalized: z.boolean().catch(false),
+  attempt: z.catch(z.int().check(z.positive()), 1),
+  leaseUntil: z.catch(z.number(), 0),
+  sent: z.catch(z.boolean(), false),
+  sentParts: z.catch(z.array(z.string()), []),
+  replyId: z.catch(z.optional(z.string()), undefined),
+  cardOpens: z.catch(z.int().check(z.nonnegative()), 0),
+  cardFinalized: z.catch(z.boolean(), false),
   expiresAt: z.number(),
 });
 type StoredRecord = z.output<typeof RecordSchema>;
