@@ -36,6 +36,7 @@ export interface RuntimeOptions extends AppClientOptions {
 
 export interface Runtime extends WorkerDeps {
   config: AppConfig;
+  llm: LlmClient;
   table: Table;
   dingtalk: DingTalkClient | undefined;
   /** The monthly DingTalk API counter (absent without credentials). */

@@ -7,13 +7,14 @@ import { handleCallback } from "../http-callback.js";
 import type { IngestDeps } from "../ingest.js";
 import { LocalDispatcher, type LocalDispatcherOptions, type Opening } from "../local-dispatch.js";
 import type { Logger } from "../log.js";
-import { processJob } from "../process-job.js";
+import { processJob, type WorkerDeps } from "../process-job.js";
 import { notifyRoute } from "../proactive/notify-http.js";
 import { SchedulerLoop } from "../proactive/scheduler.js";
 import { runFiringJob, schedulerOf, type FiringJob } from "../proactive/wiring.js";
 import { createRuntime, type Runtime } from "../runtime.js";
 import { openTable, type Table } from "../store/table.js";
 import { StreamIngest } from "../stream-frame.js";
+import { warmUp } from "../warm-up.js";
 import { json, startHttpServer, type Route } from "./http-server.js";
 
 export interface GatewayOptions {
@@ -51,7 +52,7 @@ export interface Gateway {
 }
 
 /** The job's LLM client: its first request ends the job's opening stretch. */
-function leavingAtFirstChat(llm: Runtime["llm"], opening: Opening): Runtime["llm"] {
+function leavingAtFirstChat(llm: Runtime["llm"], opening: Opening): WorkerDeps["llm"] {
   return {
     chat: (req) => {
       opening.leave();
@@ -135,12 +136,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   log.info("gateway listening", { url: http.url, table: table.embedded ? "embedded" : table.endpoint, mode: stream ? "stream" : "http" });
   stream?.start();
   scheduler?.start();
+  // Once connected, so that its CPU never delays the connection.
+  let warming: Promise<void> | undefined;
+  void (stream?.ready ?? Promise.resolve()).then(() => {
+    warming = warmUp({ timeZone: config.agent.timezone, tools: runtime.tools, llm: runtime.llm, items: table.items(runtime.now), log });
+  });
 
   return {
     ...core,
     url: http.url,
     async close(drainMs = 25_000) {
       await scheduler?.stop();
+      await warming;
       await stream?.stop();
       await http.close();
       const [drained] = await Promise.all([dispatcher.close(drainMs), firings.close(drainMs)]);

@@ -176,6 +176,11 @@ export class LlmClient {
     return [...indices.slice(start), ...indices.slice(0, start)];
   }
 
+  /** Creates every endpoint's SDK client ahead of the first call (see warm-up.ts). */
+  prepareClients(): void {
+    this.config.models.forEach((ep, index) => this.sdkFor(index, ep));
+  }
+
   private sdkFor(index: number, ep: ModelEndpoint): OpenAI {
     let client = this.sdk.get(index);
     if (!client) {

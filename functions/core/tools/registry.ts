@@ -65,6 +65,11 @@ export class ToolRegistry {
     this.builtins = [...builtins];
   }
 
+  /** Builds the built-in tools' specs ahead of the first turn (see warm-up.ts). */
+  prepareSpecs(): void {
+    for (const t of this.builtins) specOf(t);
+  }
+
   get empty(): boolean {
     return this.builtins.length === 0 && this.providers.length === 0;
   }
