@@ -228,10 +228,15 @@ export async function handleMessage(msg: InboundMessage, deps: AgentDeps, ctx: A
   const userTurn: Turn = { role: "user", content: withQuote(msg, input.input.historyText), at: msg.createdAt, msgId: msg.msgId, sender: msg.sender.nick };
   const stored = callsToStore(result.transcript);
   const answerTurn: Turn = { role: "assistant", content: result.text, at: msg.createdAt, msgId: msg.msgId, ...(stored.length ? { tools: stored } : {}) };
-  await deps.conversations.append(key, [userTurn, answerTurn], {
-    usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
-    basedOn: conversation,
-  });
+  try {
+    await deps.conversations.append(key, [userTurn, answerTurn], {
+      usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens },
+      basedOn: conversation,
+    });
+  } catch (err) {
+    await channel.abandon();
+    throw err;
+  }
   const delivered = await channel.finish(result.text);
   await written(counted);
   return replied("answer", delivered, {

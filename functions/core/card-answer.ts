@@ -99,6 +99,13 @@ export class CardStreamer {
     });
   }
 
+  /** Sends nothing more (the attempt gave up on this answer) and waits for the update in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.inflight;
+  }
+
   /** What an intermediate update shows now: the head of the text that fits, then the status line. */
   private content(): string {
     const status = this.statusLine ? `*${this.statusLine}*` : "";
@@ -182,6 +189,8 @@ export interface CardChannel {
   status(line: string): void;
   /** `ok: false` when the card could not take the answer: the caller delivers it another way. */
   finish(text: string, error: boolean): Promise<CardFinish>;
+  /** This attempt will not finish the card (it failed): no update of it may land after a retry's. */
+  abandon(): Promise<void>;
 }
 
 export type CardOpenResult =
@@ -253,6 +262,7 @@ export class AiCardService {
     return {
       onText: (textSoFar) => streamer.push(textSoFar),
       status: (line) => streamer.status(line),
+      abandon: () => streamer.stop(),
       finish: async (text, error) => {
         if (!(await ready)) return { ok: false };
         const rendered = renderMarkdown(text) || text;

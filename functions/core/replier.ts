@@ -29,6 +29,8 @@ export interface AnswerChannel {
   finish(text: string): Promise<Delivered>;
   /** Delivers a failure note instead (a card is marked failed). */
   fail(text: string): Promise<Delivered>;
+  /** This attempt gives up on the answer (it failed; a retry delivers it): a card stops streaming. */
+  abandon(): Promise<void>;
 }
 
 /** What earlier attempts of this job delivered, and where this attempt records its own progress. */
@@ -125,7 +127,7 @@ export class Replier {
       if (opened.kind === "finalized") {
         const card = { outTrackId: opened.outTrackId, updates: 0 };
         const done = (rest: string) => this.afterCard(card, rest, this.deps.now(), false);
-        if (reuse) return { channel: { status: () => Promise.resolve(), finish: (text) => done(cards.rest(text)), fail: () => done("") } };
+        if (reuse) return { channel: { status: () => Promise.resolve(), finish: (text) => done(cards.rest(text)), fail: () => done(""), abandon: () => Promise.resolve() } };
         this.deps.log.warn("answer card finalized by an earlier attempt but no stored answer; not answering again");
         return { delivered: await done("") };
       }
@@ -144,6 +146,7 @@ export class Replier {
         },
         finish: markdown,
         fail: markdown,
+        abandon: () => Promise.resolve(),
       },
     };
   }
@@ -160,6 +163,7 @@ export class Replier {
       status: (line) => Promise.resolve(card.status(line)),
       finish: (text) => deliver(text, false),
       fail: (text) => deliver(text, true),
+      abandon: () => card.abandon(),
     };
   }
 

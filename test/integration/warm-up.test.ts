@@ -9,11 +9,11 @@ import { BACKENDS, useBackend } from "../helpers/backends.js";
 function recording(items: ItemTable) {
   const writes: { op: string; result: unknown }[] = [];
   const spy = Object.create(items) as ItemTable;
-  spy.update = async (...a: Parameters<ItemTable["update"]>) => {
-    const result = await items.update(...a);
+  spy.update = (async (key, update, opts) => {
+    const result = await items.update(key, update, opts);
     writes.push({ op: "update", result });
     return result;
-  };
+  }) as ItemTable["update"];
   spy.put = async (...a: Parameters<ItemTable["put"]>) => {
     const result = await items.put(...a);
     writes.push({ op: "put", result });
