@@ -3,7 +3,6 @@
 // mini API serves the schemas every cold FC callback builds at load (environment, config, FC context
 // and event, callback body, job, claim record): the classic one costs a cold instance several
 // milliseconds more to load and to build schemas with, for the same parser and messages.
-import { config } from "zod/mini";
-import en from "zod/v4/locales/en.js";
+import { config, locales } from "zod/mini";
 
-config(en());
+config(locales.en());
