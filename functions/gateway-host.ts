@@ -1,11 +1,12 @@
 // Host for `npm start`, loaded by its entry functions/gateway.ts: the long-lived gateway (Stream mode +
 // local HTTP callback). Thin: reads the environment and config, starts the core gateway (or, with no
 // DingTalk app configured, the playground), and handles signals.
-import { ConfigError, loadConfig, type AppConfig } from "./core/config.js";
-import { DEFAULT_CONFIG_PATH, EnvError, readEnv, type Env } from "./core/env.js";
+import type { AppConfig } from "./core/config.js";
+import { DEFAULT_CONFIG_PATH, type Env } from "./core/env.js";
 import { setupGuide } from "./core/gateway/setup-guide.js";
 import { startGateway } from "./core/gateway/start.js";
-import { captureConsole, createLogger, describeError, type Logger } from "./core/log.js";
+import { readHostSetup } from "./core/host-setup.js";
+import { describeError, type Logger } from "./core/log.js";
 import { isLoopbackHost } from "./playground/loopback.js";
 
 function fail(line: string, log: Logger): never {
@@ -33,24 +34,7 @@ async function start(config: AppConfig, log: Logger, env: Env): Promise<Running>
 }
 
 async function main(): Promise<void> {
-  let env: Env;
-  try {
-    env = readEnv();
-  } catch (err) {
-    if (err instanceof EnvError) fail(err.message, createLogger());
-    throw err;
-  }
-  const log = createLogger({ level: env.LOG_LEVEL });
-  captureConsole(log);
-
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(`config error: ${err.problems.join("\n  ")}`, log);
-    throw err;
-  }
-  for (const warning of [...config.warnings, ...config.hints]) log.warn(`config: ${warning}`);
+  const { env, log, config } = readHostSetup(fail);
 
   const gateway = await start(config, log, env).catch((err: unknown) => fail(`cannot start: ${describeError(err).message}`, log));
   let stopping = false;

@@ -1,8 +1,8 @@
 // Host for `npm run playground`: the gateway core with a simulated DingTalk and a chat page in the
 // browser. Thin: reads the environment and config, starts the playground, handles signals.
-import { ConfigError, loadConfig } from "./core/config.js";
-import { DEFAULT_CONFIG_PATH, EnvError, readEnv, type Env } from "./core/env.js";
-import { captureConsole, createLogger, describeError } from "./core/log.js";
+import { DEFAULT_CONFIG_PATH } from "./core/env.js";
+import { readHostSetup } from "./core/host-setup.js";
+import { describeError } from "./core/log.js";
 import { isLoopbackHost } from "./playground/loopback.js";
 import { playgroundBanner } from "./playground/banner.js";
 import { startPlayground } from "./playground/start.js";
@@ -13,23 +13,7 @@ function fail(line: string): never {
 }
 
 async function main(): Promise<void> {
-  let env: Env;
-  try {
-    env = readEnv();
-  } catch (err) {
-    if (err instanceof EnvError) fail(err.message);
-    throw err;
-  }
-  const log = createLogger({ level: env.LOG_LEVEL });
-  captureConsole(log);
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(`config error: ${err.problems.join("\n  ")}`);
-    throw err;
-  }
-  for (const warning of [...config.warnings, ...config.hints]) log.warn(`config: ${warning}`);
+  const { env, log, config } = readHostSetup(fail);
   if (!isLoopbackHost(env.HOST)) log.warn("playground: HOST is not a loopback address; anyone who can reach it can use your models");
 
   const pg = await startPlayground({
